@@ -1,0 +1,43 @@
+# casesync: a thin Makefile over the scripts; `make help` lists the targets.
+PY := .venv/bin/python
+SETUP := .venv/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup up down status lint typecheck test test-unit test-integration demo bench bench-codec clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: ## install what is missing (Debian packages, .venv, Kafka jars)
+	@scripts/setup.sh
+
+up: setup ## start local Kafka and PostgreSQL (idempotent; honours CASESYNC_* overrides)
+	@$(PY) -m infra up
+
+down: ## stop the local Kafka and PostgreSQL
+	@if [ -x $(PY) ]; then $(PY) -m infra down; fi
+
+status: ## say what runs where
+	@$(PY) -m infra status
+
+lint: setup ## ruff check and format check
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+
+typecheck: setup ## mypy --strict over the packages
+	@.venv/bin/mypy
+
+test: up lint typecheck ## everything: set-up, infrastructure, lint, types, the whole test suite
+	@.venv/bin/pytest
+
+test-unit: setup ## the pure tests only (no broker, no database)
+	@.venv/bin/pytest tests/unit
+
+test-integration: up ## the tests against real Kafka and PostgreSQL
+	@.venv/bin/pytest tests/integration
+
+bench-codec: setup ## encode/decode rate of the Avro codec on one core
+	@$(PY) benchmarks/bench_codec.py
+
+clean: down ## stop services and remove run data (keeps the jar cache)
+	rm -rf .run

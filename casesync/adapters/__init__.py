@@ -1,0 +1,1 @@
+"""Thin adapters at the edge: Kafka (kafka-python) and PostgreSQL (psycopg2)."""

@@ -1,0 +1,24 @@
+"""Errors shared by every casesync process. Each has a ``retriable`` flag the retry logic reads."""
+
+from __future__ import annotations
+
+
+class CasesyncError(Exception):
+    """Base class of casesync's own errors."""
+
+    retriable = False
+
+
+class ConfigError(CasesyncError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+class Unreachable(CasesyncError):
+    """A service (Kafka or PostgreSQL) could not be reached; the message names which and where."""
+
+    retriable = True
+
+    def __init__(self, service: str, where: str, reason: str) -> None:
+        super().__init__(f"cannot reach {service} at {where}: {reason}")
+        self.service = service
+        self.where = where

@@ -1,0 +1,85 @@
+"""Process settings, read once from the environment at start-up into a frozen value."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from casesync.errors import ConfigError
+
+DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
+DEFAULT_DATABASE_URL = "postgresql://casesync@127.0.0.1:15432/casesync"
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe to log or print."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSettings:
+    """How casesync creates its topics."""
+
+    partitions: int = 6
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
+    retention_ms: int = 30 * 24 * 3600 * 1000  # a month: room to replay a region's history
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a casesync process needs to know about where it runs."""
+
+    kafka_bootstrap: str = DEFAULT_KAFKA_BOOTSTRAP
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    topics: TopicSettings = TopicSettings()
+    kafka_overridden: bool = False
+    database_overridden: bool = False
+
+    @property
+    def database_url_redacted(self) -> str:
+        return redact_url(self.database_url)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ``CASESYNC_*`` variables; unset ones take the local launchers' defaults."""
+        env = os.environ if env is None else env
+        bootstrap = env.get("CASESYNC_KAFKA_BOOTSTRAP", "").strip()
+        database_url = env.get("CASESYNC_DATABASE_URL", "").strip()
+        if database_url and not database_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                "CASESYNC_DATABASE_URL must be a postgresql:// URL, "
+                f"got {redact_url(database_url)!r}"
+            )
+        topics = TopicSettings(
+            partitions=_positive_int(env, "CASESYNC_TOPIC_PARTITIONS", 6),
+            replication_factor=_positive_int(env, "CASESYNC_TOPIC_REPLICATION_FACTOR", 1),
+            min_insync_replicas=_positive_int(env, "CASESYNC_TOPIC_MIN_INSYNC_REPLICAS", 1),
+            retention_ms=_positive_int(env, "CASESYNC_TOPIC_RETENTION_MS", 30 * 24 * 3600 * 1000),
+        )
+        return cls(
+            kafka_bootstrap=bootstrap or DEFAULT_KAFKA_BOOTSTRAP,
+            database_url=database_url or DEFAULT_DATABASE_URL,
+            topics=topics,
+            kafka_overridden=bool(bootstrap),
+            database_overridden=bool(database_url),
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value

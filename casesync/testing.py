@@ -1,0 +1,163 @@
+"""pytest plugin for casesync and for the developers of regional systems that use it.
+
+Fixtures give tests the real services, chosen in this order:
+  1. ``CASESYNC_KAFKA_BOOTSTRAP`` / ``CASESYNC_DATABASE_URL`` when set (existing services);
+  2. testcontainers, when a Docker daemon answers a ping;
+  3. the local launchers in ``infra/`` (Kafka from Maven Central, Debian's PostgreSQL).
+A test whose infrastructure cannot be had fails with a message that says how to get it: it is
+never skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from casesync.errors import CasesyncError
+from casesync.settings import Settings
+
+HOW_TO_GET_INFRA = (
+    "run `make up` (local Kafka and PostgreSQL, no Docker needed), start Docker for "
+    "testcontainers, or point CASESYNC_KAFKA_BOOTSTRAP and CASESYNC_DATABASE_URL "
+    "at running services"
+)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Where the real Kafka and PostgreSQL of this test session are."""
+
+    kafka_bootstrap: str
+    database_url: str
+    provider: Literal["environment", "testcontainers", "local"]
+
+
+def docker_answers() -> bool:
+    """True when a Docker daemon answers a ping (a docker binary on PATH proves nothing)."""
+    try:
+        import docker
+
+        docker.from_env().ping()
+    except Exception:  # noqa: BLE001 - any failure means "no usable Docker here"
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _testcontainers_services() -> Iterator[Services]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    with (
+        KafkaContainer().with_kraft() as kafka,
+        PostgresContainer("postgres:16", driver=None) as postgres,
+    ):
+        yield Services(
+            kafka.get_bootstrap_server(), postgres.get_connection_url(), "testcontainers"
+        )
+
+
+@contextlib.contextmanager
+def _local_services() -> Iterator[Services]:
+    from infra.kafka.launcher import KafkaLauncher
+    from infra.postgres.launcher import PostgresLauncher
+
+    kafka, postgres = KafkaLauncher(), PostgresLauncher()
+    started_kafka = kafka.start()
+    started_postgres = postgres.start()
+    try:
+        yield Services(kafka.bootstrap, postgres.url, "local")
+    finally:
+        # Leave running what was running before (e.g. after `make up`); stop what we started.
+        if started_kafka:
+            kafka.stop()
+        if started_postgres:
+            postgres.stop()
+
+
+@contextlib.contextmanager
+def provide_services(settings: Settings | None = None) -> Iterator[Services]:
+    """Yield real services by the order in the module docstring; raise with how-to otherwise."""
+    from casesync.adapters.reachability import check_database, check_kafka
+
+    settings = settings or Settings.from_env()
+    if settings.kafka_overridden or settings.database_overridden:
+        if not (settings.kafka_overridden and settings.database_overridden):
+            raise CasesyncError(
+                "set both CASESYNC_KAFKA_BOOTSTRAP and CASESYNC_DATABASE_URL, or neither"
+            )
+        check_kafka(settings.kafka_bootstrap)
+        check_database(settings.database_url)
+        yield Services(settings.kafka_bootstrap, settings.database_url, "environment")
+    elif docker_answers():
+        with _testcontainers_services() as services:
+            yield services
+    else:
+        with _local_services() as services:
+            yield services
+
+
+@pytest.fixture(scope="session")
+def casesync_services() -> Iterator[Services]:
+    """The real Kafka broker and PostgreSQL server for this test session."""
+    try:
+        context = provide_services()
+        services = context.__enter__()
+    except Exception as e:  # noqa: BLE001 - turned into a loud failure with a remedy
+        pytest.fail(f"casesync test infrastructure unavailable ({e}); {HOW_TO_GET_INFRA}")
+    try:
+        yield services
+    finally:
+        context.__exit__(None, None, None)
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture
+def database_factory(casesync_services: Services) -> Iterator[Callable[[str], str]]:
+    """Create fresh, empty databases on the real server; returns their URLs; drops them after."""
+    created: list[str] = []
+
+    def create(label: str = "test") -> str:
+        name = f"{label}_{uuid.uuid4().hex[:10]}".lower()
+        _admin_execute(casesync_services.database_url, sql.SQL("CREATE DATABASE {}"), name)
+        created.append(name)
+        return _with_database(casesync_services.database_url, name)
+
+    yield create
+    for name in created:
+        _admin_execute(
+            casesync_services.database_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)"), name
+        )
+
+
+@pytest.fixture
+def fresh_database_url(database_factory: Callable[[str], str]) -> str:
+    """The URL of one fresh, empty database for this test."""
+    return database_factory("test")
+
+
+@pytest.fixture
+def unique_name() -> Callable[[str], str]:
+    """Names (topics, groups) no other test uses: ``prefix.<random>``."""
+    return lambda prefix: f"{prefix}.{uuid.uuid4().hex[:10]}"
+
+
+def _admin_execute(url: str, statement: sql.SQL, name: str) -> None:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True  # CREATE/DROP DATABASE cannot run inside a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement.format(sql.Identifier(name)))
+    finally:
+        conn.close()

@@ -1,0 +1,91 @@
+"""``python -m infra up|down|status``: start, stop and show the local Kafka and PostgreSQL.
+
+When ``CASESYNC_KAFKA_BOOTSTRAP`` or ``CASESYNC_DATABASE_URL`` is set, that service is used as it
+is: nothing local is started for it, ``up`` only checks that it answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from casesync.adapters.reachability import check_database, check_kafka
+from casesync.errors import CasesyncError
+from casesync.settings import Settings
+from infra.errors import InfraError
+from infra.kafka.launcher import KafkaLauncher, pinned_version
+from infra.postgres.launcher import PostgresLauncher
+
+
+def up(settings: Settings) -> None:
+    """Start whatever is local and not yet running; report readiness times."""
+    if settings.kafka_overridden:
+        check_kafka(settings.kafka_bootstrap)
+        print(f"Kafka      external {settings.kafka_bootstrap} (CASESYNC_KAFKA_BOOTSTRAP) answers")
+    else:
+        kafka = KafkaLauncher()
+        began = time.monotonic()
+        started = kafka.start()
+        verb = "started" if started else "already running"
+        print(
+            f"Kafka      {pinned_version()} {verb} at {kafka.bootstrap}, "
+            f"ready in {time.monotonic() - began:.1f} s (log {kafka.log_file})"
+        )
+    if settings.database_overridden:
+        check_database(settings.database_url)
+        print(
+            f"PostgreSQL external {settings.database_url_redacted} (CASESYNC_DATABASE_URL) answers"
+        )
+    else:
+        postgres = PostgresLauncher()
+        began = time.monotonic()
+        started = postgres.start()
+        verb = "started" if started else "already running"
+        print(
+            f"PostgreSQL {verb} at {postgres.url}, "
+            f"ready in {time.monotonic() - began:.1f} s (log {postgres.log_file})"
+        )
+
+
+def down(settings: Settings) -> None:
+    """Stop the local services this project started; external ones are left alone."""
+    if not settings.kafka_overridden:
+        print("Kafka      stopped" if KafkaLauncher().stop() else "Kafka      was not running")
+    if not settings.database_overridden:
+        stopped = PostgresLauncher().stop()
+        print("PostgreSQL stopped" if stopped else "PostgreSQL was not running")
+
+
+def status(settings: Settings) -> None:
+    """Say what runs where."""
+    kafka, postgres = KafkaLauncher(), PostgresLauncher()
+    if settings.kafka_overridden:
+        print(f"Kafka      external {settings.kafka_bootstrap}")
+    else:
+        pid = kafka.running_pid()
+        state = f"running (pid {pid}) at {kafka.bootstrap}" if pid else "not running"
+        print(f"Kafka      {pinned_version()} {state}, data {kafka.home}")
+    if settings.database_overridden:
+        print(f"PostgreSQL external {settings.database_url_redacted}")
+    else:
+        pid = postgres.running_pid()
+        state = f"running (pid {pid}) at {postgres.url}" if pid else "not running"
+        print(f"PostgreSQL {state}, data {postgres.data}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra", description=__doc__)
+    parser.add_argument("action", choices=["up", "down", "status"])
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        {"up": up, "down": down, "status": status}[args.action](settings)
+    except (CasesyncError, InfraError) as e:
+        print(f"casesync infra: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

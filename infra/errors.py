@@ -1,0 +1,21 @@
+"""Errors of the local launchers."""
+
+from __future__ import annotations
+
+
+class InfraError(Exception):
+    """Base class: a local service could not be prepared, started or stopped."""
+
+    retriable = False
+
+
+class MissingPrerequisite(InfraError):
+    """A program the launcher needs (java, maven, PostgreSQL) is not installed."""
+
+
+class ServiceStartFailed(InfraError):
+    """The service process exited or never became ready; the message names its log file."""
+
+
+class PortBusy(InfraError):
+    """Another program already listens on a port the launcher wants."""

@@ -1,0 +1,38 @@
+"""Where launcher state lives: the cache (downloaded jars) and the run folder (data, logs, pids)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_dir() -> Path:
+    """The run folder: ``CASESYNC_RUN_DIR`` or ``<project>/.run``."""
+    return Path(os.environ.get("CASESYNC_RUN_DIR", PROJECT_ROOT / ".run")).resolve()
+
+
+def cache_dir() -> Path:
+    """The folder for downloaded broker jars: ``CASESYNC_CACHE_DIR`` or ``<project>/.cache``."""
+    return Path(os.environ.get("CASESYNC_CACHE_DIR", PROJECT_ROOT / ".cache")).resolve()
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something accepts TCP connections on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def pid_alive(pid_file: Path) -> int | None:
+    """The pid recorded in pid_file when that process still runs, else None."""
+    try:
+        pid = int(pid_file.read_text().split("\n", 1)[0].strip())  # postmaster.pid: pid first
+        os.kill(pid, 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    except PermissionError:
+        return pid  # alive, owned by another user (the postgres server when we are root)
+    return pid

@@ -1,0 +1,155 @@
+"""Runs a private PostgreSQL cluster from Debian's packages on 127.0.0.1.
+
+PostgreSQL refuses to run as root, so when we are root the cluster belongs to the unprivileged
+``postgres`` account and every server command runs through ``runuser``. Steps of ``start``:
+  1. install Debian's ``postgresql`` when no server binaries exist (needs root);
+  2. ``initdb`` once into ``<run>/postgres/data`` (trust auth on loopback: a private dev cluster);
+  3. ``pg_ctl start`` and wait for it; create the ``casesync`` database once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.errors import MissingPrerequisite, PortBusy, ServiceStartFailed
+from infra.paths import pid_alive, port_open, run_dir
+
+SUPERUSER = "casesync"
+DATABASE = "casesync"
+
+
+def server_bin_dir() -> Path | None:
+    """The newest installed PostgreSQL server's bin folder (Debian layout), if any."""
+    root = Path("/usr/lib/postgresql")
+    versions = sorted(
+        (p for p in root.glob("*/bin") if (p / "initdb").exists()),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    if versions:
+        return versions[-1]
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+def install_server() -> Path:
+    """Install Debian's postgresql package (root only) and return its bin folder."""
+    if os.geteuid() != 0:
+        raise MissingPrerequisite(
+            "PostgreSQL server not installed: run `sudo apt-get install -y postgresql`"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-q", "postgresql"], check=True, env=env)
+    found = server_bin_dir()
+    if found is None:
+        raise MissingPrerequisite("apt-get installed postgresql but no initdb was found")
+    return found
+
+
+@dataclass(frozen=True)
+class PostgresLauncher:
+    """A private PostgreSQL cluster on 127.0.0.1:port."""
+
+    port: int = 15432
+
+    @property
+    def home(self) -> Path:
+        return run_dir() / "postgres"
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "postgres.log"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def running_pid(self) -> int | None:
+        return pid_alive(self.data / "postmaster.pid") if self.data.exists() else None
+
+    def start(self, timeout: float = 60.0) -> bool:
+        """Start the cluster unless ours already runs; True when this call started it."""
+        if self.running_pid() is not None:
+            return False
+        if port_open(self.port):
+            raise PortBusy(
+                f"port {self.port} is taken by another program; stop it, "
+                "or set CASESYNC_DATABASE_URL to use an existing PostgreSQL"
+            )
+        bin_dir = server_bin_dir() or install_server()
+        self._initdb(bin_dir)
+        self._pg_ctl(bin_dir, "start", "-w", "-t", str(int(timeout)), "-l", str(self.log_file))
+        self._create_database()
+        return True
+
+    def stop(self, mode: str = "fast") -> bool:
+        """Stop our cluster (``fast``, or ``immediate`` to simulate a crash); True if it ran."""
+        if self.running_pid() is None:
+            return False
+        bin_dir = server_bin_dir()
+        if bin_dir is None:
+            raise MissingPrerequisite("PostgreSQL server binaries disappeared")
+        self._pg_ctl(bin_dir, "stop", "-w", "-m", mode)
+        return True
+
+    def _initdb(self, bin_dir: Path) -> None:
+        if (self.data / "PG_VERSION").exists():
+            return
+        self.home.mkdir(parents=True, exist_ok=True)
+        sockets = self.home / "sockets"
+        sockets.mkdir(exist_ok=True)
+        self._give_to_server_user(self.home)
+        self._as_server_user(
+            str(bin_dir / "initdb"), "-D", str(self.data), "-U", SUPERUSER,
+            "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
+        )  # fmt: skip
+        settings = (
+            f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+            f"unix_socket_directories = '{sockets}'\nmax_connections = 200\n"
+            "shared_buffers = 256MB\nmax_wal_size = 2GB\n"
+        )
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(settings)
+
+    def _create_database(self) -> None:
+        import psycopg2  # imported late: the launcher itself needs no driver until here
+        from psycopg2 import sql
+
+        conn = psycopg2.connect(self.url.rpartition("/")[0] + "/postgres")
+        conn.autocommit = True  # CREATE DATABASE cannot run inside a transaction
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
+                if cur.fetchone() is None:
+                    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+        finally:
+            conn.close()
+
+    def _pg_ctl(self, bin_dir: Path, *args: str) -> None:
+        try:
+            self._as_server_user(str(bin_dir / "pg_ctl"), "-D", str(self.data), *args)
+        except subprocess.CalledProcessError as e:
+            raise ServiceStartFailed(f"pg_ctl {args[0]} failed; see {self.log_file}") from e
+
+    @staticmethod
+    def _give_to_server_user(path: Path) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(path, "postgres", "postgres")
+            for child in path.iterdir():
+                shutil.chown(child, "postgres", "postgres")
+
+    @staticmethod
+    def _as_server_user(*command: str) -> str:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        done = subprocess.run(
+            [*prefix, *command], check=True, capture_output=True, text=True, cwd="/"
+        )
+        return done.stdout

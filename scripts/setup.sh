@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what casesync needs on a fresh Debian machine, skipping what is already there:
+# Java and Maven (for the Kafka broker), PostgreSQL, the virtualenv and the Kafka jars.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "casesync setup: please install: ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
+    exit 2
+  fi
+  echo "installing Debian packages: ${missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+stamp=.venv/.installed
+if [ ! -x .venv/bin/python ]; then
+  echo "creating .venv"
+  python3 -m venv .venv
+fi
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "installing Python packages into .venv"
+  .venv/bin/pip install -q -e '.[dev]'
+  touch "$stamp"
+fi
+
+infra/kafka/fetch.sh

@@ -1,0 +1,54 @@
+"""Settings are read once from the environment, validated, and never leak secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from casesync.errors import ConfigError
+from casesync.settings import DEFAULT_KAFKA_BOOTSTRAP, Settings, redact_url
+
+
+def test_unset_environment_points_at_the_local_launchers() -> None:
+    """With no CASESYNC_* variables the settings name the local broker and cluster."""
+    settings = Settings.from_env({})
+    assert settings.kafka_bootstrap == DEFAULT_KAFKA_BOOTSTRAP
+    assert not settings.kafka_overridden
+    assert not settings.database_overridden
+
+
+def test_overrides_are_taken_and_flagged() -> None:
+    """CASESYNC_KAFKA_BOOTSTRAP and CASESYNC_DATABASE_URL replace the defaults."""
+    settings = Settings.from_env(
+        {
+            "CASESYNC_KAFKA_BOOTSTRAP": "kafka:9092",
+            "CASESYNC_DATABASE_URL": "postgresql://u:pw@db/x",
+        }
+    )
+    assert (settings.kafka_bootstrap, settings.database_url) == (
+        "kafka:9092",
+        "postgresql://u:pw@db/x",
+    )
+    assert settings.kafka_overridden
+    assert settings.database_overridden
+
+
+def test_password_never_appears_in_repr_or_redacted_url() -> None:
+    """A database password is masked wherever settings are shown."""
+    settings = Settings.from_env({"CASESYNC_DATABASE_URL": "postgresql://u:s3cret@db:5432/x"})
+    assert "s3cret" not in repr(settings)
+    assert settings.database_url_redacted == "postgresql://u:***@db:5432/x"
+    assert redact_url("postgresql://u@db/x") == "postgresql://u@db/x"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CASESYNC_DATABASE_URL", "mysql://db/x"),
+        ("CASESYNC_TOPIC_PARTITIONS", "six"),
+        ("CASESYNC_TOPIC_REPLICATION_FACTOR", "0"),
+    ],
+)
+def test_malformed_setting_is_a_config_error_naming_the_variable(name: str, value: str) -> None:
+    """A malformed variable raises ConfigError whose message names it."""
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
