@@ -66,17 +66,31 @@ class PersonalDataNotAllowed(DomainError):
     """The applicant carries a personal field the item does not need (data minimisation)."""
 
 
+class MalformedEvent(DomainError):
+    """The event breaks a rule of the contract itself, e.g. a case version below 1."""
+
+
 class IllegalTransition(DomainError):
     """The event type is not allowed from the case's current state in its handling mode."""
 
 
-class VersionGap(DomainError):
+class _VersionError(DomainError):
+    """A case version that does not follow the last applied one."""
+
+    def __init__(self, case_id: str, expected: int, received: int) -> None:
+        super().__init__(f"case {case_id}: expected version {expected}, received {received}")
+        self.case_id = case_id
+        self.expected = expected
+        self.received = received
+
+
+class VersionGap(_VersionError):
     """The event's case version skips one or more versions not yet applied."""
 
     disposition = Disposition.HOLD_VISIBLE
 
 
-class VersionRegression(DomainError):
+class VersionRegression(_VersionError):
     """The event's case version is not newer than the applied one: duplicate or stale."""
 
     disposition = Disposition.IGNORE

@@ -12,6 +12,7 @@ from datetime import date
 from types import MappingProxyType
 
 from casesync.domain.errors import UnknownWorkflow
+from casesync.domain.events import WorkflowStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +105,14 @@ class CaseWorkflow:
         """The step after step ``after`` (0 for the first) and who owns it; None when done."""
         spec = self.workflow.next_step(after)
         return None if spec is None else ResolvedStep(spec, self.regions[spec.role])
+
+    def event_step(self, number: int, due: date | None = None) -> WorkflowStep:
+        """Step ``number`` as the position an event's snapshot carries."""
+        spec = self.workflow.step(number)
+        return WorkflowStep(
+            workflow=self.workflow.id,
+            step=number,
+            name=spec.name,
+            owner_region=self.regions[spec.role],
+            due=due,
+        )
