@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from casesync.errors import CasesyncError
+
 
 class Disposition(StrEnum):
     """What a consumer should do with an event that raised the error."""
@@ -18,7 +20,7 @@ class Disposition(StrEnum):
     HOLD_VISIBLE = "HOLD_VISIBLE"  # something is missing before it: show operators
 
 
-class DomainError(Exception):
+class DomainError(CasesyncError):
     """Base class of every casesync domain error."""
 
     retriable = False
