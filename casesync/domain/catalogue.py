@@ -100,7 +100,10 @@ class Catalogue:
         raise UnknownWorkflow(f"item {item_code} has no workflow in force on {on}")
 
     def is_shared(self, item_code: str, source: str, target: str, on: date) -> bool:
-        """Whether the item may cross from ``source`` to ``target`` on ``on``."""
+        """Whether the item may cross from ``source`` to ``target`` on ``on``.
+
+        The hot path: codes are not checked here (``validate_event`` checks them first).
+        """
         return self._agreement_index.is_shared(item_code, source, target, on)
 
     def partners_of(self, region_code: str, on: date) -> frozenset[str]:
