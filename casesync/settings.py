@@ -46,6 +46,20 @@ class Settings:
     def database_url_redacted(self) -> str:
         return redact_url(self.database_url)
 
+    def region_database_url(self, region: str) -> str:
+        """The database of one region's process.
+
+        ``{region}`` in CASESYNC_DATABASE_URL is replaced by the region code (one server, a
+        database per region); a URL without it is used as it is (the region's own server).
+        Unset, the local cluster holds one database per region: ``casesync_<region>``.
+        """
+        if "{region}" in self.database_url:
+            return self.database_url.replace("{region}", region)
+        if self.database_overridden:
+            return self.database_url
+        base, _, _ = self.database_url.rpartition("/")
+        return f"{base}/casesync_{region}"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read ``CASESYNC_*`` variables; unset ones take the local launchers' defaults."""

@@ -52,3 +52,12 @@ def test_malformed_setting_is_a_config_error_naming_the_variable(name: str, valu
     """A malformed variable raises ConfigError whose message names it."""
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_region_database_url_follows_placeholder_override_or_default() -> None:
+    """Each region gets its own database: by placeholder, by override, or casesync_<code>."""
+    assert Settings.from_env({}).region_database_url("320623").endswith("/casesync_320623")
+    placeholder = Settings.from_env({"CASESYNC_DATABASE_URL": "postgresql://h/cs_{region}"})
+    assert placeholder.region_database_url("330483") == "postgresql://h/cs_330483"
+    fixed = Settings.from_env({"CASESYNC_DATABASE_URL": "postgresql://h/rudong"})
+    assert fixed.region_database_url("320623") == "postgresql://h/rudong"
