@@ -1,0 +1,158 @@
+"""Apply a batch of records in one PostgreSQL transaction: the exactly-once core.
+
+A record the database refuses (bad text, a broken constraint) is found by splitting the batch
+and is dead-lettered alone, so one bad message never blocks its partition. Failures that pass
+with time (connection lost, server restarting, schema topic silent) propagate to the caller,
+which retries the same records: they are never dead-lettered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import psycopg2
+import structlog
+
+from casesync.adapters.postgres import is_retriable, transaction
+from casesync.contract.errors import ContractError
+from casesync.domain.events import CaseEvent
+from consumers import store
+from consumers.database import Database
+from consumers.errors import TransientFailure
+from consumers.planning import Held, plan_batch
+from consumers.reactions import Reactor
+from consumers.records import Incoming, Outcome, Rejection, Stage, TopicPartition
+
+log = structlog.get_logger(__name__)
+
+# SQLSTATE classes that blame the data of some record: data exception, integrity violation.
+_RECORD_FAULT_CLASSES = ("22", "23")
+
+
+@dataclass
+class BatchOutcome:
+    """What a committed batch did, for the caller's positions, logs and DLQ publisher."""
+
+    next_offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    applied: int = 0
+    dead_lettered: int = 0
+    transactions: int = 0
+
+
+class BatchApplier:
+    """Applies records of partner topics to the region's mirror."""
+
+    def __init__(
+        self,
+        triage: Callable[[Incoming], Outcome],
+        decode: Callable[[bytes], CaseEvent],
+        database: Database,
+        reactor: Reactor | None = None,
+    ) -> None:
+        self._triage = triage
+        self._decode = decode
+        self._database = database
+        self._reactor = reactor
+
+    def apply(
+        self, records: Sequence[Incoming], positions: Mapping[TopicPartition, int | None]
+    ) -> BatchOutcome:
+        """Apply ``records`` (each partition's in offset order) from ``positions`` on.
+
+        Raises PositionConflict when another member moved a position, and retriable errors
+        (TransientFailure, psycopg2 connection errors, Unreachable) for the caller to retry.
+        """
+        outcomes = self._triaged(records)
+        result = BatchOutcome()
+        self._apply_split(records, outcomes, dict(positions), result)
+        return result
+
+    def _triaged(self, records: Sequence[Incoming]) -> list[Outcome]:
+        try:
+            return [self._triage(record) for record in records]
+        except ContractError as e:  # only retriable ones reach here (see Triage)
+            raise TransientFailure(f"schema source unavailable: {e}") from e
+
+    def _apply_split(
+        self,
+        records: Sequence[Incoming],
+        outcomes: list[Outcome],
+        positions: dict[TopicPartition, int | None],
+        result: BatchOutcome,
+    ) -> None:
+        try:
+            self._apply_once(records, outcomes, positions, result)
+        except psycopg2.Error as e:
+            if (e.pgcode or "")[:2] not in _RECORD_FAULT_CLASSES:
+                if is_retriable(e):
+                    self._database.discard()
+                raise
+            if len(records) == 1:
+                # The database refuses this record whatever else is in the batch.
+                log.warning("record refused by the database", topic=records[0].topic,
+                            partition=records[0].partition, offset=records[0].offset,
+                            sqlstate=e.pgcode)  # fmt: skip
+                refused = Rejection(Stage.STORE, type(e).__name__, f"SQLSTATE {e.pgcode}",
+                                    _event_of(outcomes[0]))  # fmt: skip
+                self._apply_once(records, [refused], positions, result)
+                return
+            half = len(records) // 2
+            self._apply_split(records[:half], outcomes[:half], positions, result)
+            self._apply_split(records[half:], outcomes[half:], positions, result)
+
+    def _apply_once(
+        self,
+        records: Sequence[Incoming],
+        outcomes: list[Outcome],
+        positions: dict[TopicPartition, int | None],
+        result: BatchOutcome,
+    ) -> None:
+        # Steps, all in one transaction:
+        #   1. lock the batch's position rows and check they are where this member left them
+        #      (else PositionConflict: another member owns the partition now);
+        #   2. read the head version/state, applied event ids and held events of its cases;
+        #   3. plan: sequence each event against its case (pure);
+        #   4. write mirror rows (version-guarded), history, dead letters, holds;
+        #   5. record this region's workflow answers (own cases + outbox);
+        #   6. advance the positions; 7. commit.
+        # The caller then commits the same offsets to the Kafka group (for lag tools only:
+        # on start and after a rebalance, positions are read back from this database).
+        expected = {record.tp: positions.get(record.tp) for record in records}
+        conn = self._database.connection()
+        with transaction(conn) as cur:
+            store.lock_positions(cur, expected)  # 1
+            events = [o for o in outcomes if isinstance(o, CaseEvent)]
+            case_ids = list({e.case_id for e in events})
+            heads = store.read_heads(cur, case_ids)  # 2
+            applied_ids = store.read_applied_ids(cur, [e.event_id for e in events])
+            held = self._held(store.read_held(cur, case_ids))
+            plan = plan_batch(zip(records, outcomes, strict=True), heads, applied_ids, held)  # 3
+            if self._reactor is not None:  # 5 (before 4's dead letters are written)
+                failed = self._reactor.react_to(cur, plan.applied)
+                plan.dead.extend(failed)
+            store.write_plan(cur, plan)  # 4
+            store.write_positions(cur, plan)  # 6
+        # 7 done: the transaction committed.
+        for tp, offset in plan.next_offsets.items():
+            positions[tp] = offset
+            result.next_offsets[tp] = offset
+        result.applied += len(plan.applied)
+        result.dead_lettered += len(plan.dead)
+        result.transactions += 1
+
+    def _held(self, rows: list[tuple[Incoming, int]]) -> dict[str, dict[int, Held]]:
+        held: dict[str, dict[int, Held]] = {}
+        for record, expected in rows:
+            assert record.value is not None
+            event = self._decode(record.value)
+            held.setdefault(event.case_id, {})[event.case_version] = Held(record, event, expected)
+        return held
+
+
+def _event_of(outcome: Outcome) -> CaseEvent | None:
+    if isinstance(outcome, CaseEvent):
+        return outcome
+    if isinstance(outcome, Rejection):
+        return outcome.event
+    return None

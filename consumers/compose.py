@@ -1,0 +1,129 @@
+"""Composition root of a consumer process: everything built once, from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from casesync.adapters.postgres import connect, ensure_database
+from casesync.adapters.schema_topic import KafkaSchemaSource
+from casesync.contract.codec import case_event_codec
+from casesync.domain.holidays import shipped_calendar
+from casesync.domain.loading import shipped_catalogue
+from casesync.domain.workdays import china_date
+from casesync.errors import ConfigError
+from casesync.settings import Settings
+from consumers.applier import BatchApplier
+from consumers.batching import BatchSizer
+from consumers.database import Database
+from consumers.dlq import DeadLetterPublisher
+from consumers.reactions import Reactor
+from consumers.runner import RegionConsumer
+from consumers.schema import migrate_region
+from consumers.topics import DEFAULT_PREFIX, TopicNames, ensure_topics
+from consumers.triage import Triage
+from producers.recorder import CaseRecorder
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerOptions:
+    """What the command line chooses for one consumer process."""
+
+    region: str
+    topic_prefix: str = DEFAULT_PREFIX
+    instance_id: str | None = None  # static group membership: a restart keeps the partitions
+    agreements_on: date | None = None  # which agreements are in force; default today in China
+    max_batch: int = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerPlan:
+    """The consumer's wiring decisions, computed without I/O."""
+
+    region: str
+    partners: tuple[str, ...]
+    topics: tuple[str, ...]
+    dlq_topic: str
+    group_id: str
+    database_url: str
+
+
+def plan_consumer(settings: Settings, options: ConsumerOptions) -> ConsumerPlan:
+    """Which partner topics, group and database a region's consumer uses (no I/O)."""
+    catalogue = shipped_catalogue()
+    on = options.agreements_on or china_date(datetime.now(UTC))
+    partners = tuple(sorted(catalogue.partners_of(options.region, on=on)))
+    if not partners:
+        raise ConfigError(f"region {options.region} has no agreement in force with a partner")
+    names = TopicNames(options.topic_prefix)
+    return ConsumerPlan(
+        region=options.region,
+        partners=partners,
+        topics=tuple(names.events(p) for p in partners),
+        dlq_topic=names.dlq(options.region),
+        group_id=names.group(options.region),
+        database_url=settings.region_database_url(options.region),
+    )
+
+
+def prepare(settings: Settings, plan: ConsumerPlan) -> None:
+    """Create what the consumer needs if missing: database, tables, topics."""
+    ensure_database(plan.database_url)
+    conn = connect(plan.database_url)
+    try:
+        migrate_region(conn)
+    finally:
+        conn.close()
+    ensure_topics(settings.kafka_bootstrap, settings.topics, (*plan.topics, plan.dlq_topic))
+
+
+def build_consumer(
+    settings: Settings,
+    options: ConsumerOptions,
+    plan: ConsumerPlan,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> RegionConsumer:
+    """Wire one region's consumer (no I/O until it runs)."""
+    catalogue = shipped_catalogue()
+    names = TopicNames(options.topic_prefix)
+    bootstrap = settings.kafka_bootstrap
+    codec = case_event_codec(remote=KafkaSchemaSource(bootstrap))
+    database = Database(plan.database_url)
+    recorder = CaseRecorder(plan.region, catalogue, shipped_calendar(), codec)
+    applier = BatchApplier(
+        Triage(plan.region, catalogue, codec.decode, names.region_of),
+        codec.decode,
+        database,
+        Reactor(recorder, catalogue, clock),
+    )
+
+    def kafka_consumer() -> Any:
+        return KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=plan.group_id,
+            group_instance_id=options.instance_id,
+            client_id=f"casesync-consumer-{plan.region}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=options.max_batch,
+            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            metadata_max_age_ms=30_000,
+        )
+
+    def dlq_producer() -> Any:
+        return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+
+    return RegionConsumer(
+        plan.topics,
+        kafka_consumer,
+        applier,
+        database,
+        DeadLetterPublisher(database, plan.dlq_topic, dlq_producer),
+        BatchSizer(maximum=options.max_batch),
+    )

@@ -1,0 +1,206 @@
+"""Factories for consumer integration tests: region databases, a source region that records
+cases and relays its outbox to Kafka, and consumers wired exactly as the CLI wires them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg2
+import pytest
+from kafka import KafkaProducer
+
+from casesync.adapters.postgres import connect, transaction
+from casesync.adapters.schema_topic import KafkaSchemaSource
+from casesync.contract.codec import CaseEventCodec, case_event_codec
+from casesync.domain.events import Applicant, CaseEvent
+from casesync.domain.holidays import shipped_calendar
+from casesync.domain.loading import shipped_catalogue
+from casesync.domain.vocabulary import ApplicantKind, EventType, HandlingMode
+from casesync.settings import Settings, TopicSettings
+from casesync.testing import Services
+from consumers import digest
+from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
+from consumers.runner import RegionConsumer
+from consumers.schema import migrate_region
+from consumers.topics import TopicNames, ensure_topics
+from producers.changes import CaseChange
+from producers.recorder import CaseRecorder
+
+RUDONG = "320623"
+TONGXIANG = "330483"
+HOUSING_WITHDRAWAL = "002023002000"  # 购房提取住房公积金, shared Rudong–Tongxiang (and national)
+MEDICAL_TRANSFER = "002033003000"  # 基本医疗保险关系转移接续
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+LIFE = (
+    EventType.CASE_SUBMITTED,
+    EventType.CASE_ACCEPTED,
+    EventType.REVIEW_STARTED,
+    EventType.CASE_APPROVED,
+    EventType.RESULT_DELIVERED,
+)
+
+
+@dataclass
+class Region:
+    """One region's database and the recorder of its own cases."""
+
+    code: str
+    url: str
+    recorder: CaseRecorder
+    names: TopicNames
+
+    def record(self, changes: Sequence[CaseChange]) -> list[CaseEvent]:
+        """Record own changes in one transaction, as the regional system would."""
+        conn = connect(self.url)
+        try:
+            with transaction(conn) as cur:
+                return self.recorder.record_many(cur, changes)
+        finally:
+            conn.close()
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one query on this region's database."""
+        conn = psycopg2.connect(self.url)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(statement, params)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def owned_digest(self) -> tuple[str, int]:
+        """``casesync digest --owned`` of this region."""
+        conn = connect(self.url)
+        try:
+            with transaction(conn) as cur:
+                return digest.owned(cur)
+        finally:
+            conn.close()
+
+    def mirror_digest(self, source: str) -> tuple[str, int]:
+        """``casesync digest --mirror-of source`` of this region."""
+        conn = connect(self.url)
+        try:
+            with transaction(conn) as cur:
+                return digest.mirror_of(cur, source)
+        finally:
+            conn.close()
+
+
+@dataclass
+class World:
+    """Regions sharing one Kafka broker under a topic prefix of their own."""
+
+    services: Services
+    names: TopicNames
+    codec: CaseEventCodec
+    make_database: Callable[[str], str]
+    regions: dict[str, Region] = field(default_factory=dict)
+
+    def region(self, code: str) -> Region:
+        """The region with its own fresh, migrated database."""
+        if code not in self.regions:
+            url = self.make_database(f"r{code}")
+            conn = connect(url)
+            try:
+                migrate_region(conn)
+            finally:
+                conn.close()
+            recorder = CaseRecorder(code, shipped_catalogue(), shipped_calendar(), self.codec)
+            self.regions[code] = Region(code, url, recorder, self.names)
+            ensure_topics(
+                self.services.kafka_bootstrap,
+                TopicSettings(partitions=6),
+                [self.names.events(code), self.names.dlq(code)],
+            )
+        return self.regions[code]
+
+    def settings(self, code: str) -> Settings:
+        """Settings of a process of region ``code``."""
+        return Settings(
+            kafka_bootstrap=self.services.kafka_bootstrap,
+            database_url=self.region(code).url,
+            kafka_overridden=True,
+            database_overridden=True,
+        )
+
+    def relay(self, code: str) -> int:
+        """Publish region ``code``'s unpublished outbox rows in order (the relay's job)."""
+        region = self.region(code)
+        rows = region.query(
+            "SELECT id, case_id, payload FROM outbox WHERE published_at IS NULL ORDER BY id"
+        )
+        if not rows:
+            return 0
+        self.send(self.names.events(code), [(case_id, bytes(p)) for _, case_id, p in rows])
+        region.query(
+            "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", ([r[0] for r in rows],)
+        )
+        return len(rows)
+
+    def send(self, topic: str, messages: Sequence[tuple[str, bytes | None]]) -> None:
+        """Send (key, value) messages to ``topic`` and wait for the broker's acks."""
+        producer = KafkaProducer(
+            bootstrap_servers=self.services.kafka_bootstrap, acks="all", linger_ms=5,
+            batch_size=256 * 1024,
+        )  # fmt: skip
+        try:
+            for key, value in messages:
+                producer.send(topic, key=key.encode(), value=value)
+            producer.flush()
+        finally:
+            producer.close()
+
+    def consumer(self, code: str, instance_id: str | None = None, **options: Any) -> RegionConsumer:
+        """Region ``code``'s consumer, wired as ``casesync consume`` wires it."""
+        opts = ConsumerOptions(
+            region=code, topic_prefix=self.names.prefix, instance_id=instance_id, **options
+        )
+        settings = self.settings(code)
+        return build_consumer(settings, opts, plan_consumer(settings, opts))
+
+    def consume(self, code: str, until_idle: float = 3.0, **options: Any) -> RegionConsumer:
+        """Run region ``code``'s consumer until idle; return it (its ``stats`` say what it did)."""
+        consumer = self.consumer(code, **options)
+        consumer.run(threading.Event(), until_idle=until_idle)
+        return consumer
+
+
+@pytest.fixture
+def world(
+    casesync_services: Services,
+    database_factory: Callable[[str], str],
+    unique_name: Callable[[str], str],
+) -> Iterator[World]:
+    """Regions on the real broker and server, isolated by a topic prefix of their own."""
+    codec = case_event_codec(remote=KafkaSchemaSource(casesync_services.kafka_bootstrap))
+    yield World(casesync_services, TopicNames(unique_name("t") + "."), codec, database_factory)
+
+
+def person(n: int) -> Applicant:
+    """An applicant with a made-up ID number."""
+    return Applicant(ApplicantKind.PERSON, f"申请人{n}", id_number=f"3206231990{n:08d}")
+
+
+def housing_cases(first: int, count: int, steps: int = len(LIFE)) -> list[CaseChange]:
+    """``count`` housing-fund withdrawals, each through its first ``steps`` lifecycle events,
+    interleaved across cases (the order a busy region records them in)."""
+    changes = []
+    for step in range(steps):
+        for n in range(first, first + count):
+            changes.append(
+                CaseChange(
+                    case_id=f"{RUDONG}-2026-{n:07d}",
+                    event_type=LIFE[step],
+                    expected_version=step,
+                    occurred_at=START + timedelta(seconds=n, minutes=step),
+                    item_code=HOUSING_WITHDRAWAL if step == 0 else None,
+                    handling_mode=HandlingMode.FULLY_ONLINE if step == 0 else None,
+                    applicant=person(n) if step == 0 else None,
+                )
+            )
+    return changes
