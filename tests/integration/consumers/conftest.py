@@ -4,7 +4,7 @@ cases and relays its outbox to Kafka, and consumers wired exactly as the CLI wir
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -175,10 +175,10 @@ def world(
     casesync_services: Services,
     database_factory: Callable[[str], str],
     unique_name: Callable[[str], str],
-) -> Iterator[World]:
+) -> World:
     """Regions on the real broker and server, isolated by a topic prefix of their own."""
     codec = case_event_codec(remote=KafkaSchemaSource(casesync_services.kafka_bootstrap))
-    yield World(casesync_services, TopicNames(unique_name("t") + "."), codec, database_factory)
+    return World(casesync_services, TopicNames(unique_name("t") + "."), codec, database_factory)
 
 
 def person(n: int) -> Applicant:
