@@ -39,6 +39,7 @@ class Settings:
     kafka_bootstrap: str = DEFAULT_KAFKA_BOOTSTRAP
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     topics: TopicSettings = TopicSettings()
+    topic_prefix: str = "casesync."  # every topic and group name starts with it
     kafka_overridden: bool = False
     database_overridden: bool = False
 
@@ -81,6 +82,7 @@ class Settings:
             kafka_bootstrap=bootstrap or DEFAULT_KAFKA_BOOTSTRAP,
             database_url=database_url or DEFAULT_DATABASE_URL,
             topics=topics,
+            topic_prefix=env.get("CASESYNC_TOPIC_PREFIX", "").strip() or "casesync.",
             kafka_overridden=bool(bootstrap),
             database_overridden=bool(database_url),
         )

@@ -36,6 +36,10 @@ class CaseChange:
     correlation_id: str | None = None
     causation_id: str | None = None
     event_id: str | None = None  # generated when None
+    # The partner regions this case involves (e.g. the transfer-out region of a pension
+    # transfer). New cases only; None shares it with every region that has the item in an
+    # agreement with this one. Each must share the item, or the change is refused.
+    target_regions: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,7 @@ class CurrentCase:
     version: int
     snapshot: CaseSnapshot
     correlation_id: str
+    target_regions: tuple[str, ...]
 
 
 def build_event(
@@ -69,8 +74,13 @@ def build_event(
             _changed_case(region, change, current.snapshot),
             current.correlation_id,
         )
-    on = china_date(change.occurred_at)
-    targets = catalogue.targets_for(snapshot.item_code, region, on)
+    if current is not None:
+        targets: tuple[str, ...] = current.target_regions
+    elif change.target_regions is not None:
+        targets = tuple(sorted(set(change.target_regions)))
+    else:
+        on = china_date(change.occurred_at)
+        targets = tuple(sorted(catalogue.targets_for(snapshot.item_code, region, on)))
     event = CaseEvent(
         event_id=change.event_id or str(uuid.uuid4()),
         event_type=change.event_type,
@@ -80,7 +90,7 @@ def build_event(
         occurred_at=change.occurred_at,
         correlation_id=change.correlation_id or correlation,
         causation_id=change.causation_id,
-        target_regions=tuple(sorted(targets)),
+        target_regions=targets,
         snapshot=snapshot,
     )
     validate_outgoing(event, catalogue)

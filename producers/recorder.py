@@ -58,7 +58,7 @@ class CaseRecorder:
                 self.region, change, current.get(change.case_id), self._catalogue, self._calendar
             )
             current[change.case_id] = CurrentCase(
-                event.case_version, event.snapshot, event.correlation_id
+                event.case_version, event.snapshot, event.correlation_id, event.target_regions
             )
             events.append(event)
         self._write_cases(cur, events, read_versions)
@@ -68,12 +68,13 @@ class CaseRecorder:
     @staticmethod
     def _read_current(cur: Any, case_ids: set[str]) -> dict[str, CurrentCase]:
         cur.execute(
-            "SELECT case_id, version, snapshot, correlation_id FROM cases WHERE case_id = ANY(%s)",
+            "SELECT case_id, version, snapshot, correlation_id, target_regions FROM cases"
+            " WHERE case_id = ANY(%s)",
             (list(case_ids),),
         )
         return {
-            case_id: CurrentCase(version, snapshot_from_json(snapshot), correlation)
-            for case_id, version, snapshot, correlation in cur.fetchall()
+            case_id: CurrentCase(version, snapshot_from_json(snapshot), correlation, tuple(targets))
+            for case_id, version, snapshot, correlation, targets in cur.fetchall()
         }
 
     @staticmethod
@@ -87,7 +88,7 @@ class CaseRecorder:
             row = (
                 case_id, event.case_version, snapshot.state.value, snapshot.item_code,
                 snapshot.handling_mode.value, snapshot.step_owner, snapshot.promised_deadline,
-                event.correlation_id, event.occurred_at,
+                event.correlation_id, list(event.target_regions), event.occurred_at,
                 Json(snapshot_to_json(snapshot), dumps=canonical),
             )  # fmt: skip
             if case_id in read_versions:
@@ -98,7 +99,8 @@ class CaseRecorder:
             created = execute_values(
                 cur,
                 "INSERT INTO cases (case_id, version, state, item_code, handling_mode,"
-                " step_owner, promised_deadline, correlation_id, updated_at, snapshot)"
+                " step_owner, promised_deadline, correlation_id, target_regions, updated_at,"
+                " snapshot)"
                 " VALUES %s ON CONFLICT (case_id) DO NOTHING RETURNING case_id",
                 rows_new,
                 page_size=_PAGE,
@@ -112,10 +114,14 @@ class CaseRecorder:
                 "UPDATE cases AS c SET version = v.version, state = v.state,"
                 " step_owner = v.step_owner, updated_at = v.updated_at, snapshot = v.snapshot"
                 " FROM (VALUES %s) AS v(case_id, version, state, item_code, handling_mode,"
-                " step_owner, promised_deadline, correlation_id, updated_at, snapshot, expected)"
+                " step_owner, promised_deadline, correlation_id, target_regions, updated_at,"
+                " snapshot, expected)"
                 " WHERE c.case_id = v.case_id AND c.version = v.expected RETURNING c.case_id",
                 rows_changed,
-                template="(%s, %s, %s, %s, %s, %s, %s::date, %s, %s::timestamptz, %s::jsonb, %s)",
+                template=(
+                    "(%s, %s, %s, %s, %s, %s, %s::date, %s, %s::text[], %s::timestamptz,"
+                    " %s::jsonb, %s)"
+                ),
                 page_size=_PAGE,
                 fetch=True,
             )

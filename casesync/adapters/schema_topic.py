@@ -11,13 +11,15 @@ import threading
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from casesync.adapters.topics import SCHEMA_TOPIC
+from casesync.adapters.topics import TopicNames
 
 
 class KafkaSchemaSource:
     """Reads and writes ``casesync.schemas``; no network I/O until first used."""
 
-    def __init__(self, bootstrap: str, topic: str = SCHEMA_TOPIC, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, bootstrap: str, topic: str = TopicNames().schemas, timeout_s: float = 10.0
+    ) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
         self._timeout_ms = int(timeout_s * 1000)

@@ -1,8 +1,13 @@
-"""Topic names and idempotent topic administration from settings."""
+"""Topic and group names under one prefix, and idempotent topic administration from settings.
+
+The default prefix ``casesync.`` gives ``casesync.events.<region>`` and friends; another prefix
+(``CASESYNC_TOPIC_PREFIX``) keeps a test run or a staging deployment apart on a shared broker.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -13,27 +18,39 @@ from casesync.settings import TopicSettings
 
 log = structlog.get_logger(__name__)
 
-SCHEMA_TOPIC = "casesync.schemas"
-EVENTS_PREFIX = "casesync.events."
-DLQ_PREFIX = "casesync.dlq."
+DEFAULT_PREFIX = "casesync."
 
 
-def events_topic(region: str) -> str:
-    """The topic a region publishes its case events to; only that region writes there."""
-    return f"{EVENTS_PREFIX}{region}"
+@dataclass(frozen=True, slots=True)
+class TopicNames:
+    """Names derived from one prefix."""
+
+    prefix: str = DEFAULT_PREFIX
+
+    @property
+    def schemas(self) -> str:
+        """The compacted log of writer schemas, keyed by fingerprint, shared by all regions."""
+        return f"{self.prefix}schemas"
+
+    def events(self, region: str) -> str:
+        """The topic ``region`` publishes its case events to; only that region writes there."""
+        return f"{self.prefix}events.{region}"
+
+    def dlq(self, region: str) -> str:
+        """The dead-letter topic of ``region``'s consumer."""
+        return f"{self.prefix}dlq.{region}"
+
+    def group(self, region: str) -> str:
+        """The consumer group of ``region``'s consumer processes."""
+        return f"{self.prefix}consumer.{region}"
+
+    def region_of(self, topic: str) -> str | None:
+        """The source region of an events topic under this prefix, or None."""
+        head = f"{self.prefix}events."
+        return topic[len(head) :] if topic.startswith(head) else None
 
 
-def dlq_topic(region: str) -> str:
-    """The dead-letter topic of a region's consumer."""
-    return f"{DLQ_PREFIX}{region}"
-
-
-def region_of_topic(topic: str) -> str | None:
-    """The source region an events topic belongs to, or None for other topics."""
-    return topic[len(EVENTS_PREFIX) :] if topic.startswith(EVENTS_PREFIX) else None
-
-
-def _topic_spec(settings: TopicSettings, *, compacted: bool = False) -> dict[str, Any]:
+def _topic_spec(settings: TopicSettings, *, compacted: bool) -> dict[str, Any]:
     configs = {"min.insync.replicas": str(settings.min_insync_replicas)}
     if compacted:
         configs["cleanup.policy"] = "compact"
@@ -46,15 +63,18 @@ def _topic_spec(settings: TopicSettings, *, compacted: bool = False) -> dict[str
     }
 
 
-def ensure_topics(bootstrap: str, settings: TopicSettings, regions: Iterable[str]) -> list[str]:
-    """Create the schema topic and each region's events and DLQ topics if missing.
+def ensure_topics(
+    bootstrap: str,
+    settings: TopicSettings,
+    names: Iterable[str],
+    compacted: Iterable[str] = (),
+) -> list[str]:
+    """Create the missing topics (``compacted`` ones with cleanup.policy=compact).
 
     Returns the names created now; existing topics are left as they are.
     """
-    wanted = {SCHEMA_TOPIC: _topic_spec(settings, compacted=True)}
-    for region in regions:
-        wanted[events_topic(region)] = _topic_spec(settings)
-        wanted[dlq_topic(region)] = _topic_spec(settings)
+    wanted = {name: _topic_spec(settings, compacted=False) for name in names}
+    wanted.update({name: _topic_spec(settings, compacted=True) for name in compacted})
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     created = []
     try:

@@ -1,8 +1,10 @@
 """Working-day arithmetic on the Chinese official calendar (法定节假日 and 调休).
 
 Promised time limits (承诺办结时限) count working days: weekdays that are not public holidays,
-plus the weekend days declared make-up working days (调休上班). Years missing from the holiday
-file are refused: guessing would silently move deadlines.
+plus the weekend days declared make-up working days (调休上班). The State Council publishes each
+year's schedule late in the year before, so a long time limit can reach a year not yet
+published: such later years count Monday to Friday, provisionally (``is_provisional``), rather
+than refusing to record the case. Years before the data are refused.
 """
 
 from __future__ import annotations
@@ -45,10 +47,16 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         """Whether government offices work on ``day``."""
         if day.year not in self._years:
-            raise CalendarOutOfRange(f"no holiday data for {day.year}")
+            if not self._years or day.year < min(self._years):
+                raise CalendarOutOfRange(f"no holiday data for {day.year}")
+            return day.weekday() < _SATURDAY  # provisional: schedule not yet published
         if day in self._makeup:
             return True
         return day.weekday() < _SATURDAY and day not in self._holidays
+
+    def is_provisional(self, day: date) -> bool:
+        """Whether ``day`` lies in a year after the published schedules (weekdays only)."""
+        return bool(self._years) and day.year > max(self._years)
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start``; for n == 0, start or the next working day."""

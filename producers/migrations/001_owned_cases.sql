@@ -9,6 +9,7 @@ CREATE TABLE cases (
     step_owner        text NOT NULL,
     promised_deadline date NOT NULL,
     correlation_id    text NOT NULL,
+    target_regions    text[] NOT NULL,    -- the partner regions this case is shared with
     updated_at        timestamptz NOT NULL,
     snapshot          jsonb NOT NULL      -- casesync.snapshots.snapshot_to_json
 );
@@ -28,7 +29,7 @@ CREATE TABLE case_history (
 -- previous version committed (optimistic concurrency), so id order is each case's order.
 CREATE TABLE outbox (
     id            bigserial PRIMARY KEY,
-    event_id      uuid NOT NULL UNIQUE,
+    event_id      uuid NOT NULL,      -- unique already through case_history
     case_id       text NOT NULL,
     case_version  integer NOT NULL,
     event_type    text NOT NULL,
@@ -38,5 +39,5 @@ CREATE TABLE outbox (
 );
 
 -- The relay's work queue: tiny when the relay keeps up, so polling it when idle costs nothing.
+-- No other index: marking a row published then touches only the heap and the primary key.
 CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
-CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL;

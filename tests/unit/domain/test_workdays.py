@@ -38,10 +38,20 @@ def test_zero_days_moves_to_the_next_working_day(calendar: WorkingCalendar) -> N
     assert calendar.add_working_days(date(2025, 5, 6), 0) == date(2025, 5, 6)
 
 
-def test_years_without_data_are_refused(calendar: WorkingCalendar) -> None:
-    """A date outside the holiday file raises CalendarOutOfRange rather than guessing."""
+def test_years_before_the_data_are_refused(calendar: WorkingCalendar) -> None:
+    """A date before the holiday file raises CalendarOutOfRange rather than guessing."""
     with pytest.raises(CalendarOutOfRange):
-        calendar.add_working_days(date(2026, 12, 30), 5)
+        calendar.add_working_days(date(2024, 12, 20), 5)
+
+
+def test_years_after_the_data_count_weekdays_provisionally(calendar: WorkingCalendar) -> None:
+    """A limit reaching an unpublished year counts Monday to Friday there, flagged provisional."""
+    last = max(calendar.years)
+    start = date(last, 12, 30)
+    end = calendar.add_working_days(start, 5)
+    assert calendar.is_provisional(end)
+    assert end.weekday() < 5
+    assert not calendar.is_provisional(start)
 
 
 def test_promised_deadline_uses_china_local_date(calendar: WorkingCalendar) -> None:

@@ -1,0 +1,161 @@
+"""Sustained relay rate next to raw kafka-python for the same messages, in one run.
+
+    .venv/bin/python benchmarks/bench_relay.py [--events 100000] [--rounds 3] [--json FILE]
+
+1. Record ``--events`` realistic changes of region 如东 (320623) into a fresh region database.
+2. Each round, alternately: (a) raw — a KafkaProducer with the relay's settings (but
+   kafka-python's own partitioner) sends the
+   outbox's payloads, keys and headers from memory to a fresh topic, then flushes; (b) relay —
+   the outbox is marked unpublished again and the relay drains it to another fresh topic,
+   reading from PostgreSQL and marking rows published after the broker's acknowledgement.
+3. Medians of the rounds and their ratio (target: relay >= 0.8 x raw).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+
+from _support import fresh_region_database, fresh_topic, machine, median, write_json
+
+from casesync.adapters.postgres import connect, transaction
+from casesync.contract.schemas import load_versions
+from casesync.domain.loading import shipped_catalogue
+from casesync.settings import Settings
+from producers.app import build_recorder, kafka_producer
+from producers.outbox_store import OutboxStore
+from producers.relay import Relay
+from producers.simulation import Simulation
+
+REGION = "320623"
+
+
+def record(url: str, events: int) -> float:
+    simulation = Simulation(shipped_catalogue(), REGION, seed=7)
+    planned = simulation.plan(events // 5 + 1, datetime.now(UTC).date())
+    recorder = build_recorder(REGION)
+    conn = connect(url)
+    started, done, batch = time.perf_counter(), 0, []
+    try:
+        for change in simulation.changes(planned, datetime):
+            batch.append(change)
+            if len(batch) == 1000 or done + len(batch) == events:
+                with transaction(conn) as cur:
+                    recorder.record_many(cur, batch)
+                done += len(batch)
+                batch = []
+                if done >= events:
+                    break
+    finally:
+        conn.close()
+    return done / (time.perf_counter() - started)
+
+
+def load_outbox(url: str) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT case_id, event_id::text, event_type, payload FROM outbox ORDER BY id"
+            )
+            region = REGION.encode()
+            return [
+                (case_id.encode(), bytes(payload), [
+                    ("event_id", event_id.encode()), ("event_type", event_type.encode()),
+                    ("fingerprint", bytes(payload[2:10]).hex().encode()),
+                    ("source_region", region),
+                ])
+                for case_id, event_id, event_type, payload in cur.fetchall()
+            ]  # fmt: skip
+    finally:
+        conn.close()
+
+
+def raw_rate(
+    settings: Settings, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
+) -> float:
+    topic = fresh_topic(settings, "raw")
+    producer = kafka_producer(settings.kafka_bootstrap, remember_partitions=False)
+    producer.send(topic, key=b"warm-up", value=b"x").get(timeout=30)
+    started = time.perf_counter()
+    for key, value, headers in messages:
+        producer.send(topic, key=key, value=value, headers=headers)
+    producer.flush()
+    elapsed = time.perf_counter() - started
+    producer.close()
+    return len(messages) / elapsed
+
+
+def relay_rate(settings: Settings, url: str, count: int) -> float:
+    conn = connect(url)
+    with transaction(conn) as cur:
+        cur.execute("UPDATE outbox SET published_at = NULL")
+    with conn.cursor() as cur:
+        conn.autocommit = True
+        cur.execute("VACUUM ANALYZE outbox")
+    conn.close()
+    topic = fresh_topic(settings, "relay")
+    finished = threading.Event()
+    published = [0]
+
+    def on_published(n: int) -> None:
+        published[0] += n
+        if published[0] >= count:
+            finished.set()
+
+    relay = Relay(
+        REGION, OutboxStore(url), lambda: kafka_producer(settings.kafka_bootstrap),
+        {s.fingerprint: s for s in load_versions()}, lambda schema: None, topic,
+        on_published=on_published,
+    )  # fmt: skip
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    started = time.perf_counter()
+    thread.start()
+    finished.wait(timeout=600)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    thread.join()
+    return count / elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    url = fresh_region_database(settings, "relay")
+    print(f"recording {args.events} events ...", file=sys.stderr)
+    record_rate = record(url, args.events)
+    messages = load_outbox(url)
+    raw, relayed = [], []
+    for n in range(args.rounds):
+        raw.append(raw_rate(settings, messages))
+        relayed.append(relay_rate(settings, url, len(messages)))
+        print(f"round {n + 1}: raw {raw[-1]:,.0f}/s  relay {relayed[-1]:,.0f}/s", file=sys.stderr)
+    result = {
+        "events": len(messages),
+        "avg_message_bytes": round(sum(len(m[1]) for m in messages) / len(messages)),
+        "record_rate": round(record_rate),
+        "raw_produce_rate_median": round(median(raw)),
+        "relay_rate_median": round(median(relayed)),
+        "ratio": round(median(relayed) / median(raw), 3),
+        "rounds": {"raw": [round(r) for r in raw], "relay": [round(r) for r in relayed]},
+        "machine": machine(),
+    }
+    print(f"| events | raw kafka-python | relay | relay/raw |\n|---|---|---|---|\n"
+          f"| {result['events']:,} | {result['raw_produce_rate_median']:,}/s "
+          f"| {result['relay_rate_median']:,}/s | {result['ratio']} |")  # fmt: skip
+    write_json(args.json, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Composition root of a region's producer side: settings in, ready-to-use parts out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kafka import KafkaProducer
+from kafka.partitioner import DefaultPartitioner
+
+import consumers
+import producers
+from casesync.adapters.partitioning import CachedKeyPartitioner
+from casesync.adapters.postgres import (
+    Migration,
+    apply_migrations,
+    connect,
+    ensure_database,
+    migrations_in,
+)
+from casesync.adapters.schema_topic import KafkaSchemaSource
+from casesync.adapters.topics import TopicNames, ensure_topics
+from casesync.contract.codec import CaseEventCodec, case_event_codec
+from casesync.contract.schemas import RegisteredSchema, load_versions
+from casesync.domain.holidays import shipped_calendar
+from casesync.domain.loading import shipped_catalogue
+from casesync.settings import Settings
+from producers.outbox_store import OutboxStore
+from producers.recorder import CaseRecorder
+from producers.relay import Relay, RelayConfig
+
+
+def region_migrations() -> list[Migration]:
+    """Every table a region database holds: the producer's, then the consumer's."""
+    return [
+        *migrations_in("producers", Path(producers.__file__).parent / "migrations"),
+        *migrations_in("consumers", Path(consumers.__file__).parent / "migrations"),
+    ]
+
+
+def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration], list[str]]:
+    """Create the region's database if missing, migrate it, create its topics (all idempotent)."""
+    shipped_catalogue().region(region)  # an unknown region code fails here, clearly
+    url = settings.region_database_url(region)
+    created = ensure_database(url) if not settings.database_overridden else False
+    conn = connect(url, application_name="casesync-init")
+    try:
+        applied = apply_migrations(conn, region_migrations())
+    finally:
+        conn.close()
+    names = TopicNames(settings.topic_prefix)
+    topics = ensure_topics(
+        settings.kafka_bootstrap,
+        settings.topics,
+        [names.events(region), names.dlq(region)],
+        compacted=[names.schemas],
+    )
+    return created, applied, topics
+
+
+def build_recorder(region: str) -> CaseRecorder:
+    """A recorder for the region's own changes (encoding needs no broker)."""
+    return CaseRecorder(region, shipped_catalogue(), shipped_calendar(), build_codec())
+
+
+def build_codec() -> CaseEventCodec:
+    """The codec a region writes with; the relay publishes its schema, so no broker here."""
+    return case_event_codec()
+
+
+def kafka_producer(bootstrap: str, *, remember_partitions: bool = True) -> KafkaProducer:
+    """The relay's producer: idempotent, acks=all, batched for throughput.
+
+    ``remember_partitions=False`` leaves kafka-python's own partitioner (for baselines).
+    """
+    return KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        batch_size=256 * 1024,
+        max_in_flight_requests_per_connection=5,
+        delivery_timeout_ms=120_000,  # rides out a broker restart without failing sends
+        max_block_ms=60_000,
+        partitioner=CachedKeyPartitioner() if remember_partitions else DefaultPartitioner(),
+    )
+
+
+def build_relay(settings: Settings, region: str, config: RelayConfig | None = None) -> Relay:
+    names = TopicNames(settings.topic_prefix)
+    schema_source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+    schemas: dict[bytes, RegisteredSchema] = {s.fingerprint: s for s in load_versions()}
+    return Relay(
+        region,
+        OutboxStore(settings.region_database_url(region)),
+        lambda: kafka_producer(settings.kafka_bootstrap),
+        schemas,
+        lambda schema: schema_source.publish(schema.fingerprint_hex, schema.schema_json),
+        names.events(region),
+        config,
+    )

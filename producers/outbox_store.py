@@ -1,0 +1,132 @@
+"""The relay's PostgreSQL edge: leadership, reading unpublished outbox rows, marking them.
+
+One relay of a region publishes at a time (a session advisory lock); others stand by and take
+over within a second when it dies, because the lock goes with its connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import NamedTuple
+
+from casesync.adapters.postgres import Connection, connect
+
+# Key of the session advisory lock that makes one relay per region database the publisher.
+RELAY_LOCK_KEY = 0x0C5E_5C_01
+
+
+class OutboxRow(NamedTuple):
+    """One event to publish; a plain tuple because the relay handles tens of thousands a second."""
+
+    id: int
+    case_id: str
+    event_id: str
+    event_type: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What ops reads: unpublished rows and the age of the oldest one."""
+
+    unpublished: int
+    oldest_age_s: float
+
+
+class OutboxStore:
+    """A relay's own connection to the region database (autocommit: each statement stands)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._conn: Connection | None = None
+
+    def clone(self) -> OutboxStore:
+        """Another store on the same database, with a connection of its own."""
+        return OutboxStore(self._url)
+
+    def open(self) -> None:
+        self.close()
+        self._conn = connect(self._url, application_name="casesync-relay")
+        self._conn.autocommit = True
+
+    def close(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            self._conn.close()
+        self._conn = None
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None or self._conn.closed:
+            self.open()
+        assert self._conn is not None
+        return self._conn
+
+    def try_lead(self) -> bool:
+        """Take the publisher lock if free; it is held until this connection closes."""
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s)", (RELAY_LOCK_KEY,))
+            row = cur.fetchone()
+            return row is not None and bool(row[0])
+
+    def fetch(self, after: int, limit: int) -> list[OutboxRow]:
+        """Unpublished rows with id > after, in id order (each case's version order)."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT id, case_id, event_id::text, event_type, payload FROM outbox"
+                " WHERE published_at IS NULL AND id > %s ORDER BY id LIMIT %s",
+                (after, limit),
+            )
+            return [OutboxRow(i, c, e, t, bytes(p)) for i, c, e, t, p in cur.fetchall()]
+
+    def unpublished_ids_up_to(self, last: int) -> list[int]:
+        """Ids of unpublished rows at or below ``last`` (an index-only scan of the queue)."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT id FROM outbox WHERE published_at IS NULL AND id <= %s ORDER BY id",
+                (last,),
+            )
+            return [row[0] for row in cur.fetchall()]
+
+    def fetch_ids(self, ids: list[int]) -> list[OutboxRow]:
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT id, case_id, event_id::text, event_type, payload FROM outbox"
+                " WHERE id = ANY(%s) ORDER BY id",
+                (ids,),
+            )
+            return [OutboxRow(i, c, e, t, bytes(p)) for i, c, e, t, p in cur.fetchall()]
+
+    def mark_published(self, ids: Iterable[int]) -> None:
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "UPDATE outbox SET published_at = clock_timestamp()"
+                " WHERE id = ANY(%s) AND published_at IS NULL",
+                (list(ids),),
+            )
+
+    def prune(self, older_than: timedelta, limit: int = 10_000) -> int:
+        """Delete published rows older than the retention, a bounded slice at a time."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                # Oldest rows sit at the low end of the primary key: walk it, stop at the limit.
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                " WHERE published_at < now() - %s ORDER BY id LIMIT %s)",
+                (older_than, limit),
+            )
+            return int(cur.rowcount)
+
+    def backlog(self) -> Backlog:
+        return read_backlog(self.conn)
+
+
+def read_backlog(conn: Connection) -> Backlog:
+    """Unpublished count and oldest age; both come from the small partial index."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)"
+            " FROM outbox WHERE published_at IS NULL"
+        )
+        row = cur.fetchone()
+    return Backlog(0, 0.0) if row is None else Backlog(int(row[0]), float(row[1]))

@@ -1,0 +1,307 @@
+"""The relay: publishes a region's outbox to its events topic, in order, nothing lost.
+
+Steps of one cycle (``Relay._cycle``):
+  1. lead: hold the region's publisher lock, or stand by;
+  2. fetch unpublished rows above the highest id sent so far, then any straggler below it (a
+     row whose transaction committed late). Rows of one case are inserted in version order,
+     each after the previous committed, so sending stragglers first keeps every case in order;
+  3. send them with the idempotent producer (acks=all, key = case id); up to
+     ``max_batches_in_flight`` batches are on the wire at once;
+  4. when a batch is fully acknowledged, hand it to the marker, which marks its rows
+     published in the background — never before the acknowledgement.
+A crash between 3 and 4 republishes those rows: the only source of duplicates, and consumers
+drop them by event id and version.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import psycopg2
+import structlog
+from kafka.errors import KafkaError
+
+from casesync.adapters.postgres import is_retriable
+from casesync.contract.schemas import RegisteredSchema
+from casesync.errors import Unreachable
+from producers.marker import Marker
+from producers.outbox_store import OutboxRow, OutboxStore
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayConfig:
+    batch_size: int = 5000
+    max_batches_in_flight: int = 4
+    idle_sleep_max_s: float = 0.02  # polling an empty partial index costs next to nothing
+    straggler_check_s: float = 0.1  # how often to look for late commits when nothing is new
+    standby_poll_s: float = 1.0
+    retention: timedelta = timedelta(days=7)
+    prune_every_s: float = 60.0
+    backoff_max_s: float = 5.0
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    batches: int = 0
+    kafka_failures: int = 0
+    database_failures: int = 0
+    leading: bool = False
+
+
+@dataclass
+class _Batch:
+    rows: list[OutboxRow]
+    futures: list[Any] = field(default_factory=list)
+
+    def done(self) -> bool:
+        return all(f.is_done for f in self.futures)
+
+    def wait(self, timeout: float) -> None:
+        """Block up to ``timeout`` for the first unfinished send of this batch."""
+        for future in self.futures:
+            if not future.is_done:
+                future._produce_future.wait(timeout)  # the record batch's latch: no spinning
+                return
+
+    def succeeded_ids(self) -> list[int]:
+        return [row.id for row, f in zip(self.rows, self.futures, strict=False) if f.succeeded()]
+
+    def all_succeeded(self) -> bool:
+        return len(self.futures) == len(self.rows) and all(f.succeeded() for f in self.futures)
+
+
+class Relay:
+    """Publishes one region's outbox. ``run`` blocks until stopped or idle long enough."""
+
+    def __init__(
+        self,
+        region: str,
+        store: OutboxStore,
+        producer_factory: Callable[[], Any],
+        schemas: dict[bytes, RegisteredSchema],
+        publish_schema: Callable[[RegisteredSchema], None],
+        topic: str,
+        config: RelayConfig | None = None,
+        on_published: Callable[[int], None] | None = None,
+    ) -> None:
+        self.region = region
+        self.topic = topic
+        self.config = config or RelayConfig()
+        self.stats = RelayStats()
+        self._store = store
+        self._marker: Marker | None = None
+        self._producer_factory = producer_factory
+        self._producer: Any = None
+        self._schemas = schemas
+        self._publish_schema = publish_schema
+        self._headers: dict[str | bytes, tuple[str, bytes]] = {}
+        self._in_flight: deque[_Batch] = deque()
+        self._high = 0  # highest outbox id sent in this term of leadership
+        self._on_published = on_published or (lambda n: None)
+        self._last_prune = self._last_straggler_check = 0.0
+
+    def run(
+        self, stop: threading.Event | None = None, until_idle: float | None = None
+    ) -> RelayStats:
+        """Relay until ``stop`` is set, or until nothing was published for ``until_idle`` s."""
+        stop = stop or threading.Event()
+        idle_since = time.monotonic()
+        sleep, backoff = 0.0, 0.2
+        try:
+            while not stop.is_set():
+                try:
+                    moved = self._cycle()
+                    backoff = 0.2
+                except (psycopg2.Error, Unreachable) as e:
+                    if isinstance(e, psycopg2.Error) and not is_retriable(e):
+                        raise
+                    self.stats.database_failures += 1
+                    log.warning("database unavailable; relay retries", region=self.region,
+                                error=type(e).__name__, retry_in_s=backoff)  # fmt: skip
+                    self._step_down()
+                    stop.wait(backoff)
+                    backoff = min(self.config.backoff_max_s, backoff * 2)
+                    continue
+                now = time.monotonic()
+                if moved:
+                    idle_since, sleep = now, 0.0
+                    continue
+                if until_idle is not None and now - idle_since >= until_idle:
+                    break
+                # Nothing to do: back off gently so an idle region barely touches its database.
+                sleep = min(self.config.idle_sleep_max_s, max(0.001, sleep * 2))
+                stop.wait(sleep if self.stats.leading else self.config.standby_poll_s)
+        finally:
+            self._shutdown()
+        return self.stats
+
+    def _cycle(self) -> bool:
+        # 1. lead, or stand by
+        if not self.stats.leading:
+            if not self._store.try_lead():
+                return False
+            self.stats.leading, self._high = True, 0
+            self._marker = Marker(self._store.clone())
+            log.info("relay leads its region", region=self.region)
+        assert self._marker is not None
+        self._marker.raise_error()
+        self._maybe_prune()
+        self._settle()
+        if len(self._in_flight) < self.config.max_batches_in_flight:
+            rows = self._fetch()  # 2.
+            if rows:
+                self._send(_Batch(rows))  # 3.
+                return True
+        if self._in_flight:
+            # The pipeline is full, or nothing is new: wait on the broker, not the database.
+            self._in_flight[0].wait(0.005)
+            self._settle()
+            return True
+        return False
+
+    def _fetch(self) -> list[OutboxRow]:
+        fresh = self._store.fetch(self._high, self.config.batch_size)
+        now = time.monotonic()
+        if not fresh and now - self._last_straggler_check < self.config.straggler_check_s:
+            return []
+        self._last_straggler_check = now
+        # Looked for after the fetch: whatever the fetch saw, its predecessors are visible now.
+        stragglers = self._stragglers()
+        rows = self._store.fetch_ids(stragglers) if stragglers else []
+        rows.extend(fresh)
+        if fresh:
+            self._high = fresh[-1].id
+        return rows
+
+    def _stragglers(self) -> list[int]:
+        if self._high == 0:
+            return []
+        assert self._marker is not None
+        known = self._marker.pending()
+        known.update(row.id for batch in self._in_flight for row in batch.rows)
+        return [i for i in self._store.unpublished_ids_up_to(self._high) if i not in known]
+
+    def _send(self, batch: _Batch) -> None:
+        producer = self._producer_or_new()
+        topic, region = self.topic, ("source_region", self.region.encode())
+        header_of, send, futures = self._header_of, producer.send, batch.futures
+        self._in_flight.append(batch)
+        try:
+            for _, case_id, event_id, event_type, payload in batch.rows:
+                headers = [
+                    ("event_id", event_id.encode()),
+                    header_of(event_type),
+                    header_of(payload[2:10]),
+                    region,
+                ]
+                futures.append(send(topic, key=case_id.encode(), value=payload, headers=headers))
+        except KafkaError as e:
+            self._kafka_failed(e)
+
+    def _settle(self) -> None:
+        """4. hand fully acknowledged batches to the marker, oldest first."""
+        assert self._marker is not None
+        while self._in_flight and self._in_flight[0].done():
+            batch = self._in_flight[0]
+            if not batch.all_succeeded():
+                self._kafka_failed(next(f.exception for f in batch.futures if f.failed()))
+                return
+            self._marker.mark([row.id for row in batch.rows])
+            self._in_flight.popleft()
+            self.stats.published += len(batch.rows)
+            self.stats.batches += 1
+            self._on_published(len(batch.rows))
+
+    def _kafka_failed(self, error: BaseException | None) -> None:
+        """Drop the producer; keep what the broker did acknowledge; resend the rest in order."""
+        self.stats.kafka_failures += 1
+        log.warning("broker send failed; relay resends", region=self.region,
+                    error=type(error).__name__)  # fmt: skip
+        if self._producer is not None:
+            self._producer.close(timeout=0)
+            self._producer = None
+        acknowledged = [i for batch in self._in_flight for i in batch.succeeded_ids()]
+        self._in_flight.clear()
+        if acknowledged and self._marker is not None:
+            self._marker.mark(acknowledged)
+        self._high = 0  # fetch again from the lowest unpublished row
+        time.sleep(1.0)
+
+    def _step_down(self) -> None:
+        """After a lost database connection: finish with the broker, then lead afresh."""
+        if self._producer is not None:
+            self._producer.flush(timeout=30)
+        acknowledged = [i for batch in self._in_flight for i in batch.succeeded_ids()]
+        self._in_flight.clear()
+        if self._marker is not None:
+            try:
+                if acknowledged:
+                    self._marker.mark(acknowledged)
+                self._marker.drain()
+            except (psycopg2.Error, Unreachable):
+                pass  # unmarked rows are sent again after recovery: duplicates, not losses
+            self._marker.close()
+            self._marker = None
+        self._store.close()  # the lock went (or goes now) with the connection
+        self.stats.leading = False
+
+    def _header_of(self, value: str | bytes) -> tuple[str, bytes]:
+        """The event_type or fingerprint header, built once per distinct value."""
+        header = self._headers.get(value)
+        if header is None:
+            if isinstance(value, str):
+                header = ("event_type", value.encode())
+            else:
+                self._ensure_schema(value)  # a new writer schema: publish it before its events
+                header = ("fingerprint", value.hex().encode())
+            self._headers[value] = header
+        return header
+
+    def _ensure_schema(self, fingerprint: bytes) -> None:
+        schema = self._schemas.get(fingerprint)
+        if schema is None:
+            log.warning("outbox row written with a schema this relay does not bundle",
+                        region=self.region, fingerprint=fingerprint.hex())  # fmt: skip
+        else:
+            self._publish_schema(schema)
+
+    def _producer_or_new(self) -> Any:
+        if self._producer is None:
+            self._producer = self._producer_factory()
+        return self._producer
+
+    def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune >= self.config.prune_every_s:
+            self._last_prune = now
+            pruned = self._store.prune(self.config.retention)
+            if pruned:
+                log.info("published outbox rows pruned", region=self.region, rows=pruned)
+
+    def _shutdown(self) -> None:
+        try:
+            if self._producer is not None:
+                self._producer.flush(timeout=30)
+                if self._marker is not None:
+                    self._settle()
+                    self._marker.drain()
+        except (psycopg2.Error, KafkaError, Unreachable) as e:
+            log.warning("relay stopped with batches unconfirmed; they will be resent",
+                        region=self.region, error=type(e).__name__)  # fmt: skip
+        finally:
+            if self._producer is not None:
+                self._producer.close(timeout=5)
+                self._producer = None
+            if self._marker is not None:
+                self._marker.close()
+                self._marker = None
+            self._store.close()
