@@ -13,6 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from casesync.contract.codegen import Binding
 from casesync.contract.errors import UnknownSymbol
 from casesync.domain.events import Applicant, CaseEvent, CaseSnapshot, Material, WorkflowStep
 from casesync.domain.vocabulary import (
@@ -46,6 +47,22 @@ def _symbol(table: dict[str, _E], symbol: str, field: str) -> _E:
         raise UnknownSymbol(
             f"{field} symbol {symbol!r} is not in this reader's vocabulary"
         ) from None
+
+
+_NAMESPACE = "casesync.event."
+
+# The same mapping for the generated codecs: schema names match the dataclass field names, enums
+# are StrEnums of the schema's symbols (less UNKNOWN), arrays become tuples.
+CASE_EVENT_BINDING = Binding(
+    records=tuple(
+        (_NAMESPACE + cls.__name__, cls)
+        for cls in (CaseEvent, CaseSnapshot, Applicant, Material, WorkflowStep)
+    ),
+    enums=tuple(
+        (_NAMESPACE + cls.__name__, cls)
+        for cls in (EventType, CaseState, HandlingMode, MaterialStatus, ApplicantKind)
+    ),
+)
 
 
 def event_to_record(event: CaseEvent) -> AvroRecord:
