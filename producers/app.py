@@ -23,6 +23,7 @@ from casesync.contract.codec import CaseEventCodec, case_event_codec
 from casesync.contract.schemas import RegisteredSchema, load_versions
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
+from casesync.metrics import Metrics
 from casesync.settings import Settings
 from producers.outbox_store import OutboxStore
 from producers.recorder import CaseRecorder
@@ -85,7 +86,12 @@ def kafka_producer(bootstrap: str, *, remember_partitions: bool = True) -> Kafka
     )
 
 
-def build_relay(settings: Settings, region: str, config: RelayConfig | None = None) -> Relay:
+def build_relay(
+    settings: Settings,
+    region: str,
+    config: RelayConfig | None = None,
+    metrics: Metrics | None = None,
+) -> Relay:
     names = TopicNames(settings.topic_prefix)
     schema_source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
     schemas: dict[bytes, RegisteredSchema] = {s.fingerprint: s for s in load_versions()}
@@ -97,4 +103,5 @@ def build_relay(settings: Settings, region: str, config: RelayConfig | None = No
         lambda schema: schema_source.publish(schema.fingerprint_hex, schema.schema_json),
         names.events(region),
         config,
+        metrics=metrics,
     )

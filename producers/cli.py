@@ -18,6 +18,7 @@ from casesync.domain.events import Applicant
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.vocabulary import ApplicantKind, EventType, HandlingMode
 from casesync.errors import ConfigError
+from casesync.metrics import Metrics, serve
 from casesync.settings import Settings
 from producers.app import build_recorder, build_relay, init_region
 from producers.changes import CaseChange
@@ -53,6 +54,7 @@ def register(commands: Any) -> None:
     relay.add_argument("--region", required=True)
     relay.add_argument("--until-idle", type=float, metavar="SECONDS",
                        help="drain, then exit after this long with nothing to publish")  # fmt: skip
+    relay.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
     relay.set_defaults(handler=run_relay)
 
     simulate = commands.add_parser("simulate", help="record realistic case lifecycles")
@@ -121,7 +123,10 @@ def _stop_on_signals() -> threading.Event:
 
 
 def run_relay(args: argparse.Namespace, settings: Settings) -> int:
-    relay = build_relay(settings, args.region)
+    metrics = Metrics()
+    if args.metrics_port:
+        serve(metrics, args.metrics_port)
+    relay = build_relay(settings, args.region, metrics=metrics)
     log.info("relay starting", region=args.region, topic=relay.topic)
     stats = relay.run(_stop_on_signals(), until_idle=args.until_idle)
     log.info("relay stopped", region=args.region, published=stats.published,

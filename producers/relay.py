@@ -30,6 +30,7 @@ from kafka.errors import KafkaError
 from casesync.adapters.postgres import is_retriable
 from casesync.contract.schemas import RegisteredSchema
 from casesync.errors import Unreachable
+from casesync.metrics import Metrics
 from producers.marker import Marker
 from producers.outbox_store import OutboxRow, OutboxStore
 
@@ -45,6 +46,7 @@ class RelayConfig:
     standby_poll_s: float = 1.0
     retention: timedelta = timedelta(days=7)
     prune_every_s: float = 60.0
+    gauges_every_s: float = 5.0
     backoff_max_s: float = 5.0
 
 
@@ -92,6 +94,7 @@ class Relay:
         topic: str,
         config: RelayConfig | None = None,
         on_published: Callable[[int], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.region = region
         self.topic = topic
@@ -107,7 +110,8 @@ class Relay:
         self._in_flight: deque[_Batch] = deque()
         self._high = 0  # highest outbox id sent in this term of leadership
         self._on_published = on_published or (lambda n: None)
-        self._last_prune = self._last_straggler_check = 0.0
+        self._metrics = metrics
+        self._last_prune = self._last_straggler_check = self._last_gauges = 0.0
 
     def run(
         self, stop: threading.Event | None = None, until_idle: float | None = None
@@ -220,6 +224,9 @@ class Relay:
             self.stats.published += len(batch.rows)
             self.stats.batches += 1
             self._on_published(len(batch.rows))
+            if self._metrics is not None:
+                self._metrics.published.labels(self.region).inc(len(batch.rows))
+                self._metrics.relay_batch.labels(self.region).observe(len(batch.rows))
 
     def _kafka_failed(self, error: BaseException | None) -> None:
         """Drop the producer; keep what the broker did acknowledge; resend the rest in order."""
@@ -281,6 +288,11 @@ class Relay:
 
     def _maybe_prune(self) -> None:
         now = time.monotonic()
+        if self._metrics is not None and now - self._last_gauges >= self.config.gauges_every_s:
+            self._last_gauges = now
+            backlog = self._store.backlog()
+            self._metrics.outbox_backlog.labels(self.region).set(backlog.unpublished)
+            self._metrics.outbox_oldest_age.labels(self.region).set(backlog.oldest_age_s)
         if now - self._last_prune >= self.config.prune_every_s:
             self._last_prune = now
             pruned = self._store.prune(self.config.retention)
