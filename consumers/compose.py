@@ -125,5 +125,9 @@ def build_consumer(
         applier,
         database,
         DeadLetterPublisher(database, plan.dlq_topic, dlq_producer),
-        BatchSizer(maximum=options.max_batch),
+        BatchSizer(
+            initial=min(1000, options.max_batch),
+            minimum=min(50, options.max_batch),
+            maximum=options.max_batch,
+        ),
     )
