@@ -12,7 +12,6 @@ Modules, pure core first:
   applier      one batch, one transaction; bisects database-refused records into dead letters
   dlq          dead-letter rows → the region's DLQ topic, with provenance headers
   runner       RegionConsumer: Kafka group, positions from PostgreSQL, retries
-  topics       topic and group names under a prefix
   database     the consumer's connection
   schema       migrations (``consumers/migrations``)
   digest       deterministic digests of owned and mirrored cases

@@ -11,7 +11,6 @@ from casesync.adapters.postgres import connect, transaction
 from casesync.settings import Settings
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
-from consumers.topics import DEFAULT_PREFIX
 
 
 def register(commands: Any) -> None:
@@ -26,10 +25,6 @@ def register(commands: Any) -> None:
     consume.add_argument(
         "--instance-id", default=None,
         help="static group member id: a restarted process takes its partitions back at once",
-    )  # fmt: skip
-    consume.add_argument(
-        "--topic-prefix", default=DEFAULT_PREFIX,
-        help="prefix of topic and group names (keeps a test or staging run apart)",
     )  # fmt: skip
     consume.add_argument("--max-batch", type=int, default=20_000, help="largest batch, events")
     consume.set_defaults(handler=run_consume)
@@ -47,7 +42,6 @@ def register(commands: Any) -> None:
 def run_consume(args: argparse.Namespace, settings: Settings) -> int:
     options = ConsumerOptions(
         region=args.region,
-        topic_prefix=args.topic_prefix,
         instance_id=args.instance_id,
         max_batch=args.max_batch,
     )

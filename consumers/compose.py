@@ -11,6 +11,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from casesync.adapters.postgres import connect, ensure_database
 from casesync.adapters.schema_topic import KafkaSchemaSource
+from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.contract.codec import case_event_codec
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
@@ -24,7 +25,6 @@ from consumers.dlq import DeadLetterPublisher
 from consumers.reactions import Reactor
 from consumers.runner import RegionConsumer
 from consumers.schema import migrate_region
-from consumers.topics import DEFAULT_PREFIX, TopicNames, ensure_topics
 from consumers.triage import Triage
 from producers.recorder import CaseRecorder
 
@@ -34,7 +34,6 @@ class ConsumerOptions:
     """What the command line chooses for one consumer process."""
 
     region: str
-    topic_prefix: str = DEFAULT_PREFIX
     instance_id: str | None = None  # static group membership: a restart keeps the partitions
     agreements_on: date | None = None  # which agreements are in force; default today in China
     max_batch: int = 20_000
@@ -49,6 +48,7 @@ class ConsumerPlan:
     topics: tuple[str, ...]
     dlq_topic: str
     group_id: str
+    schema_topic: str
     database_url: str
 
 
@@ -59,13 +59,14 @@ def plan_consumer(settings: Settings, options: ConsumerOptions) -> ConsumerPlan:
     partners = tuple(sorted(catalogue.partners_of(options.region, on=on)))
     if not partners:
         raise ConfigError(f"region {options.region} has no agreement in force with a partner")
-    names = TopicNames(options.topic_prefix)
+    names = TopicNames(settings.topic_prefix)
     return ConsumerPlan(
         region=options.region,
         partners=partners,
         topics=tuple(names.events(p) for p in partners),
         dlq_topic=names.dlq(options.region),
         group_id=names.group(options.region),
+        schema_topic=names.schemas,
         database_url=settings.region_database_url(options.region),
     )
 
@@ -78,7 +79,12 @@ def prepare(settings: Settings, plan: ConsumerPlan) -> None:
         migrate_region(conn)
     finally:
         conn.close()
-    ensure_topics(settings.kafka_bootstrap, settings.topics, (*plan.topics, plan.dlq_topic))
+    ensure_topics(
+        settings.kafka_bootstrap,
+        settings.topics,
+        (*plan.topics, plan.dlq_topic),
+        compacted=(plan.schema_topic,),
+    )
 
 
 def build_consumer(
@@ -89,9 +95,9 @@ def build_consumer(
 ) -> RegionConsumer:
     """Wire one region's consumer (no I/O until it runs)."""
     catalogue = shipped_catalogue()
-    names = TopicNames(options.topic_prefix)
+    names = TopicNames(settings.topic_prefix)
     bootstrap = settings.kafka_bootstrap
-    codec = case_event_codec(remote=KafkaSchemaSource(bootstrap))
+    codec = case_event_codec(remote=KafkaSchemaSource(bootstrap, plan.schema_topic))
     database = Database(plan.database_url)
     recorder = CaseRecorder(plan.region, catalogue, shipped_calendar(), codec)
     applier = BatchApplier(

@@ -15,6 +15,7 @@ from kafka import KafkaProducer
 
 from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
+from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.contract.codec import CaseEventCodec, case_event_codec
 from casesync.domain.events import Applicant, CaseEvent
 from casesync.domain.holidays import shipped_calendar
@@ -26,7 +27,6 @@ from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
 from consumers.runner import RegionConsumer
 from consumers.schema import migrate_region
-from consumers.topics import TopicNames, ensure_topics
 from producers.changes import CaseChange
 from producers.recorder import CaseRecorder
 
@@ -116,6 +116,7 @@ class World:
                 self.services.kafka_bootstrap,
                 TopicSettings(partitions=6),
                 [self.names.events(code), self.names.dlq(code)],
+                compacted=[self.names.schemas],
             )
         return self.regions[code]
 
@@ -124,6 +125,7 @@ class World:
         return Settings(
             kafka_bootstrap=self.services.kafka_bootstrap,
             database_url=self.region(code).url,
+            topic_prefix=self.names.prefix,
             kafka_overridden=True,
             database_overridden=True,
         )
@@ -157,9 +159,7 @@ class World:
 
     def consumer(self, code: str, instance_id: str | None = None, **options: Any) -> RegionConsumer:
         """Region ``code``'s consumer, wired as ``casesync consume`` wires it."""
-        opts = ConsumerOptions(
-            region=code, topic_prefix=self.names.prefix, instance_id=instance_id, **options
-        )
+        opts = ConsumerOptions(region=code, instance_id=instance_id, **options)
         settings = self.settings(code)
         return build_consumer(settings, opts, plan_consumer(settings, opts))
 
@@ -177,8 +177,11 @@ def world(
     unique_name: Callable[[str], str],
 ) -> World:
     """Regions on the real broker and server, isolated by a topic prefix of their own."""
-    codec = case_event_codec(remote=KafkaSchemaSource(casesync_services.kafka_bootstrap))
-    return World(casesync_services, TopicNames(unique_name("t") + "."), codec, database_factory)
+    names = TopicNames(unique_name("t") + ".")
+    codec = case_event_codec(
+        remote=KafkaSchemaSource(casesync_services.kafka_bootstrap, names.schemas)
+    )
+    return World(casesync_services, names, codec, database_factory)
 
 
 def person(n: int) -> Applicant:

@@ -24,11 +24,12 @@ def _consume_process(world: World, until_idle: float) -> subprocess.Popen[bytes]
         os.environ,
         CASESYNC_KAFKA_BOOTSTRAP=world.services.kafka_bootstrap,
         CASESYNC_DATABASE_URL=world.region(TONGXIANG).url,
+        CASESYNC_TOPIC_PREFIX=world.names.prefix,
     )
     command = [
         sys.executable, "-m", "casesync", "--log-level", "WARNING", "consume",
         "--region", TONGXIANG, "--until-idle", str(until_idle),
-        "--topic-prefix", world.names.prefix, "--instance-id", "crash-test",
+        "--instance-id", "crash-test", "--max-batch", "1000",
     ]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -63,7 +64,9 @@ def test_sigkill_at_random_points_neither_loses_nor_repeats(world: World) -> Non
     _, err = final.communicate(timeout=120)
     assert final.returncode == 0, err.decode()[-2000:]
 
-    assert progress[0] < 20_000, progress  # the kills landed while events were being applied
+    print("applied when killed:", progress)
+    mid_stream = [n for n in progress if 0 < n < 20_000]
+    assert len(mid_stream) >= 6, progress  # most kills landed while events were being applied
     assert tongxiang.mirror_digest(RUDONG) == rudong.owned_digest()
     assert tongxiang.query("SELECT count(*), count(DISTINCT event_id) FROM mirror_history") == [
         (20_000, 20_000)
