@@ -42,7 +42,7 @@ def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration],
     """Create the region's database if missing, migrate it, create its topics (all idempotent)."""
     shipped_catalogue().region(region)  # an unknown region code fails here, clearly
     url = settings.region_database_url(region)
-    created = ensure_database(url) if not settings.database_overridden else False
+    created = ensure_database(url)
     conn = connect(url, application_name="casesync-init")
     try:
         applied = apply_migrations(conn, region_migrations())

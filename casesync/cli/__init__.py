@@ -15,7 +15,7 @@ from casesync.errors import CasesyncError
 from casesync.logs import configure_logging
 from casesync.settings import Settings
 
-COMMAND_MODULES = ("casesync.cli.check", "producers.cli", "consumers.cli")
+COMMAND_MODULES = ("casesync.cli.check", "producers.cli", "consumers.cli", "casesync.cli.run")
 
 
 def build_parser() -> argparse.ArgumentParser:
