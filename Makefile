@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SETUP := .venv/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status lint typecheck test test-unit test-integration demo bench bench-codec clean
+.PHONY: help setup up down status lint typecheck demo test test-unit test-integration demo bench bench-codec clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ lint: setup ## ruff check and format check
 
 typecheck: setup ## mypy --strict over the packages
 	@.venv/bin/mypy
+
+demo: up ## the main job: four regions exchanging case traffic, with a summary
+	@.venv/bin/casesync demo
 
 test: up lint typecheck ## everything: set-up, infrastructure, lint, types, the whole test suite
 	@.venv/bin/pytest

@@ -15,7 +15,13 @@ from casesync.errors import CasesyncError
 from casesync.logs import configure_logging
 from casesync.settings import Settings
 
-COMMAND_MODULES = ("casesync.cli.check", "producers.cli", "consumers.cli", "casesync.cli.run")
+COMMAND_MODULES = (
+    "casesync.cli.check",
+    "producers.cli",
+    "consumers.cli",
+    "casesync.cli.run",
+    "casesync.demo.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

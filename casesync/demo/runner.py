@@ -1,0 +1,207 @@
+"""Runs the demo. Steps:
+1. a fresh run: new topic prefix, a fresh database per region (old demo data dropped);
+2. set each region up, then start its service (``casesync run``) as a process of its own;
+3. traffic: ``casesync simulate`` per region toward its partner, at a steady rate, plus the
+   two scripted stories (a 补正 round trip, the medical-insurance transfer);
+4. wait until every outbox is published and every mirror equals its source;
+5. stop the services and print the summary; exit 0 only when every pair is consistent.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg2
+from kafka import KafkaAdminClient
+from psycopg2 import sql
+
+from casesync.adapters.postgres import connect, transaction
+from casesync.demo import summary
+from casesync.demo.scripts import materials_round_trip, transfer_out_done, transfer_request
+from casesync.demo.world import DEMO_PREFIX, REGIONS, TRANSFER_IN, TRANSFER_OUT, DemoRun
+from casesync.domain.loading import shipped_catalogue
+from casesync.domain.workdays import china_date
+from casesync.errors import CasesyncError
+from casesync.settings import Settings
+from consumers.workflow import task_case_id
+from producers.app import build_recorder, init_region
+from producers.changes import CaseChange
+
+BY_CODE = {r.code: r for r in REGIONS}
+
+
+class DemoFailed(CasesyncError):
+    """The demo did not converge in time; the message says what was still missing."""
+
+
+class Demo:
+    def __init__(self, base: Settings, cases: int, rate: float, timeout: float) -> None:
+        self.run = DemoRun.new(base)
+        self.cases, self.rate, self.timeout = cases, rate, timeout
+        self.logs = Path(".run") / "demo" / self.run.run_id
+        self.services: dict[str, subprocess.Popen[bytes]] = {}
+        self.tty = sys.stdout.isatty()
+
+    def url(self, region: str) -> str:
+        return self.run.settings.region_database_url(region)
+
+    def execute(self) -> int:
+        started = time.monotonic()
+        try:
+            self._fresh()
+            self._start_services()
+            transfer = self._traffic()
+            self._converge(transfer)
+        finally:
+            self._stop_services()
+        return self._report(transfer, time.monotonic() - started)
+
+    # 1.
+    def _fresh(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self._say(f"demo run {self.run.run_id}: topics {self.run.settings.topic_prefix}*, "
+                  f"logs in {self.logs}")  # fmt: skip
+        admin = KafkaAdminClient(bootstrap_servers=self.run.settings.kafka_bootstrap)
+        try:
+            old = [t for t in admin.list_topics() if t.startswith(DEMO_PREFIX)]
+            if old:
+                admin.delete_topics(old)
+        finally:
+            admin.close()
+        maintenance = self.url("x").rpartition("/")[0] + "/postgres"
+        conn = psycopg2.connect(maintenance)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                for region in REGIONS:
+                    name = self.url(region.code).rpartition("/")[2]
+                    cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                                .format(sql.Identifier(name)))  # fmt: skip
+        finally:
+            conn.close()
+
+    # 2.
+    def _start_services(self) -> None:
+        for region in REGIONS:
+            init_region(self.run.settings, region.code)
+        for n, region in enumerate(REGIONS):
+            self.services[region.code] = self._spawn(
+                f"{region.code}-service",
+                "run", "--region", region.code, "--metrics-port", str(19500 + n),
+            )  # fmt: skip
+        self._say("4 region services started (metrics on :19500-19503)")
+
+    # 3.
+    def _traffic(self) -> str:
+        catalogue, today = shipped_catalogue(), china_date(datetime.now(UTC))
+        simulators = [
+            self._spawn(f"{r.code}-simulate", "simulate", "--region", r.code,
+                        "--cases", str(self.cases), "--rate", str(self.rate),
+                        "--partner", r.partner, "--seed", str(n))
+            for n, r in enumerate(REGIONS)
+        ]  # fmt: skip
+        transfer = f"{TRANSFER_IN}-MI-{self.run.run_id}"
+        request, partner_step = transfer_request(
+            catalogue, TRANSFER_IN, TRANSFER_OUT, transfer, today
+        )
+        self._record(TRANSFER_IN, request)
+        self._say("如东 asked 桐乡 for the transfer-out (联系函)")
+        story = f"320500-BZ-{self.run.run_id}"
+        for moment in materials_round_trip(catalogue, "320500", "640100", story, today):
+            self._record("320500", moment)
+            time.sleep(0.3)
+        self._say("苏州 ran a 补正 round trip for 银川")
+        task = task_case_id(transfer, partner_step)
+        opened = self._wait(lambda: summary.case_state(self.url(TRANSFER_OUT), task),
+                            "桐乡 to open its transfer-out task")  # fmt: skip
+        self._record(TRANSFER_OUT, transfer_out_done(task, opened[1], TRANSFER_IN))
+        self._say("桐乡's operator completed the transfer-out (变更信息表 sent)")
+        for simulator in simulators:
+            if simulator.wait(timeout=self.timeout) != 0:
+                raise DemoFailed(f"a traffic simulator failed; see {self.logs}")
+        return transfer
+
+    # 4.
+    def _converge(self, transfer: str) -> None:
+        def settled() -> bool:
+            if summary.case_state(self.url(TRANSFER_IN), transfer) != ("DELIVERED", 6):
+                return False
+            return all(
+                summary.unpublished(self.url(r.code)) == 0
+                and summary.owned_digest(self.url(r.code), r.partner)
+                == summary.mirror_digest(self.url(r.partner), r.code)
+                for r in REGIONS
+            )
+
+        self._wait(lambda: settled() or None, "every mirror to equal its source")
+
+    # 5.
+    def _report(self, transfer: str, elapsed: float) -> int:
+        figures = [summary.region_figures(self.url(r.code), r.code, r.name) for r in REGIONS]
+        print()
+        print(summary.table(figures))
+        steps = summary.case_steps(self.url(TRANSFER_IN), transfer)
+        print(f"\nmedical-insurance transfer {transfer} (如东 ⇄ 桐乡):")
+        for event_type, at in steps:
+            print(f"  {at.astimezone(UTC):%H:%M:%S.%f}"[:-3] + f"  {event_type}")
+        if steps:
+            took = (steps[-1][1] - steps[0][1]).total_seconds()
+            print(f"  {len(steps)} steps, {took:.2f} s from application to delivery")
+        consistent = True
+        print("\nconsistency (source's shared cases vs partner's mirror):")
+        for r in REGIONS:
+            source = summary.owned_digest(self.url(r.code), r.partner)
+            mirror = summary.mirror_digest(self.url(r.partner), r.code)
+            same = source == mirror
+            consistent &= same
+            verdict = "== OK" if same else "!= DIFFERENT"
+            print(f"  {r.code} → {r.partner}: {source[1]:>5} cases  "
+                  f"{source[0][:16]}… {verdict} {mirror[0][:16]}…")  # fmt: skip
+        print(f"\nverdict: {'CONSISTENT' if consistent else 'INCONSISTENT'}"
+              f" (demo took {elapsed:.0f} s)")  # fmt: skip
+        return 0 if consistent else 1
+
+    def _record(self, region: str, changes: list[CaseChange]) -> None:
+        recorder = build_recorder(region)
+        conn = connect(self.url(region), application_name="casesync-demo")
+        try:
+            with transaction(conn) as cur:
+                recorder.record_many(cur, changes)
+        finally:
+            conn.close()
+
+    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("wb")
+        return subprocess.Popen(
+            [sys.executable, "-m", "casesync", "--log-json", *args],
+            env=self.run.environment(), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def _wait(self, probe, what: str):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            for code, process in self.services.items():
+                if process.poll() is not None:
+                    raise DemoFailed(f"the service of {code} exited; see {self.logs}")
+            found = probe()
+            if found is not None:
+                return found
+            time.sleep(0.5)
+        raise DemoFailed(f"timed out waiting for {what}; see {self.logs}")
+
+    def _stop_services(self) -> None:
+        for process in self.services.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.services.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def _say(self, message: str) -> None:
+        print(f"[demo] {message}", flush=True)

@@ -1,0 +1,67 @@
+"""Who takes part in the demo, and how each region process is pointed at its own resources."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from casesync.errors import ConfigError
+from casesync.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRegion:
+    code: str
+    name: str
+    partner: str
+
+
+REGIONS = (
+    DemoRegion("320500", "苏州 Suzhou", "640100"),
+    DemoRegion("640100", "银川 Yinchuan", "320500"),
+    DemoRegion("320623", "如东 Rudong", "330483"),
+    DemoRegion("330483", "桐乡 Tongxiang", "320623"),
+)
+TRANSFER_IN, TRANSFER_OUT = "320623", "330483"  # the medical-insurance transfer
+
+
+@dataclass(frozen=True, slots=True)
+class DemoRun:
+    """One demo run: a fresh topic prefix and a database per region, from the settings."""
+
+    run_id: str
+    settings: Settings
+
+    @classmethod
+    def new(cls, base: Settings) -> DemoRun:
+        url = base.database_url
+        if base.database_overridden and "{region}" not in url:
+            raise ConfigError(
+                "the demo needs a database per region: put {region} in CASESYNC_DATABASE_URL, "
+                "e.g. postgresql://user@host/casesync_demo_{region}"
+            )
+        if "{region}" not in url:
+            url = f"{url.rpartition('/')[0]}/casesync_demo_{{region}}"
+        run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        settings = Settings.from_env(
+            {
+                **os.environ,
+                "CASESYNC_KAFKA_BOOTSTRAP": base.kafka_bootstrap,
+                "CASESYNC_DATABASE_URL": url,
+                "CASESYNC_TOPIC_PREFIX": f"{DEMO_PREFIX}{run_id}.",
+            }
+        )
+        return cls(run_id, settings)
+
+    def environment(self) -> dict[str, str]:
+        """The environment of every process of this run."""
+        return {
+            **os.environ,
+            "CASESYNC_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            "CASESYNC_DATABASE_URL": self.settings.database_url,
+            "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
+        }
+
+
+DEMO_PREFIX = "casesync-demo-"
