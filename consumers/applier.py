@@ -58,21 +58,35 @@ class BatchApplier:
     def apply(
         self, records: Sequence[Incoming], positions: Mapping[TopicPartition, int | None]
     ) -> BatchOutcome:
-        """Apply ``records`` (each partition's in offset order) from ``positions`` on.
+        """Triage and apply ``records`` (each partition's in offset order) from ``positions``."""
+        return self.apply_triaged(records, self.triage(records), positions)
 
-        Raises PositionConflict when another member moved a position, and retriable errors
-        (TransientFailure, psycopg2 connection errors, Unreachable) for the caller to retry.
-        """
-        outcomes = self._triaged(records)
-        result = BatchOutcome()
-        self._apply_split(records, outcomes, dict(positions), result)
-        return result
-
-    def _triaged(self, records: Sequence[Incoming]) -> list[Outcome]:
+    def triage(self, records: Sequence[Incoming]) -> list[Outcome]:
+        """Decode and validate each record (no database); TransientFailure to retry."""
         try:
             return [self._triage(record) for record in records]
         except ContractError as e:  # only retriable ones reach here (see Triage)
             raise TransientFailure(f"schema source unavailable: {e}") from e
+
+    def apply_triaged(
+        self,
+        records: Sequence[Incoming],
+        outcomes: list[Outcome],
+        positions: Mapping[TopicPartition, int | None],
+    ) -> BatchOutcome:
+        """Apply triaged records from ``positions`` on, in one transaction (more when the
+        database refuses a record and the batch is split to find it).
+
+        Raises PositionConflict when another member moved a position, and retriable errors
+        (psycopg2 connection errors, Unreachable) for the caller to retry.
+        """
+        result = BatchOutcome()
+        self._apply_split(records, outcomes, dict(positions), result)
+        return result
+
+    def close(self) -> None:
+        """Close the database connection (a later batch opens a new one)."""
+        self._database.discard()
 
     def _apply_split(
         self,

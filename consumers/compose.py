@@ -125,12 +125,13 @@ def build_consumer(
     def dlq_producer() -> Any:
         return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
 
+    control = Database(plan.database_url, application_name="casesync-consumer-control")
     return RegionConsumer(
         plan.topics,
         kafka_consumer,
         applier,
-        database,
-        DeadLetterPublisher(database, plan.dlq_topic, dlq_producer),
+        control,
+        DeadLetterPublisher(control, plan.dlq_topic, dlq_producer),
         BatchSizer(
             initial=min(1000, options.max_batch),
             minimum=min(50, options.max_batch),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from casesync.domain.errors import Disposition, DomainError, VersionGap
 from casesync.domain.events import CaseEvent
@@ -21,8 +22,7 @@ from casesync.domain.vocabulary import CaseState
 from consumers.records import Incoming, NotTargeted, Outcome, Rejection, Stage, TopicPartition
 
 
-@dataclass(frozen=True, slots=True)
-class CaseHead:
+class CaseHead(NamedTuple):
     """The last applied version and state of a mirrored case."""
 
     version: int
@@ -38,8 +38,7 @@ class Held:
     expected_version: int
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
+class Applied(NamedTuple):
     """An event to apply, with the record it came in (or was held) in."""
 
     record: Incoming

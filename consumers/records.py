@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from casesync.domain.events import CaseEvent
 
 TopicPartition = tuple[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """One record from a partner region's events topic."""
+class Incoming(NamedTuple):
+    """One record from a partner region's events topic (a tuple: made for every record)."""
 
     topic: str
     partition: int

@@ -3,38 +3,44 @@
 Positions live in PostgreSQL, next to the state they describe. Kafka's group offsets are
 written after each database commit for lag tools only, never read back. Loop:
   1. poll up to the adaptive batch size;
-  2. for partitions assigned since the last poll, read their stored positions and seek there
-     (records polled from elsewhere are dropped and fetched again from the right offset);
+  2. for partitions assigned since the last poll, settle the batch in flight, read their
+     stored positions and seek there (records polled from elsewhere are dropped and fetched
+     again from the right offset);
   3. drop records before a partition's stored position (already applied);
-  4. apply the rest in one transaction (``BatchApplier``); transient failures are retried
-     with backoff on the same records, a position conflict re-seeks the partitions;
-  5. commit the new positions to the Kafka group; publish any new dead letters.
+  4. decode and validate them (this thread), while the previous batch commits;
+  5. wait for that previous batch: commit its positions to the Kafka group; a position conflict
+     re-seeks its partitions (and drops what was polled after it for them);
+  6. hand the new batch to the writer thread: one transaction (``BatchApplier``), retried with
+     backoff on transient failures, never dead-lettered for them.
+Only this thread touches the Kafka consumer; the writer thread only the database.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
 import structlog
 from kafka import TopicPartition
-from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from casesync.adapters.postgres import is_retriable, transaction
 from casesync.errors import Unreachable
 from consumers import store
-from consumers.applier import BatchApplier
+from consumers.applier import BatchApplier, BatchOutcome
 from consumers.batching import BatchSizer
 from consumers.database import Database
 from consumers.dlq import DeadLetterPublisher
 from consumers.errors import PositionConflict, TransientFailure
-from consumers.records import Incoming
+from consumers.rebalance import AssignmentNotes
+from consumers.records import Incoming, Outcome
 from consumers.records import TopicPartition as TP
 
 log = structlog.get_logger(__name__)
@@ -52,34 +58,15 @@ class ConsumerStats:
     conflicts: int = 0
 
 
-class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Notes assignment changes; runs on kafka-python's IO thread, so it only records them."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._assigned: set[TP] = set()
-        self._revoked: set[TP] = set()
-
-    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        with self._lock:
-            for tp in revoked:
-                self._revoked.add((tp.topic, tp.partition))
-                self._assigned.discard((tp.topic, tp.partition))
-
-    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        with self._lock:
-            for tp in assigned:
-                self._assigned.add((tp.topic, tp.partition))
-
-    def take(self) -> tuple[set[TP], set[TP]]:
-        """(assigned, revoked) since the last call."""
-        with self._lock:
-            assigned, revoked = self._assigned, self._revoked
-            self._assigned, self._revoked = set(), set()
-        return assigned, revoked
+@dataclass
+class _InFlight:
+    future: Future[BatchOutcome | None]
+    records: list[Incoming]
+    started: float
 
 
-def _is_transient(error: BaseException) -> bool:
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` passes with time (database or schema source away): retry, never DLQ."""
     if isinstance(error, TransientFailure | Unreachable):
         return True
     return isinstance(error, psycopg2.Error) and is_retriable(error)
@@ -93,50 +80,69 @@ class RegionConsumer:
         topics: Sequence[str],
         kafka_factory: Callable[[], Any],
         applier: BatchApplier,
-        database: Database,
+        control: Database,
         dead_letters: DeadLetterPublisher,
         sizer: BatchSizer | None = None,
     ) -> None:
         self.topics = tuple(topics)
         self._kafka_factory = kafka_factory
         self._applier = applier
-        self._database = database
+        self._control = control  # this thread's connection: positions, dead-letter publishing
         self._dead_letters = dead_letters
         self._sizer = sizer or BatchSizer()
         self._positions: dict[TP, int | None] = {}
+        self._stop = threading.Event()
         self.stats = ConsumerStats()
 
     def run(self, stop_event: threading.Event, until_idle: float | None = None) -> ConsumerStats:
         """Consume until ``stop_event`` is set, or no record came for ``until_idle`` seconds."""
+        self._stop = stop_event
         consumer = self._kafka_factory()
-        listener = _Listener()
+        listener = AssignmentNotes()
         consumer.subscribe(topics=list(self.topics), listener=listener)
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="casesync-apply")
         log.info("consumer started", topics=self.topics)
+        pending: _InFlight | None = None
         last_activity = time.monotonic()
         try:
             while not stop_event.is_set():
-                polled = consumer.poll(timeout_ms=200, max_records=self._sizer.size)  # 1
+                polled = consumer.poll(timeout_ms=100, max_records=self._sizer.size)  # 1
                 assigned, revoked = listener.take()
-                for tp in revoked:
-                    self._positions.pop(tp, None)
-                if assigned:  # 2
-                    self._seek_to_stored(consumer, assigned, stop_event)
+                if assigned or revoked:  # 2
+                    self._settle(consumer, pending)
+                    pending = None
+                    for tp in revoked:
+                        self._positions.pop(tp, None)
+                    self._seek_to_stored(consumer, assigned)
                     last_activity = time.monotonic()
                 batch = self._fresh(polled, assigned)  # 3
-                if batch:
-                    self._apply(consumer, batch, stop_event)  # 4, 5
-                    last_activity = time.monotonic()
-                elif (
-                    until_idle is not None
-                    and self._positions
-                    and time.monotonic() - last_activity >= until_idle
-                ):
-                    break
-                self._publish_dead_letters()
+                if not batch:
+                    self._settle(consumer, pending)
+                    pending = None
+                    idle = time.monotonic() - last_activity
+                    if until_idle is not None and self._positions and idle >= until_idle:
+                        break
+                    self._publish_dead_letters()
+                    continue
+                outcomes = self._retrying(functools.partial(self._applier.triage, batch))  # 4
+                reseeked = self._settle(consumer, pending)  # 5
+                if reseeked:
+                    kept = [i for i, r in enumerate(batch) if r.tp not in reseeked]
+                    batch, outcomes = [batch[i] for i in kept], [outcomes[i] for i in kept]
+                pending = None
+                if batch and outcomes is not None:  # 6
+                    future = writer.submit(self._write, batch, outcomes, dict(self._positions))
+                    pending = _InFlight(future, batch, time.monotonic())
+                last_activity = time.monotonic()
         finally:
-            consumer.close(autocommit=False)
-            self._dead_letters.close()
-            self._database.discard()
+            try:
+                self._settle(consumer, pending)
+            finally:
+                writer.shutdown(wait=True)
+                consumer.close(autocommit=False)
+                self._dead_letters.close()
+                self._applier.close()
+                self._control.discard()
         log.info("consumer stopped", **vars(self.stats))
         return self.stats
 
@@ -147,65 +153,55 @@ class RegionConsumer:
             if tp in just_assigned or tp not in self._positions:
                 continue  # fetched from before the seek: it comes again from the right offset
             position = self._positions[tp] or 0
-            for r in records:
-                if r.offset >= position:
-                    batch.append(
-                        Incoming(r.topic, r.partition, r.offset, r.key, r.value,
-                                 tuple(r.headers or ()))
-                    )  # fmt: skip
+            batch.extend(
+                Incoming(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()))
+                for r in records
+                if r.offset >= position
+            )
         return batch
 
-    def _apply(self, consumer: Any, batch: list[Incoming], stop_event: threading.Event) -> None:
-        delay = 0.2
-        while True:
-            started = time.monotonic()
-            try:
-                outcome = self._applier.apply(batch, self._positions)
-            except PositionConflict as e:
-                log.warning("position moved by another member, re-reading", reason=str(e))
-                self.stats.conflicts += 1
-                self._sizer.failed()
-                self._seek_to_stored(consumer, {r.tp for r in batch}, stop_event)
-                return
-            except Exception as e:
-                if not _is_transient(e):
-                    raise
-                self.stats.retries += 1
-                self._sizer.failed()
-                self._database.discard()
-                log.warning("transient failure, retrying the batch", error=type(e).__name__,
-                            detail=str(e).splitlines()[0] if str(e) else "",
-                            delay_s=round(delay, 2))  # fmt: skip
-                if stop_event.wait(delay):
-                    return  # not applied: the next start reads these records again
-                delay = min(5.0, delay * 2)
-                continue
-            break
+    def _write(
+        self, batch: list[Incoming], outcomes: list[Outcome], positions: dict[TP, int | None]
+    ) -> BatchOutcome | None:
+        """The writer thread: apply, retrying transient failures; None when told to stop."""
+        apply = functools.partial(self._applier.apply_triaged, batch, outcomes, positions)
+        return self._retrying(apply, on_failure=self._applier.close)  # type: ignore[no-any-return]
+
+    def _settle(self, consumer: Any, pending: _InFlight | None) -> set[TP]:
+        """Wait for the batch in flight; record its outcome; return partitions re-seeked."""
+        if pending is None:
+            return set()
+        try:
+            outcome = pending.future.result()
+        except PositionConflict as e:
+            log.warning("position moved by another member, re-reading", reason=str(e))
+            self.stats.conflicts += 1
+            self._sizer.failed()
+            tps = {r.tp for r in pending.records}
+            self._seek_to_stored(consumer, tps)
+            return tps
+        if outcome is None:  # stopped before it could commit: read again on the next start
+            return set()
         self._positions.update(outcome.next_offsets)
-        self._sizer.observe(len(batch), time.monotonic() - started)
+        self._sizer.observe(len(pending.records), time.monotonic() - pending.started)
         self.stats.batches += outcome.transactions
-        self.stats.records += len(batch)
+        self.stats.records += len(pending.records)
         self.stats.applied += outcome.applied
         self.stats.dead_lettered += outcome.dead_lettered
         self._commit_group(consumer, outcome.next_offsets)
         if outcome.dead_lettered:
             self._dead_letters.notify()
+        return set()
 
-    def _publish_dead_letters(self) -> None:
-        try:
-            self._dead_letters.maybe_publish()
-        except Exception as e:
-            if not _is_transient(e):
-                raise
-            self._database.discard()  # the rows wait for the next round
-            log.warning("dead letters not published yet", error=type(e).__name__)
+    def _seek_to_stored(self, consumer: Any, tps: set[TP]) -> None:
+        if not tps:
+            return
 
-    def _seek_to_stored(self, consumer: Any, tps: set[TP], stop_event: threading.Event) -> None:
         def load() -> dict[TP, int]:
-            with transaction(self._database.connection()) as cur:
+            with transaction(self._control.connection()) as cur:
                 return store.load_positions(cur, tps)
 
-        stored = self._retrying(load, stop_event, "read positions")
+        stored = self._retrying(load, on_failure=self._control.discard)
         if stored is None:
             return
         assignment = {(tp.topic, tp.partition) for tp in consumer.assignment()}
@@ -232,17 +228,33 @@ class RegionConsumer:
         except KafkaError as e:  # lag tools lag a little; the database holds the truth
             log.info("group offsets not committed", error=type(e).__name__)
 
-    def _retrying(self, operation: Callable[[], Any], stop_event: threading.Event,
-                  what: str) -> Any:  # fmt: skip
+    def _publish_dead_letters(self) -> None:
+        try:
+            self._dead_letters.maybe_publish()
+        except Exception as e:
+            if not is_transient(e):
+                raise
+            self._control.discard()  # the rows wait for the next round
+            log.warning("dead letters not published yet", error=type(e).__name__)
+
+    def _retrying(
+        self, operation: Callable[[], Any], on_failure: Callable[[], None] = lambda: None
+    ) -> Any:
+        """``operation()``, retried with capped backoff while failures are transient;
+        ``on_failure`` drops the calling thread's connection. None when told to stop."""
         delay = 0.2
-        while not stop_event.is_set():
+        while not self._stop.is_set():
             try:
                 return operation()
             except Exception as e:
-                if not _is_transient(e):
+                if not is_transient(e):
                     raise
-                self._database.discard()
-                log.warning("transient failure, retrying", what=what, error=type(e).__name__)
-                stop_event.wait(delay)
+                self.stats.retries += 1
+                self._sizer.failed()
+                on_failure()
+                detail = (str(e).splitlines() or [""])[0]
+                log.warning("transient failure, retrying", error=type(e).__name__,
+                            detail=detail, delay_s=round(delay, 2))  # fmt: skip
+                self._stop.wait(delay)
                 delay = min(5.0, delay * 2)
         return None

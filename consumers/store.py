@@ -5,16 +5,18 @@ Each function takes the caller's cursor; ``consumers.applier`` owns the transact
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from psycopg2.extras import execute_values
 
+from casesync.domain.events import CaseEvent
 from casesync.domain.vocabulary import CaseState
-from casesync.snapshots import canonical, snapshot_to_json
-from consumers.copying import copy_rows
+from casesync.snapshots import snapshot_to_json
+from consumers.copying import copy_lines, text
 from consumers.errors import PositionConflict
-from consumers.planning import BatchPlan, CaseHead, Held
+from consumers.planning import Applied, BatchPlan, CaseHead, Held
 from consumers.records import Incoming, Rejection, TopicPartition
 
 _MIRROR_COLUMNS = (
@@ -26,6 +28,8 @@ _HISTORY_COLUMNS = (
     "topic", "partition", "offset",
 )  # fmt: skip
 _STAGE_TABLE = "mirror_stage"
+# Key order and spacing do not matter: jsonb normalises both, and digests read jsonb back.
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # Why a staging table: COPY cannot upsert, and the upsert keeps a version guard: a row already
 # at a newer version is never overwritten, whatever reaches it.
@@ -137,21 +141,10 @@ def write_plan(cur: Any, plan: BatchPlan) -> None:
     """Mirror rows (version-guarded upsert), history, dead letters, holds and releases."""
     latest = plan.latest()
     if latest:
-        copy_rows(cur, _STAGE_TABLE, _MIRROR_COLUMNS, _mirror_rows(latest.values()))
+        copy_lines(cur, _STAGE_TABLE, _MIRROR_COLUMNS, _mirror_lines(latest.values()))
         cur.execute(_UPSERT_MIRROR)
     if plan.applied:
-        copy_rows(
-            cur,
-            "mirror_history",
-            _HISTORY_COLUMNS,
-            (
-                (e.case_id, e.case_version, e.event_id, e.event_type.value,
-                 e.snapshot.state.value, e.source_region, e.occurred_at,
-                 a.record.topic, a.record.partition, a.record.offset)
-                for a in plan.applied
-                for e in (a.event,)
-            ),
-        )  # fmt: skip
+        copy_lines(cur, "mirror_history", _HISTORY_COLUMNS, _history_lines(plan.applied))
     if plan.dead:
         write_dead_letters(cur, plan.dead)
     if plan.held:
@@ -207,14 +200,26 @@ def write_positions(cur: Any, plan: BatchPlan) -> None:
     )
 
 
-def _mirror_rows(events: Iterable[Any]) -> Iterable[tuple[object, ...]]:
+def _mirror_lines(events: Iterable[CaseEvent]) -> Iterable[str]:
     for e in events:
         s = e.snapshot
         yield (
-            e.case_id, e.source_region, e.case_version, s.state.value, s.item_code,
-            s.handling_mode.value, s.step_owner, s.promised_deadline, e.correlation_id,
-            e.occurred_at, canonical(snapshot_to_json(s)), e.event_id,
-        )  # fmt: skip
+            f"{text(e.case_id)}\t{text(e.source_region)}\t{e.case_version}\t{s.state.value}\t"
+            f"{text(s.item_code)}\t{s.handling_mode.value}\t{text(s.step_owner)}\t"
+            f"{s.promised_deadline.isoformat()}\t{text(e.correlation_id)}\t"
+            f"{e.occurred_at.isoformat()}\t{text(_json(snapshot_to_json(s)))}\t"
+            f"{text(e.event_id)}\n"
+        )
+
+
+def _history_lines(applied: Iterable[Applied]) -> Iterable[str]:
+    for a in applied:
+        e, r = a.event, a.record
+        yield (
+            f"{text(e.case_id)}\t{e.case_version}\t{text(e.event_id)}\t{e.event_type.value}\t"
+            f"{e.snapshot.state.value}\t{text(e.source_region)}\t{e.occurred_at.isoformat()}\t"
+            f"{text(r.topic)}\t{r.partition}\t{r.offset}\n"
+        )
 
 
 def _write_held(cur: Any, held: Sequence[Held]) -> None:

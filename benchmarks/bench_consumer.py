@@ -1,0 +1,282 @@
+"""Consumer apply rate for 100k events next to its two limits, measured in the same run.
+
+    .venv/bin/python benchmarks/bench_consumer.py [--events 100000] [--naive 5000] [--json FILE]
+
+1. Record ``--events`` realistic changes of 如东 (320623) shared with 桐乡 (330483) into a fresh
+   source database and send its outbox to a fresh events topic (6 partitions).
+2. Limits, each over the same events:
+   raw  - kafka-python consumes the whole topic and decodes every value with the codec;
+   COPY - the rows the consumer writes (one history row per event, one mirror row per case)
+          are bulk-COPYed into fresh tables, in one transaction, from memory.
+3. consumer - 桐乡's ``RegionConsumer`` (one process) applies the topic into a fresh region
+   database: decode, validate, sequence, mirror upsert, history, positions, one transaction
+   per adaptive batch. Timed from decoding its first batch to its last commit (the group join
+   before it is not part of the apply rate).
+4. naive - one message, one INSERT of each row, one commit per event, over the first
+   ``--naive`` events (its rate does not depend on how many).
+Targets: consumer >= 0.6 x min(raw, COPY), and >= 20 x naive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from _support import fresh_region_database, machine, write_json
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from casesync.adapters.postgres import connect, transaction
+from casesync.adapters.topics import TopicNames, ensure_topics
+from casesync.contract.codec import case_event_codec
+from casesync.domain.loading import shipped_catalogue
+from casesync.settings import Settings, TopicSettings
+from casesync.snapshots import canonical, snapshot_to_json
+from consumers.applier import BatchApplier
+from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
+from producers.app import build_recorder
+from producers.simulation import Simulation
+
+SOURCE, PARTNER = "320623", "330483"
+
+
+def record_source(url: str, events: int) -> None:
+    simulation = Simulation(shipped_catalogue(), SOURCE, seed=11)
+    planned = simulation.plan(events // 4 + 1, datetime.now(UTC).date(), partners=[PARTNER])
+    recorder = build_recorder(SOURCE)
+    conn = connect(url)
+    done, batch = 0, []
+    try:
+        for change in simulation.changes(planned, datetime):
+            batch.append(change)
+            if len(batch) == 2000 or done + len(batch) == events:
+                with transaction(conn) as cur:
+                    recorder.record_many(cur, batch)
+                done += len(batch)
+                batch = []
+                if done >= events:
+                    break
+    finally:
+        conn.close()
+
+
+def publish(settings: Settings, url: str, topic: str) -> int:
+    conn = connect(url)
+    with transaction(conn) as cur:
+        cur.execute("SELECT case_id, payload FROM outbox ORDER BY id")
+        rows = cur.fetchall()
+    conn.close()
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5, batch_size=512 * 1024
+    )
+    for case_id, payload in rows:
+        producer.send(topic, key=case_id.encode(), value=bytes(payload))
+    producer.flush()
+    producer.close()
+    return len(rows)
+
+
+def raw_rate(settings: Settings, topic: str, count: int) -> float:
+    decode = case_event_codec().decode
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+        fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
+    )  # fmt: skip
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    seen, started = 0, time.perf_counter()
+    while seen < count:
+        for records in consumer.poll(timeout_ms=1000, max_records=20_000).values():
+            for record in records:
+                decode(record.value)
+            seen += len(records)
+    elapsed = time.perf_counter() - started
+    consumer.close()
+    return count / elapsed
+
+
+def copy_rate(settings: Settings, source_url: str, count: int) -> float:
+    """COPY the rows the consumer writes for these events into fresh tables, from memory."""
+    decode = case_event_codec().decode
+    conn = connect(source_url)
+    with transaction(conn) as cur:
+        cur.execute("SELECT payload FROM outbox ORDER BY id")
+        events = [decode(bytes(row[0])) for row in cur.fetchall()]
+    conn.close()
+    latest = {e.case_id: e for e in events}
+    history = io.StringIO()
+    for n, e in enumerate(events):
+        history.write(
+            f"{e.case_id}\t{e.case_version}\t{e.event_id}\t{e.event_type.value}\t"
+            f"{e.snapshot.state.value}\t{e.source_region}\t{e.occurred_at.isoformat()}\tt\t0\t{n}\n"
+        )
+    mirror = io.StringIO()
+    for e in latest.values():
+        s = e.snapshot
+        snapshot = canonical(snapshot_to_json(s)).replace("\\", "\\\\")
+        mirror.write(
+            f"{e.case_id}\t{e.source_region}\t{e.case_version}\t{s.state.value}\t{s.item_code}\t"
+            f"{s.handling_mode.value}\t{s.step_owner}\t{s.promised_deadline.isoformat()}\t"
+            f"{e.correlation_id}\t{e.occurred_at.isoformat()}\t{snapshot}\t{e.event_id}\n"
+        )
+    target = fresh_region_database(settings, "copy")
+    conn = connect(target)
+    started = time.perf_counter()
+    with transaction(conn) as cur:
+        history.seek(0)
+        mirror.seek(0)
+        cur.copy_expert("COPY mirror_history (case_id, version, event_id, event_type, state,"
+                        " source_region, occurred_at, topic, partition, \"offset\") FROM STDIN",
+                        history)  # fmt: skip
+        cur.copy_expert("COPY mirror_cases (case_id, source_region, version, state, item_code,"
+                        " handling_mode, step_owner, promised_deadline, correlation_id,"
+                        " updated_at, snapshot, last_event_id) FROM STDIN", mirror)  # fmt: skip
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return count / elapsed
+
+
+def consumer_rate(settings: Settings, count: int) -> tuple[float, dict[str, Any]]:
+    url = fresh_region_database(settings, "consumer")
+    local = Settings(
+        kafka_bootstrap=settings.kafka_bootstrap, database_url=url,
+        topic_prefix=settings.topic_prefix, kafka_overridden=True, database_overridden=True,
+    )  # fmt: skip
+    options = ConsumerOptions(region=PARTNER)
+    consumer = build_consumer(local, options, plan_consumer(local, options))
+    times: list[float] = []
+    triage, apply = BatchApplier.triage, BatchApplier.apply_triaged
+
+    def timed_triage(self: BatchApplier, *args: Any) -> Any:
+        if not times:
+            times.append(time.perf_counter())
+        return triage(self, *args)
+
+    def timed_apply(self: BatchApplier, *args: Any) -> Any:
+        result = apply(self, *args)
+        times[1:] = [time.perf_counter()]
+        return result
+
+    BatchApplier.triage = timed_triage  # type: ignore[method-assign]
+    BatchApplier.apply_triaged = timed_apply  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop, 2.0))
+    thread.start()
+    thread.join()
+    BatchApplier.triage, BatchApplier.apply_triaged = triage, apply  # type: ignore[method-assign]
+    stats = consumer.stats
+    assert stats.records == count, (stats, count)
+    return count / (times[1] - times[0]), {"transactions": stats.batches, "applied": stats.applied}
+
+
+def naive_rate(settings: Settings, topic: str, limit: int) -> float:
+    """One message, one INSERT per row, one commit: the baseline the issue compares with."""
+    url = fresh_region_database(settings, "naive")
+    decode = case_event_codec().decode
+    conn = connect(url)
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+        auto_offset_reset="earliest", group_id=f"bench-naive-{uuid.uuid4().hex[:6]}",
+    )  # fmt: skip
+    done, started = 0, None
+    for message in consumer:
+        started = started or time.perf_counter()
+        e = decode(message.value)
+        s = e.snapshot
+        with transaction(conn) as cur:
+            cur.execute(
+                "INSERT INTO mirror_cases (case_id, source_region, version, state, item_code,"
+                " handling_mode, step_owner, promised_deadline, correlation_id, updated_at,"
+                " snapshot, last_event_id) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+                " ON CONFLICT (case_id) DO UPDATE SET version = EXCLUDED.version,"
+                " state = EXCLUDED.state, snapshot = EXCLUDED.snapshot",
+                (e.case_id, e.source_region, e.case_version, s.state.value, s.item_code,
+                 s.handling_mode.value, s.step_owner, s.promised_deadline, e.correlation_id,
+                 e.occurred_at, canonical(snapshot_to_json(s)), e.event_id),
+            )  # fmt: skip
+            cur.execute(
+                "INSERT INTO mirror_history (case_id, version, event_id, event_type, state,"
+                " source_region, occurred_at, topic, partition, \"offset\")"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                (e.case_id, e.case_version, e.event_id, e.event_type.value,
+                 s.state.value, e.source_region, e.occurred_at, message.topic,
+                 message.partition, message.offset),
+            )  # fmt: skip
+            cur.execute(
+                "INSERT INTO consumer_positions (topic, partition, next_offset)"
+                " VALUES (%s, %s, %s) ON CONFLICT (topic, partition)"
+                " DO UPDATE SET next_offset = EXCLUDED.next_offset",
+                (message.topic, message.partition, message.offset + 1),
+            )
+        consumer.commit()
+        done += 1
+        if done >= limit:
+            break
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    consumer.close()
+    conn.close()
+    return done / elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--naive", type=int, default=5_000)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    base = Settings.from_env()
+    prefix = f"casesync.bench.{uuid.uuid4().hex[:6]}."
+    settings = Settings(
+        kafka_bootstrap=base.kafka_bootstrap, database_url=base.database_url,
+        topics=base.topics, topic_prefix=prefix,
+    )  # fmt: skip
+    names = TopicNames(prefix)
+    topic = names.events(SOURCE)
+    ensure_topics(
+        settings.kafka_bootstrap, TopicSettings(partitions=6), [topic, names.dlq(PARTNER)],
+        compacted=[names.schemas],
+    )  # fmt: skip
+    source = fresh_region_database(settings, "source")
+    print(f"recording and publishing {args.events} events ...", file=sys.stderr)
+    record_source(source, args.events)
+    count = publish(settings, source, topic)
+    print("raw consume+decode ...", file=sys.stderr)
+    raw = raw_rate(settings, topic, count)
+    print("bulk COPY ...", file=sys.stderr)
+    copy = copy_rate(settings, source, count)
+    print("consumer ...", file=sys.stderr)
+    applied, details = consumer_rate(settings, count)
+    print("naive consumer ...", file=sys.stderr)
+    naive = naive_rate(settings, topic, min(args.naive, count))
+    limit = min(raw, copy)
+    result = {
+        "events": count,
+        "raw_consume_decode_rate": round(raw),
+        "bulk_copy_rate": round(copy),
+        "consumer_rate": round(applied),
+        "naive_rate": round(naive),
+        "consumer_over_limit": round(applied / limit, 3),
+        "consumer_over_naive": round(applied / naive, 1),
+        "consumer": details,
+        "machine": machine(),
+    }
+    print(
+        "| events | raw consume+decode | bulk COPY | consumer | naive | consumer/min(limits) "
+        "| consumer/naive |\n|---|---|---|---|---|---|---|\n"
+        f"| {count:,} | {raw:,.0f}/s | {copy:,.0f}/s | {applied:,.0f}/s | {naive:,.0f}/s "
+        f"| {result['consumer_over_limit']} | {result['consumer_over_naive']}x |"
+    )
+    write_json(args.json, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
