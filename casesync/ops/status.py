@@ -1,0 +1,110 @@
+"""Health verdicts of a region's consumption, in the spirit of Burrow's rules: pure.
+
+Each partner partition is judged from two samples taken ``window`` seconds apart (end offset and
+stored position each time) and from when its position last moved (``consumer_positions``):
+
+  ERR    the stored position is beyond the end of the log, or below its start while records are
+         still owed: records were lost (topic recreated, retention outran the consumer);
+  OK     no lag, however long nothing moved: a quiet topic is healthy (no noisy alerts);
+  STOP   lag, and the position has not moved for ``stop_after`` seconds (or never existed);
+  STALL  lag, and the position did not move during the window, though it moved recently;
+  WARN   the position moves, but the lag grew between the samples: the consumer falls behind;
+  OK     otherwise (the position moves and the lag does not grow).
+
+A region whose database or broker cannot be reached is ERR as a whole. The worst verdict wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Verdict(IntEnum):
+    """Health of a partition or a region, ordered from good to bad."""
+
+    OK = 0
+    WARN = 1
+    STALL = 2
+    STOP = 3
+    ERR = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One look at a partition: the log's bounds and the stored position (None: never read)."""
+
+    log_start: int
+    end_offset: int
+    position: int | None
+
+    @property
+    def lag(self) -> int:
+        """Records still to consume (from the log start when nothing was ever consumed)."""
+        start = self.log_start if self.position is None else max(self.position, self.log_start)
+        return max(0, self.end_offset - start)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A partition's verdict and the one-line reason an operator reads."""
+
+    verdict: Verdict
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """How long counts as "for long"."""
+
+    stop_after_s: float = 300.0
+
+
+def judge_partition(
+    first: Sample,
+    second: Sample,
+    moved_ago_s: float | None,
+    thresholds: Thresholds = Thresholds(),
+) -> Judgement:
+    """The verdict of one partition from two samples and the age of its last position move."""
+    position = second.position
+    if position is not None and position > second.end_offset:
+        return Judgement(
+            Verdict.ERR, f"position {position} is beyond the log end {second.end_offset}"
+        )
+    if position is not None and position < second.log_start and second.lag > 0:
+        return Judgement(
+            Verdict.ERR,
+            f"records {position}..{second.log_start - 1} were deleted before being applied",
+        )
+    if second.lag == 0:
+        return Judgement(Verdict.OK, "caught up")
+    moved_in_window = first.position != second.position
+    if not moved_in_window:
+        if moved_ago_s is None or moved_ago_s >= thresholds.stop_after_s:
+            since = "never consumed" if moved_ago_s is None else f"unmoved for {moved_ago_s:.0f} s"
+            return Judgement(Verdict.STOP, f"lag {second.lag}, {since}")
+        return Judgement(
+            Verdict.STALL, f"lag {second.lag}, position unmoved (last move {moved_ago_s:.0f} s ago)"
+        )
+    if second.lag > first.lag:
+        return Judgement(Verdict.WARN, f"lag grew from {first.lag} to {second.lag}")
+    return Judgement(Verdict.OK, f"consuming, lag {second.lag}")
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict:
+    """The worst of ``verdicts`` (OK when there are none)."""
+    return max(verdicts, default=Verdict.OK)
+
+
+def exit_code(verdict: Verdict, fail_on: Verdict = Verdict.ERR) -> int:
+    """1 when ``verdict`` is at least ``fail_on`` (an alert should fire), else 0."""
+    return 1 if verdict >= fail_on else 0
+
+
+def lag_seconds(oldest_unapplied_ms: int | None, now_ms: int) -> float:
+    """How far behind a partition is: the age of its oldest unapplied record (0 if none)."""
+    if oldest_unapplied_ms is None:
+        return 0.0
+    return max(0.0, (now_ms - oldest_unapplied_ms) / 1000)

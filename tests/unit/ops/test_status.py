@@ -1,0 +1,88 @@
+"""The health verdict rules of ``ops status``, one rule per test."""
+
+from __future__ import annotations
+
+from casesync.ops.status import (
+    Sample,
+    Thresholds,
+    Verdict,
+    exit_code,
+    judge_partition,
+    lag_seconds,
+    worst,
+)
+
+
+def test_a_quiet_caught_up_partition_is_ok_however_long_nothing_moved() -> None:
+    """Lag 0 is OK even when the position last moved a day ago: no noisy alert on quiet topics."""
+    s = Sample(0, 100, 100)
+    assert judge_partition(s, s, moved_ago_s=86_400).verdict is Verdict.OK
+
+
+def test_lag_counts_from_the_position_or_the_log_start_when_never_consumed() -> None:
+    """Lag is end minus position, and end minus log start for a partition never consumed."""
+    assert Sample(0, 100, 40).lag == 60
+    assert Sample(30, 100, None).lag == 70
+    assert Sample(0, 0, None).lag == 0
+
+
+def test_a_moving_position_whose_lag_does_not_grow_is_ok() -> None:
+    """A consumer that advances and keeps the lag level or shrinking is OK."""
+    judged = judge_partition(Sample(0, 100, 40), Sample(0, 110, 60), moved_ago_s=0.1)
+    assert judged.verdict is Verdict.OK
+
+
+def test_a_moving_position_with_growing_lag_warns() -> None:
+    """The consumer moves but falls behind: WARN."""
+    judged = judge_partition(Sample(0, 100, 40), Sample(0, 200, 50), moved_ago_s=0.1)
+    assert judged.verdict is Verdict.WARN
+    assert "60 to 150" in judged.reason
+
+
+def test_lag_with_a_position_unmoved_in_the_window_but_moved_recently_stalls() -> None:
+    """Lag exists and the position did not move during the window: STALL."""
+    s = Sample(0, 100, 40)
+    assert judge_partition(s, s, moved_ago_s=20).verdict is Verdict.STALL
+
+
+def test_lag_with_a_position_unmoved_for_long_stops() -> None:
+    """Lag exists and nothing moved for longer than stop_after: STOP."""
+    s = Sample(0, 100, 40)
+    judged = judge_partition(s, s, moved_ago_s=301, thresholds=Thresholds(stop_after_s=300))
+    assert judged.verdict is Verdict.STOP
+
+
+def test_lag_on_a_partition_never_consumed_stops() -> None:
+    """Records wait on a partition the consumer never stored a position for: STOP."""
+    s = Sample(0, 5, None)
+    assert judge_partition(s, s, moved_ago_s=None).verdict is Verdict.STOP
+
+
+def test_a_position_beyond_the_log_end_is_an_error() -> None:
+    """A stored position past the end means the topic was recreated or truncated: ERR."""
+    s = Sample(0, 10, 50)
+    assert judge_partition(s, s, moved_ago_s=1).verdict is Verdict.ERR
+
+
+def test_a_position_below_the_log_start_with_records_owed_is_an_error() -> None:
+    """Retention deleted records before they were applied: ERR."""
+    s = Sample(80, 100, 40)
+    judged = judge_partition(s, s, moved_ago_s=1)
+    assert judged.verdict is Verdict.ERR
+    assert "40..79" in judged.reason
+
+
+def test_the_worst_verdict_wins_and_only_err_fails_by_default() -> None:
+    """worst() orders OK < WARN < STALL < STOP < ERR; the exit code is 1 from fail_on up."""
+    assert worst([Verdict.OK, Verdict.STOP, Verdict.WARN]) is Verdict.STOP
+    assert worst([]) is Verdict.OK
+    assert exit_code(Verdict.STOP) == 0
+    assert exit_code(Verdict.ERR) == 1
+    assert exit_code(Verdict.WARN, fail_on=Verdict.WARN) == 1
+
+
+def test_lag_seconds_is_the_age_of_the_oldest_unapplied_record() -> None:
+    """Lag in seconds is now minus the oldest unapplied record's timestamp, 0 without one."""
+    assert lag_seconds(1_000, 4_500) == 3.5
+    assert lag_seconds(None, 4_500) == 0.0
+    assert lag_seconds(5_000, 4_500) == 0.0
