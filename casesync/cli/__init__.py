@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "consumers.cli",
     "casesync.cli.run",
     "casesync.demo.cli",
+    "casesync.ops.cli",
 )
 
 

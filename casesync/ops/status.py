@@ -1,7 +1,8 @@
 """Health verdicts of a region's consumption, in the spirit of Burrow's rules: pure.
 
 Each partner partition is judged from two samples taken ``window`` seconds apart (end offset and
-stored position each time) and from when its position last moved (``consumer_positions``):
+stored position each time) and from when its position last moved (``consumer_positions``; for a
+partition never consumed, when the consumer last moved any position, None if it never did):
 
   ERR    the stored position is beyond the end of the log, or below its start while records are
          still owed: records were lost (topic recreated, retention outran the consumer);
@@ -67,7 +68,8 @@ def judge_partition(
     moved_ago_s: float | None,
     thresholds: Thresholds = Thresholds(),
 ) -> Judgement:
-    """The verdict of one partition from two samples and the age of its last position move."""
+    """The verdict of one partition from two samples and the age of its last position move
+    (None: no move ever)."""
     position = second.position
     if position is not None and position > second.end_offset:
         return Judgement(

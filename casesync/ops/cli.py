@@ -1,0 +1,171 @@
+"""``casesync ops status`` and ``casesync topic tail``; registers ``dlq`` and ``replay`` too."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from casesync.adapters.schema_topic import KafkaSchemaSource
+from casesync.adapters.topics import TopicNames
+from casesync.contract.codec import case_event_codec
+from casesync.ops import cli_dlq, cli_replay
+from casesync.ops.moments import moment_argument
+from casesync.ops.status import Thresholds, Verdict, exit_code
+from casesync.ops.status_check import StatusOptions, check_region
+from casesync.ops.tail import describe, to_json_line
+from casesync.ops.topic_reader import RawRecord, TopicReader
+from casesync.settings import Settings
+
+TAIL_DEFAULT_LAST = 10
+
+
+def register(commands: Any) -> None:
+    ops = commands.add_parser("ops", help="operate regions: health, lag, backlog, overdue cases")
+    actions = ops.add_subparsers(dest="ops_command", required=True, metavar="ACTION")
+    status = actions.add_parser("status", help="lag, health verdicts, outbox, dead letters")
+    status.add_argument("--region", required=True, action="append",
+                        help="GB/T 2260 code (repeatable)")  # fmt: skip
+    status.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    status.add_argument(
+        "--window",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="time between the two samples that show movement (default 2)",
+    )
+    status.add_argument(
+        "--stop-after",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="lag with no move for this long is STOP (default 300)",
+    )
+    status.add_argument(
+        "--fail-on",
+        choices=[v.name for v in Verdict],
+        default="ERR",
+        help="exit 1 when any verdict is this bad or worse (default ERR)",
+    )
+    status.set_defaults(handler=run_status)  # fmt: skip
+
+    topic = commands.add_parser("topic", help="look into topics").add_subparsers(
+        dest="topic_command", required=True, metavar="ACTION"
+    )
+    tail = topic.add_parser("tail", help="decoded records as JSON lines (personal data masked)")
+    tail.add_argument("topic", metavar="TOPIC")
+    start = tail.add_mutually_exclusive_group()
+    start.add_argument("--from-beginning", action="store_true", help="from each log start")
+    start.add_argument(
+        "--since",
+        type=moment_argument,
+        metavar="TIME",
+        help="from this time: ISO 8601 (China time) or an age: 30m, 2h, 1d",
+    )
+    tail.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help=f"at most N records (default: the last {TAIL_DEFAULT_LAST}, or all "
+        "with --from-beginning/--since)",
+    )
+    tail.add_argument("--follow", action="store_true", help="then wait for new records")
+    tail.add_argument(
+        "--show-personal-data",
+        action="store_true",
+        help="print ID numbers and credit codes unmasked",
+    )
+    tail.set_defaults(handler=run_tail)  # fmt: skip
+
+    cli_dlq.register(commands)
+    cli_replay.register(commands)
+
+
+def run_status(args: argparse.Namespace, settings: Settings) -> int:
+    options = StatusOptions(args.window, Thresholds(stop_after_s=args.stop_after))
+    reports = [check_region(settings, region, options) for region in args.region]
+    worst = max((Verdict[r["verdict"]] for r in reports), default=Verdict.OK)
+    if args.json:
+        document: Any = reports[0] if len(reports) == 1 else {"regions": reports}
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        for report in reports:
+            _print_status(report)
+    return exit_code(worst, Verdict[args.fail_on])
+
+
+def _print_status(r: dict[str, Any]) -> None:
+    print(f"region {r['region']}: {r['verdict']}  (checked {r['checked_at']})")
+    for error in r["errors"]:
+        print(f"  ERROR {error}")
+    if "outbox" in r:
+        age = r["outbox"]["oldest_age_seconds"]
+        oldest = "" if age is None else f", oldest {age:.1f} s"
+        print(f"  outbox: {r['outbox']['backlog']} unpublished{oldest}")
+    for p in r.get("partitions", ()):
+        where = f"{p['topic']}[{p['partition']}]"
+        print(f"  {where} end {p['end_offset']} position {p['position']} lag {p['lag']}"
+              f" ({p['lag_seconds']:.1f} s) {p['verdict']}: {p['reason']}")  # fmt: skip
+    for topic in r.get("missing_topics", ()):
+        print(f"  {topic}: not created yet (nothing published)")
+    if "dead_letters" in r:
+        d = r["dead_letters"]
+        print(f"  dead letters: {d['open']} open of {d['total']}, {d['unpublished']} unpublished")
+        for reason in d["by_reason"]:
+            print(f"    {reason['count']:>6}  {reason['stage']}/{reason['error_class']}: "
+                  f"{reason['reason']}")  # fmt: skip
+    if "overdue" in r:
+        o = r["overdue"]
+        print(f"  overdue on {o['today']}: {o['owned']} owned, {o['mirror']} mirrored")
+        for c in o["cases"]:
+            print(f"    {c['case_id']} ({c['side']}, {c['state']}) due {c['promised_deadline']},"
+                  f" {c['working_days_overdue']} working day(s) late")  # fmt: skip
+
+
+def run_tail(args: argparse.Namespace, settings: Settings) -> int:
+    names = TopicNames(settings.topic_prefix)
+    decode = case_event_codec(
+        remote=KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+    ).records.decode_record
+    reader = TopicReader(settings.kafka_bootstrap)
+    try:
+        partitions = reader.partitions(args.topic)
+        bounds = reader.bounds(args.topic, partitions)
+        if args.from_beginning:
+            starts, limit = dict(bounds.start), args.limit
+        elif args.since is not None:
+            starts, limit = reader.offsets_at(args.topic, partitions, args.since), args.limit
+        else:
+            last = args.limit or TAIL_DEFAULT_LAST
+            starts = {p: max(bounds.start[p], bounds.end[p] - last) for p in partitions}
+            limit = None
+            records = sorted(
+                reader.read(args.topic, starts, bounds.end),
+                key=lambda r: (r.timestamp_ms, r.partition, r.offset),
+            )[-last:]
+            _print_records(records, decode, args.show_personal_data)  # fmt: skip
+            starts = dict(bounds.end)
+            if not args.follow:
+                return 0
+        ends = None if args.follow else bounds.end
+        printed = 0
+
+        def enough() -> bool:
+            return limit is not None and printed >= limit
+
+        for record in reader.read(args.topic, starts, ends, stop=enough):
+            _print_records([record], decode, args.show_personal_data)
+            printed += 1
+            if enough():
+                break
+    finally:
+        reader.close()
+    return 0
+
+
+def _print_records(records: list[RawRecord], decode: Any, show_personal_data: bool) -> None:
+    for record in records:
+        line = describe(record, decode, show_personal_data=show_personal_data)
+        sys.stdout.write(to_json_line(line) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,210 @@
+"""Record a topic to a file, apply a recording to a region database, publish it again.
+
+``apply`` runs the consumer's own ``BatchApplier`` with no broker. Positions are the recorded
+(topic, partition, offset): records before a partition's stored position are skipped, so applying
+the same file twice applies it once, and a later recording of the same topic continues it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaProducer
+
+from casesync.adapters.postgres import transaction
+from casesync.adapters.schema_topic import KafkaSchemaSource
+from casesync.adapters.topics import TopicNames
+from casesync.contract.schemas import load_versions
+from casesync.ops.applying import StaticSchemas, build_apply_parts, prepare_region_database
+from casesync.ops.errors import BadRange, UnknownTopic
+from casesync.ops.progress import Progress
+from casesync.ops.recording import Recording, RecordingInfo, count_records, write
+from casesync.ops.topic_reader import RawRecord, TopicReader
+from casesync.settings import Settings
+from consumers import store
+from consumers.records import Incoming, TopicPartition
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Which records of a topic: offsets or times (each bound optional), some partitions."""
+
+    from_offset: int | None = None
+    to_offset: int | None = None  # exclusive
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    partitions: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        by_offset = self.from_offset is not None or self.to_offset is not None
+        if by_offset and (self.since is not None or self.until is not None):
+            raise BadRange("choose offsets or times, not both")
+
+
+@dataclass
+class ApplyStats:
+    """What applying a recording did."""
+
+    records: int = 0
+    skipped: int = 0  # before the stored position: applied by an earlier run
+    applied: int = 0
+    dead_lettered: int = 0
+
+
+def source_region_of(topic: str, names: TopicNames) -> str | None:
+    """The region whose events a topic carries, under this or any other prefix."""
+    region = names.region_of(topic)
+    if region is None and ".events." in topic:
+        region = topic.rsplit(".events.", 1)[1]
+    return region
+
+
+def export(settings: Settings, topic: str, wanted: Range, out: Path) -> int:
+    """Write ``wanted`` records of ``topic`` (as they are at the start) to ``out``."""
+    names = TopicNames(settings.topic_prefix)
+    reader = TopicReader(settings.kafka_bootstrap)
+    try:
+        partitions = list(wanted.partitions) or reader.partitions(topic)
+        bounds = reader.bounds(topic, partitions)
+        starts, ends = dict(bounds.start), dict(bounds.end)
+        if wanted.from_offset is not None:
+            starts = {p: max(s, wanted.from_offset) for p, s in starts.items()}
+        if wanted.to_offset is not None:
+            ends = {p: min(e, wanted.to_offset) for p, e in ends.items()}
+        if wanted.since is not None:
+            starts = reader.offsets_at(topic, partitions, wanted.since)
+        if wanted.until is not None:
+            ends = reader.offsets_at(topic, partitions, wanted.until)
+        info = RecordingInfo(topic, source_region_of(topic, names), _schema_table(reader, names))
+        total = sum(max(0, ends[p] - starts[p]) for p in partitions)
+        progress = Progress("export", total)
+        with out.open("wb") as f:
+            write(f, info, _counted(reader.read(topic, starts, ends), progress))
+        progress.finish()
+        return progress.done
+    finally:
+        reader.close()
+
+
+def apply(settings: Settings, path: Path, region: str, batch_size: int = 2000) -> ApplyStats:
+    """Apply a recording to ``region``'s database through the consumer's apply code."""
+    url = settings.region_database_url(region)
+    prepare_region_database(url)
+    progress = Progress("apply", count_records(path))
+    stats = ApplyStats()
+    with path.open("rb") as f:
+        recording = Recording(f)
+        info = recording.info
+        parts = build_apply_parts(
+            region, url, StaticSchemas(info.schemas),
+            lambda topic: info.source_region if topic == info.topic else None,
+        )  # fmt: skip
+        positions: dict[TopicPartition, int | None] = {}
+        try:
+            for batch in _batches(recording, batch_size):
+                stats.records += len(batch)
+                fresh = _fresh(parts.database.connection(), info.topic, batch, positions)
+                stats.skipped += len(batch) - len(fresh)
+                if fresh:
+                    outcome = parts.applier.apply(fresh, positions)
+                    positions.update(outcome.next_offsets)
+                    stats.applied += outcome.applied
+                    stats.dead_lettered += outcome.dead_lettered
+                progress.advance(len(batch))
+        finally:
+            parts.database.discard()
+    progress.finish()
+    return stats
+
+
+def publish(settings: Settings, path: Path, topic: str) -> int:
+    """Send a recording's records to ``topic``: same partition (when it exists), key, headers.
+
+    Writer schemas the recording carries and casesync does not bundle are published first to the
+    schema topic of this prefix, so consumers there can read every record.
+    """
+    names = TopicNames(settings.topic_prefix)
+    reader = TopicReader(settings.kafka_bootstrap)
+    try:
+        partitions = set(reader.partitions(topic))
+    finally:
+        reader.close()
+    progress = Progress("publish", count_records(path))
+    with path.open("rb") as f:
+        recording = Recording(f)
+        bundled = {s.fingerprint_hex for s in load_versions()}
+        source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+        for fingerprint_hex, schema_json in recording.info.schemas.items():
+            if fingerprint_hex not in bundled:
+                source.publish(fingerprint_hex, schema_json)
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
+                                 linger_ms=5, batch_size=256 * 1024)  # fmt: skip
+        try:
+            for r in recording:
+                producer.send(
+                    topic,
+                    key=r.key,
+                    value=r.value,
+                    headers=list(r.headers),
+                    partition=r.partition if r.partition in partitions else None,
+                )
+                progress.advance()  # fmt: skip
+            producer.flush()
+        finally:
+            producer.close()
+    progress.finish()
+    return progress.done
+
+
+def _schema_table(reader: TopicReader, names: TopicNames) -> dict[str, str]:
+    """Every schema of the shared schema topic, plus the bundled ones."""
+    table = {s.fingerprint_hex: s.schema_json for s in load_versions()}
+    try:
+        bounds = reader.bounds(names.schemas)
+    except UnknownTopic:
+        return table
+    for r in reader.read(names.schemas, bounds.start, bounds.end):
+        if r.key is not None and r.value is not None:
+            table[r.key.decode()] = r.value.decode()
+    return table
+
+
+def _counted(records: Iterable[RawRecord], progress: Progress) -> Iterator[RawRecord]:
+    for record in records:
+        progress.advance()
+        yield record
+
+
+def _batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    batch: list[RawRecord] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _fresh(
+    conn: Any,
+    topic: str,
+    batch: Sequence[RawRecord],
+    positions: dict[TopicPartition, int | None],
+) -> list[Incoming]:
+    """The batch's records at or after their partition's stored position, as ``Incoming``."""
+    unknown = {(topic, r.partition) for r in batch} - positions.keys()
+    if unknown:
+        with transaction(conn) as cur:
+            stored = store.load_positions(cur, unknown)
+        positions.update({tp: stored.get(tp) for tp in unknown})
+    return [
+        Incoming(topic, r.partition, r.offset, r.key, r.value,
+                 tuple((k, v or b"") for k, v in r.headers))
+        for r in batch
+        if r.offset >= (positions[(topic, r.partition)] or 0)
+    ]  # fmt: skip
