@@ -6,6 +6,12 @@ Fixtures give tests the real services, chosen in this order:
   3. the local launchers in ``infra/`` (Kafka from Maven Central, Debian's PostgreSQL).
 A test whose infrastructure cannot be had fails with a message that says how to get it: it is
 never skipped.
+
+For developers of regional systems: ``casesync_kafka_bootstrap`` (the broker),
+``fresh_database_url`` (an empty database), ``region_factory`` (a fresh migrated region
+database, a topic prefix no other test uses, the region's recorder, relay and consumer: see
+``casesync.testing_regions``) and ``replay_into`` (a stream recorded with ``casesync replay
+export``, applied to a fresh region).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import psycopg2
 import pytest
@@ -22,6 +29,9 @@ from psycopg2 import sql
 
 from casesync.errors import CasesyncError
 from casesync.settings import Settings
+
+if TYPE_CHECKING:
+    from casesync.testing_regions import RegionFactory, TestRegion
 
 HOW_TO_GET_INFRA = (
     "run `make up` (local Kafka and PostgreSQL, no Docker needed), start Docker for "
@@ -161,3 +171,37 @@ def _admin_execute(url: str, statement: sql.SQL, name: str) -> None:
             cur.execute(statement.format(sql.Identifier(name)))
     finally:
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def casesync_kafka_bootstrap(casesync_services: Services) -> str:
+    """The real broker's bootstrap address (``host:port``)."""
+    return casesync_services.kafka_bootstrap
+
+
+@pytest.fixture
+def region_factory(
+    casesync_services: Services,
+    database_factory: Callable[[str], str],
+    unique_name: Callable[[str], str],
+) -> RegionFactory:
+    """``region_factory("330483")``: a region with a fresh migrated database, its recorder, relay
+    and consumer; every region of one test shares a topic prefix no other test uses."""
+    from casesync.testing_regions import RegionFactory
+
+    return RegionFactory(
+        casesync_services.kafka_bootstrap, database_factory, unique_name("t") + "."
+    )
+
+
+@pytest.fixture
+def replay_into(region_factory: RegionFactory) -> Callable[[Path | str, str], TestRegion]:
+    """``replay_into(path, "330483")``: apply a recording to that region (fresh database unless
+    the test made it already) with no broker involved; returns the region."""
+
+    def replay(recording: Path | str, code: str) -> TestRegion:
+        region = region_factory(code)
+        region.replay(Path(recording))
+        return region
+
+    return replay

@@ -1,0 +1,136 @@
+"""Regions for tests of regional systems: a fresh migrated database, shared topics, real parts.
+
+Plain code (no pytest), so a test suite can use it with or without the fixtures in
+``casesync.testing``. Every region of one ``RegionFactory`` shares a topic prefix of its own, so
+partners see each other's events and no other test's; relay and consumer are the real ones,
+wired as ``casesync relay`` and ``casesync consume`` wire them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from casesync.adapters.postgres import connect, transaction
+from casesync.adapters.topics import TopicNames, ensure_topics
+from casesync.domain.events import CaseEvent
+from casesync.domain.loading import shipped_catalogue
+from casesync.ops.applying import prepare_region_database
+from casesync.ops.replay import ApplyStats
+from casesync.ops.replay import apply as apply_recording
+from casesync.settings import Settings, TopicSettings
+from consumers import digest
+from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
+from consumers.runner import ConsumerStats
+from producers.app import build_recorder, build_relay
+from producers.changes import CaseChange
+from producers.recorder import CaseRecorder
+from producers.simulation import Simulation
+
+
+@dataclass
+class TestRegion:
+    """One region: its database, settings (this test's topics) and the recorder of its cases."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    code: str
+    settings: Settings
+    recorder: CaseRecorder
+
+    @property
+    def url(self) -> str:
+        """The region database's URL."""
+        return self.settings.region_database_url(self.code)
+
+    @property
+    def topic(self) -> str:
+        """The events topic this region publishes to."""
+        return TopicNames(self.settings.topic_prefix).events(self.code)
+
+    def record(self, changes: Sequence[CaseChange]) -> list[CaseEvent]:
+        """Record own changes in one transaction (cases, history, outbox)."""
+        conn = connect(self.url)
+        try:
+            with transaction(conn) as cur:
+                return self.recorder.record_many(cur, changes)
+        finally:
+            conn.close()
+
+    def simulate(self, cases: int, seed: int = 1, partners: Sequence[str] = ()) -> int:
+        """Record ``cases`` realistic lifecycles (as ``casesync simulate``); return the events."""
+        simulation = Simulation(shipped_catalogue(), self.code, seed)
+        planned = simulation.plan(cases, datetime.now(UTC).date(), list(partners) or None)
+        return len(self.record(list(simulation.changes(planned, datetime))))
+
+    def relay(self, until_idle: float = 0.5) -> int:
+        """Publish the outbox with the real relay until it is idle; return how many."""
+        return build_relay(self.settings, self.code).run(until_idle=until_idle).published
+
+    def consume(self, until_idle: float = 2.0) -> ConsumerStats:
+        """Mirror partners' events with the real consumer until idle."""
+        options = ConsumerOptions(region=self.code)
+        plan = plan_consumer(self.settings, options)
+        prepare(self.settings, plan)
+        consumer = build_consumer(self.settings, options, plan)
+        return consumer.run(threading.Event(), until_idle=until_idle)
+
+    def replay(self, recording: Path) -> ApplyStats:
+        """Apply a recording (``casesync replay apply``) to this region's database."""
+        return apply_recording(self.settings, recording, self.code)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one query on the region's database."""
+        conn = connect(self.url)
+        try:
+            with transaction(conn) as cur:
+                cur.execute(statement, params)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def owned_digest(self) -> tuple[str, int]:
+        """``casesync digest --owned``: (sha256 hex, cases)."""
+        return self._digest(digest.owned)
+
+    def mirror_digest(self, source: str) -> tuple[str, int]:
+        """``casesync digest --mirror-of source``: (sha256 hex, cases)."""
+        return self._digest(lambda cur: digest.mirror_of(cur, source))
+
+    def _digest(self, read: Callable[[Any], tuple[str, int]]) -> tuple[str, int]:
+        conn = connect(self.url)
+        try:
+            with transaction(conn) as cur:
+                return read(cur)
+        finally:
+            conn.close()
+
+
+@dataclass
+class RegionFactory:
+    """Makes regions on given services; one topic prefix for all regions it makes."""
+
+    kafka_bootstrap: str
+    make_database: Callable[[str], str]
+    topic_prefix: str
+    regions: dict[str, TestRegion] = field(default_factory=dict)
+
+    def __call__(self, code: str) -> TestRegion:
+        """Region ``code`` with a fresh migrated database and its topics (made once per code)."""
+        if code not in self.regions:
+            shipped_catalogue().region(code)  # an unknown code fails here, clearly
+            url = self.make_database(f"r{code}")
+            prepare_region_database(url)
+            settings = Settings(
+                kafka_bootstrap=self.kafka_bootstrap, database_url=url,
+                topic_prefix=self.topic_prefix, kafka_overridden=True, database_overridden=True,
+            )  # fmt: skip
+            names = TopicNames(self.topic_prefix)
+            topics = [names.events(code), names.dlq(code)]
+            ensure_topics(self.kafka_bootstrap, TopicSettings(), topics, compacted=[names.schemas])
+            self.regions[code] = TestRegion(code, settings, build_recorder(code))
+        return self.regions[code]

@@ -1,0 +1,94 @@
+"""``casesync ops status`` against the real broker and database: lag, verdicts, exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from casesync.ops.topic_reader import TopicReader
+from casesync.testing_regions import RegionFactory
+
+from .conftest import RUDONG, TONGXIANG, Cli, housing_cases
+
+pytestmark = pytest.mark.integration
+
+
+def _ends(bootstrap: str, topic: str) -> dict[int, int]:
+    reader = TopicReader(bootstrap)
+    try:
+        return reader.bounds(topic).end
+    finally:
+        reader.close()
+
+
+def test_pending_events_show_as_lag_on_their_partitions_then_zero_and_ok(
+    region_factory: RegionFactory, cli: Cli
+) -> None:
+    """With the consumer stopped and N events pending, status reports lag N on exactly the
+    partitions holding them (STALL, not ERR: exit 0); once consumed, every lag is 0 and OK."""
+    rudong, tongxiang = region_factory(RUDONG), region_factory(TONGXIANG)
+    rudong.record(housing_cases(0, 12))
+    rudong.relay()
+    tongxiang.consume()
+    before = _ends(rudong.settings.kafka_bootstrap, rudong.topic)
+    rudong.record(housing_cases(100, 9, steps=1))
+    assert rudong.relay() == 9
+    after = _ends(rudong.settings.kafka_bootstrap, rudong.topic)
+    expected = {p: after[p] - before[p] for p in after}
+
+    code, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--json", "--window", "0.5")
+    report = json.loads(out)
+    lags = {p["partition"]: p for p in report["partitions"] if p["topic"] == rudong.topic}
+    assert code == 0
+    assert {p: row["lag"] for p, row in lags.items()} == expected
+    assert sum(row["lag"] for row in report["partitions"]) == 9
+    for row in lags.values():
+        assert row["verdict"] == ("STALL" if row["lag"] else "OK")
+        assert (row["lag_seconds"] > 0) == (row["lag"] > 0)
+
+    tongxiang.consume()
+    code, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--json", "--window", "0.2")
+    report = json.loads(out)
+    assert code == 0
+    assert report["verdict"] == "OK"
+    assert all(row["lag"] == 0 and row["verdict"] == "OK" for row in report["partitions"])
+
+
+def test_outbox_backlog_and_overdue_cases_are_reported(
+    region_factory: RegionFactory, cli: Cli
+) -> None:
+    """Unrelayed outbox rows count as backlog with an age; open cases past their promised
+    deadline are listed as overdue (owned at the source, mirrored at the partner)."""
+    rudong, tongxiang = region_factory(RUDONG), region_factory(TONGXIANG)
+    rudong.record(housing_cases(0, 3, steps=2))  # accepted in March 2026: long overdue
+    _, out = cli(rudong, "ops", "status", "--region", RUDONG, "--json", "--window", "0")
+    report = json.loads(out)
+    assert report["outbox"]["backlog"] == 6
+    assert report["outbox"]["oldest_age_seconds"] >= 0
+    assert report["overdue"]["owned"] == 3
+    assert report["overdue"]["cases"][0]["working_days_overdue"] > 0
+
+    rudong.relay()
+    tongxiang.consume()
+    _, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--json", "--window", "0")
+    assert json.loads(out)["overdue"]["mirror"] == 3
+
+
+def test_an_unreachable_region_database_is_err_and_exits_non_zero(
+    region_factory: RegionFactory, cli: Cli, unique_name: Callable[[str], str]
+) -> None:
+    """A region whose database cannot be reached is ERR, says why, and the exit code is 1."""
+    tongxiang = region_factory(TONGXIANG)
+    missing = tongxiang.url.rsplit("/", 1)[0] + "/" + unique_name("absent").replace(".", "_")
+    tongxiang.settings = type(tongxiang.settings)(
+        kafka_bootstrap=tongxiang.settings.kafka_bootstrap, database_url=missing,
+        topic_prefix=tongxiang.settings.topic_prefix, kafka_overridden=True,
+        database_overridden=True,
+    )  # fmt: skip
+    code, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--json", "--window", "0")
+    report = json.loads(out)
+    assert code == 1
+    assert report["verdict"] == "ERR"
+    assert "PostgreSQL" in report["errors"][0]
