@@ -130,11 +130,13 @@ class World:
             database_overridden=True,
         )
 
-    def relay(self, code: str) -> int:
+    def relay(self, code: str, limit: int | None = None) -> int:
         """Publish region ``code``'s unpublished outbox rows in order (the relay's job)."""
         region = self.region(code)
         rows = region.query(
             "SELECT id, case_id, payload FROM outbox WHERE published_at IS NULL ORDER BY id"
+            " LIMIT %s",
+            (limit,),
         )
         if not rows:
             return 0
