@@ -8,8 +8,10 @@ which retries the same records: they are never dead-lettered.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import psycopg2
 import structlog
@@ -38,6 +40,9 @@ class BatchOutcome:
     applied: int = 0
     dead_lettered: int = 0
     transactions: int = 0
+    # Seconds from each applied event's occurred_at to this commit, by source region.
+    sync_latencies: dict[str, list[float]] = field(default_factory=dict)
+    dead_by_class: Counter[str] = field(default_factory=Counter)
 
 
 class BatchApplier:
@@ -148,6 +153,13 @@ class BatchApplier:
             store.write_plan(cur, plan)  # 4
             store.write_positions(cur, plan)  # 6
         # 7 done: the transaction committed.
+        committed = datetime.now(UTC)
+        for applied in plan.applied:
+            event = applied.event
+            result.sync_latencies.setdefault(event.source_region, []).append(
+                (committed - event.occurred_at).total_seconds()
+            )
+        result.dead_by_class.update(rejection.error_class for _, rejection in plan.dead)
         for tp, offset in plan.next_offsets.items():
             positions[tp] = offset
             result.next_offsets[tp] = offset

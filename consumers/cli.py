@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from casesync.adapters.postgres import connect, transaction
+from casesync.metrics import Metrics, serve
 from casesync.settings import Settings
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
@@ -27,6 +28,7 @@ def register(commands: Any) -> None:
         help="static group member id: a restarted process takes its partitions back at once",
     )  # fmt: skip
     consume.add_argument("--max-batch", type=int, default=20_000, help="largest batch, events")
+    consume.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
     consume.set_defaults(handler=run_consume)
 
     digest_parser = commands.add_parser(
@@ -47,7 +49,10 @@ def run_consume(args: argparse.Namespace, settings: Settings) -> int:
     )
     plan = plan_consumer(settings, options)
     prepare(settings, plan)
-    consumer = build_consumer(settings, options, plan)
+    metrics = Metrics()
+    if args.metrics_port:
+        serve(metrics, args.metrics_port)
+    consumer = build_consumer(settings, options, plan, metrics=metrics)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

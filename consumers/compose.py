@@ -17,11 +17,13 @@ from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.workdays import china_date
 from casesync.errors import ConfigError
+from casesync.metrics import Metrics
 from casesync.settings import Settings
 from consumers.applier import BatchApplier
 from consumers.batching import BatchSizer
 from consumers.database import Database
 from consumers.dlq import DeadLetterPublisher
+from consumers.observing import ConsumerMetrics
 from consumers.reactions import Reactor
 from consumers.runner import RegionConsumer
 from consumers.schema import migrate_region
@@ -92,6 +94,7 @@ def build_consumer(
     options: ConsumerOptions,
     plan: ConsumerPlan,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    metrics: Metrics | None = None,
 ) -> RegionConsumer:
     """Wire one region's consumer (no I/O until it runs)."""
     catalogue = shipped_catalogue()
@@ -137,4 +140,5 @@ def build_consumer(
             minimum=min(50, options.max_batch),
             maximum=options.max_batch,
         ),
+        None if metrics is None else ConsumerMetrics(metrics, plan.region),
     )

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg2
 import structlog
@@ -42,6 +42,9 @@ from consumers.errors import PositionConflict, TransientFailure
 from consumers.rebalance import AssignmentNotes
 from consumers.records import Incoming, Outcome
 from consumers.records import TopicPartition as TP
+
+if TYPE_CHECKING:
+    from consumers.observing import ConsumerMetrics
 
 log = structlog.get_logger(__name__)
 
@@ -83,8 +86,10 @@ class RegionConsumer:
         control: Database,
         dead_letters: DeadLetterPublisher,
         sizer: BatchSizer | None = None,
+        metrics: ConsumerMetrics | None = None,
     ) -> None:
         self.topics = tuple(topics)
+        self._metrics = metrics
         self._kafka_factory = kafka_factory
         self._applier = applier
         self._control = control  # this thread's connection: positions, dead-letter publishing
@@ -189,6 +194,9 @@ class RegionConsumer:
         self.stats.applied += outcome.applied
         self.stats.dead_lettered += outcome.dead_lettered
         self._commit_group(consumer, outcome.next_offsets)
+        if self._metrics is not None:
+            self._metrics.observe(consumer, outcome, len(pending.records),
+                                  time.monotonic() - pending.started)  # fmt: skip
         if outcome.dead_lettered:
             self._dead_letters.notify()
         return set()

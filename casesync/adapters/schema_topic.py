@@ -58,6 +58,8 @@ class KafkaSchemaSource:
                 TopicPartition(self._topic, p)
                 for p in consumer.partitions_for_topic(self._topic) or ()
             ]
+            if not partitions:
+                return found  # no schema log yet: nothing was ever published to it
             consumer.assign(partitions)
             consumer.seek_to_beginning(*partitions)
             end = consumer.end_offsets(partitions)

@@ -39,7 +39,7 @@ def run_region(args: argparse.Namespace, settings: Settings) -> int:
     options = ConsumerOptions(region=args.region, instance_id=args.instance_id)
     plan = plan_consumer(settings, options)
     prepare(settings, plan)
-    consumer = build_consumer(settings, options, plan)
+    consumer = build_consumer(settings, options, plan, metrics=metrics)
     relay = build_relay(settings, args.region, metrics=metrics)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -33,7 +33,8 @@ CREATE TABLE mirror_history (
     topic          text NOT NULL,
     partition      integer NOT NULL,
     "offset"       bigint NOT NULL,
-    applied_at     timestamptz NOT NULL DEFAULT now(),
+    -- The row's own write time, not the transaction start: sync latency is measured from it.
+    applied_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (case_id, version)
 );
 
