@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SETUP := .venv/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status lint typecheck demo test test-unit test-integration demo bench bench-codec clean
+.PHONY: help setup up down status lint typecheck demo test test-unit test-integration bench bench-codec bench-relay bench-consumer bench-e2e clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,8 +39,20 @@ test-unit: setup ## the pure tests only (no broker, no database)
 test-integration: up ## the tests against real Kafka and PostgreSQL
 	@.venv/bin/pytest tests/integration
 
+bench: up ## every benchmark in one go; writes bench-results/*.json and BENCHMARKS.md
+	@cd benchmarks && ../$(PY) run_all.py
+
 bench-codec: setup ## encode/decode rate of the Avro codec on one core
-	@$(PY) benchmarks/bench_codec.py
+	@cd benchmarks && ../$(PY) bench_codec.py
+
+bench-relay: up ## relay rate beside raw kafka-python produce
+	@cd benchmarks && ../$(PY) bench_relay.py
+
+bench-consumer: up ## consumer apply rate beside its limits and a naive consumer
+	@cd benchmarks && ../$(PY) bench_consumer.py
+
+bench-e2e: up ## end-to-end throughput and sync latency
+	@cd benchmarks && ../$(PY) bench_e2e.py
 
 clean: down ## stop services and remove run data (keeps the jar cache)
 	rm -rf .run

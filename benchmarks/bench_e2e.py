@@ -1,0 +1,204 @@
+"""End to end, every part running at once: record → outbox → relay → broker → consumer → mirror.
+
+    .venv/bin/python benchmarks/bench_e2e.py [--events 100000] [--rate 1000] [--seconds 20]
+
+Two regions, 如东 320623 and 桐乡 330483, each its own ``casesync run`` process (relay and
+consumer), each recording its own cases toward the other with ``casesync simulate`` (another
+process each), on fresh databases and topics.
+1. throughput: both simulators flat out, ``--events`` in all; timed from the start of recording to
+   the moment both mirrors hold every event (measured in the partner databases).
+2. latency: fresh again; both simulators at ``--rate``/2 events/s each for ``--seconds``; the
+   sync latency of each event is its mirror row's write time minus its ``occurred_at`` (set when
+   the regional system made the change, before its commit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from _support import machine, write_json
+
+from casesync.adapters.postgres import connect
+from casesync.settings import Settings
+from producers.app import init_region
+
+REGIONS = {"320623": "330483", "330483": "320623"}
+
+
+class Run:
+    def __init__(self, base: Settings, label: str) -> None:
+        tag = f"{label}{uuid.uuid4().hex[:6]}"
+        self.env = {
+            **os.environ,
+            "CASESYNC_KAFKA_BOOTSTRAP": base.kafka_bootstrap,
+            "CASESYNC_DATABASE_URL": base.database_url.rpartition("/")[0]
+            + f"/bench_{tag}_{{region}}",
+            "CASESYNC_TOPIC_PREFIX": f"bench.{tag}.",
+        }
+        self.settings = Settings.from_env(self.env)
+        self.logs = Path(".run") / "bench" / tag
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.processes: list[subprocess.Popen[bytes]] = []
+        for region in REGIONS:
+            init_region(self.settings, region)
+
+    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "casesync", "--log-json", *args],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.processes.append(process)
+        return process
+
+    def scalar(self, region: str, query: str) -> Any:
+        conn = connect(self.settings.region_database_url(region))
+        try:
+            with conn.cursor() as cur:
+                cur.execute(query)
+                row = cur.fetchone()
+                return None if row is None else row[0]
+        finally:
+            conn.close()
+
+    def applied(self) -> int:
+        return sum(int(self.scalar(r, "SELECT count(*) FROM mirror_history")) for r in REGIONS)
+
+    def recorded(self) -> int:
+        return sum(int(self.scalar(r, "SELECT count(*) FROM case_history")) for r in REGIONS)
+
+    def services(self) -> None:
+        for region in REGIONS:
+            self.spawn(f"{region}-run", "run", "--region", region)
+        time.sleep(3)  # both consumers join their groups before traffic starts
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            process.wait(timeout=60)
+
+
+def wait_until_mirrored(
+    run: Run, simulators: list[subprocess.Popen[bytes]], timeout: float
+) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = all(s.poll() is not None for s in simulators)
+        if done and run.applied() >= run.recorded():
+            return time.monotonic()
+        time.sleep(0.2)
+    raise SystemExit(f"not mirrored within {timeout:.0f} s; see {run.logs}")
+
+
+def throughput(base: Settings, events: int) -> dict[str, Any]:
+    run = Run(base, "tp")
+    try:
+        run.services()
+        cases = events // 2 // 5
+        started = time.monotonic()
+        simulators = [
+            run.spawn(f"{region}-simulate", "simulate", "--region", region, "--cases",
+                      str(cases), "--partner", partner, "--seed", str(n), "--batch", "1000")
+            for n, (region, partner) in enumerate(REGIONS.items())
+        ]  # fmt: skip
+        finished = wait_until_mirrored(run, simulators, 900)
+        recorded_at = max(s.wait() or 0 for s in simulators)
+        total = run.applied()
+        assert recorded_at == 0
+        return {"events": total, "seconds": round(finished - started, 2),
+                "events_per_s": round(total / (finished - started))}  # fmt: skip
+    finally:
+        run.stop()
+
+
+def latency(base: Settings, rate: float, seconds: float) -> dict[str, Any]:
+    run = Run(base, "lat")
+    try:
+        run.services()
+        per_region = rate / len(REGIONS)
+        cases = max(1, int(per_region * seconds / 5))
+        simulators = [
+            run.spawn(f"{region}-simulate", "simulate", "--region", region, "--cases",
+                      str(cases), "--partner", partner, "--seed", str(n), "--rate",
+                      str(per_region))
+            for n, (region, partner) in enumerate(REGIONS.items())
+        ]  # fmt: skip
+        wait_until_mirrored(run, simulators, 300)
+        figures: dict[str, Any] = {"target_rate": rate}
+        query = (
+            "SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99, 0.999]) WITHIN GROUP (ORDER BY"
+            " extract(epoch FROM applied_at - occurred_at)), count(*), max(extract(epoch FROM"
+            " applied_at - occurred_at)), extract(epoch FROM max(occurred_at) - min(occurred_at))"
+            " FROM mirror_history"
+        )
+        rows = {region: run_row(run, region, query) for region in REGIONS}
+        pooled = sorted(float(v) for region in REGIONS for v in run_latencies(run, region))
+        figures["events"] = len(pooled)
+        for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)):
+            figures[f"{name}_ms"] = round(
+                1000 * pooled[min(len(pooled) - 1, int(q * len(pooled)))], 1
+            )
+        figures["max_ms"] = round(1000 * pooled[-1], 1)
+        span = max(float(row[3]) for row in rows.values())
+        figures["achieved_rate"] = round(len(pooled) / span) if span else None
+        return figures
+    finally:
+        run.stop()
+
+
+def run_row(run: Run, region: str, query: str) -> tuple[Any, ...]:
+    conn = connect(run.settings.region_database_url(region))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            row = cur.fetchone()
+            assert row is not None
+            return tuple(row)
+    finally:
+        conn.close()
+
+
+def run_latencies(run: Run, region: str) -> list[float]:
+    conn = connect(run.settings.region_database_url(region))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT extract(epoch FROM applied_at - occurred_at) FROM mirror_history")
+            return [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    base = Settings.from_env()
+    print("end-to-end throughput ...", file=sys.stderr)
+    tp = throughput(base, args.events)
+    print(
+        f"  {tp['events']:,} events in {tp['seconds']} s: {tp['events_per_s']:,}/s", file=sys.stderr
+    )
+    print(f"end-to-end latency at {args.rate:g} events/s ...", file=sys.stderr)
+    lat = latency(base, args.rate, args.seconds)
+    print(f"  p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms over {lat['events']:,} events",
+          file=sys.stderr)  # fmt: skip
+    write_json(args.json, {"throughput": tp, "latency": lat, "machine": machine()})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
