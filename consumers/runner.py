@@ -96,15 +96,15 @@ class RegionConsumer:
         self._dead_letters = dead_letters
         self._sizer = sizer or BatchSizer()
         self._positions: dict[TP, int | None] = {}
+        self._rejoin_after_s = 30.0
         self._stop = threading.Event()
         self.stats = ConsumerStats()
 
     def run(self, stop_event: threading.Event, until_idle: float | None = None) -> ConsumerStats:
         """Consume until ``stop_event`` is set, or no record came for ``until_idle`` seconds."""
         self._stop = stop_event
-        consumer = self._kafka_factory()
-        listener = AssignmentNotes()
-        consumer.subscribe(topics=list(self.topics), listener=listener)
+        consumer, listener = self._join()
+        unassigned_since: float | None = time.monotonic()
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="casesync-apply")
         log.info("consumer started", topics=self.topics)
         pending: _InFlight | None = None
@@ -124,6 +124,21 @@ class RegionConsumer:
                 if not batch:
                     self._settle(consumer, pending)
                     pending = None
+                    if self._positions:
+                        unassigned_since = None
+                    elif unassigned_since is None:
+                        unassigned_since = time.monotonic()
+                    elif time.monotonic() - unassigned_since > self._rejoin_after_s:
+                        # No partitions for long: the client may have lost its group for good
+                        # (seen after a broker or coordinator hiccup). Join afresh; positions
+                        # come from PostgreSQL, so nothing is lost or applied twice.
+                        waited = round(time.monotonic() - unassigned_since)
+                        log.warning("no partitions assigned; joining the group afresh",
+                                    waited_s=waited)  # fmt: skip
+                        consumer.close(autocommit=False)
+                        consumer, listener = self._join()
+                        unassigned_since = time.monotonic()
+                        continue
                     idle = time.monotonic() - last_activity
                     if until_idle is not None and self._positions and idle >= until_idle:
                         break
@@ -150,6 +165,12 @@ class RegionConsumer:
                 self._control.discard()
         log.info("consumer stopped", **vars(self.stats))
         return self.stats
+
+    def _join(self) -> tuple[Any, AssignmentNotes]:
+        consumer = self._kafka_factory()
+        listener = AssignmentNotes()
+        consumer.subscribe(topics=list(self.topics), listener=listener)
+        return consumer, listener
 
     def _fresh(self, polled: dict[Any, list[Any]], just_assigned: set[TP]) -> list[Incoming]:
         batch: list[Incoming] = []
