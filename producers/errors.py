@@ -13,8 +13,13 @@ class ConcurrentChange(ProducerError):
     """The case changed since the caller read it (optimistic concurrency lost); re-read, retry."""
 
     def __init__(self, case_id: str, expected: int, actual: int | None) -> None:
-        now = "does not exist" if actual is None else f"is at version {actual}"
-        super().__init__(f"case {case_id}: expected version {expected}, but it {now}")
+        if actual is not None:
+            now = f"it is at version {actual}"
+        elif expected == 0:
+            now = "another change created it meanwhile"
+        else:
+            now = "another change moved it on meanwhile"
+        super().__init__(f"case {case_id}: expected version {expected}, but {now}")
         self.case_id = case_id
         self.expected = expected
         self.actual = actual

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg2.extras import Json, execute_values
-
+from casesync.adapters.copying import copy_rows
 from casesync.contract.codec import CaseEventCodec
 from casesync.domain.catalogue import Catalogue
 from casesync.domain.events import CaseEvent
@@ -18,6 +17,12 @@ from producers.changes import CaseChange, CurrentCase, build_event
 from producers.errors import ConcurrentChange
 
 _PAGE = 1000
+_CASE_COLUMNS = (
+    "case_id", "version", "state", "item_code", "handling_mode", "step_owner",
+    "promised_deadline", "correlation_id", "target_regions", "updated_at", "snapshot", "expected",
+)  # fmt: skip
+_HISTORY_COLUMNS = ("case_id", "version", "event_id", "event_type", "state", "occurred_at")
+_OUTBOX_COLUMNS = ("event_id", "case_id", "case_version", "event_type", "payload")
 
 
 class CaseRecorder:
@@ -79,56 +84,44 @@ class CaseRecorder:
 
     @staticmethod
     def _write_cases(cur: Any, events: list[CaseEvent], read_versions: dict[str, int]) -> None:
+        """COPY each case's last state into a session temp table, then insert the new cases
+        and update the changed ones from it, the update guarded by the version read in step 1."""
         latest: dict[str, CaseEvent] = {}
         for event in events:
             latest[event.case_id] = event  # only each case's last state is written
-        rows_new, rows_changed = [], []
+        rows = []
         for case_id, event in latest.items():
             snapshot = event.snapshot
-            row = (
+            rows.append((
                 case_id, event.case_version, snapshot.state.value, snapshot.item_code,
                 snapshot.handling_mode.value, snapshot.step_owner, snapshot.promised_deadline,
-                event.correlation_id, list(event.target_regions), event.occurred_at,
-                Json(snapshot_to_json(snapshot), dumps=canonical),
-            )  # fmt: skip
-            if case_id in read_versions:
-                rows_changed.append((*row, read_versions[case_id]))
-            else:
-                rows_new.append(row)
-        if rows_new:
-            created = execute_values(
-                cur,
-                "INSERT INTO cases (case_id, version, state, item_code, handling_mode,"
+                event.correlation_id, "{" + ",".join(event.target_regions) + "}",
+                event.occurred_at, canonical(snapshot_to_json(snapshot)),
+                read_versions.get(case_id, 0),
+            ))  # fmt: skip
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS case_changes"
+            " (LIKE cases, expected integer NOT NULL) ON COMMIT DELETE ROWS"
+        )
+        copy_rows(cur, "case_changes", _CASE_COLUMNS, rows)
+        expected_new = sum(1 for row in rows if row[-1] == 0)
+        if expected_new:
+            cur.execute(
+                "INSERT INTO cases SELECT case_id, version, state, item_code, handling_mode,"
                 " step_owner, promised_deadline, correlation_id, target_regions, updated_at,"
-                " snapshot)"
-                " VALUES %s ON CONFLICT (case_id) DO NOTHING RETURNING case_id",
-                rows_new,
-                page_size=_PAGE,
-                fetch=True,
+                " snapshot FROM case_changes WHERE expected = 0"
+                " ON CONFLICT (case_id) DO NOTHING RETURNING case_id"
             )
-            _require_all(rows_new, created, expected_version=0)
-        if rows_changed:
+            _require_all([r for r in rows if r[-1] == 0], cur.fetchall())
+        if len(rows) > expected_new:
             # The version guard: a row another transaction moved on since step 1 does not match.
-            updated = execute_values(
-                cur,
+            cur.execute(
                 "UPDATE cases AS c SET version = v.version, state = v.state,"
                 " step_owner = v.step_owner, updated_at = v.updated_at, snapshot = v.snapshot"
-                " FROM (VALUES %s) AS v(case_id, version, state, item_code, handling_mode,"
-                " step_owner, promised_deadline, correlation_id, target_regions, updated_at,"
-                " snapshot, expected)"
-                " WHERE c.case_id = v.case_id AND c.version = v.expected RETURNING c.case_id",
-                rows_changed,
-                template=(
-                    "(%s, %s, %s, %s, %s, %s, %s::date, %s, %s::text[], %s::timestamptz,"
-                    " %s::jsonb, %s)"
-                ),
-                page_size=_PAGE,
-                fetch=True,
+                " FROM case_changes AS v WHERE v.expected > 0"
+                " AND c.case_id = v.case_id AND c.version = v.expected RETURNING c.case_id"
             )
-            if len(updated) != len(rows_changed):
-                done = {row[0] for row in updated}
-                lost = next(row for row in rows_changed if row[0] not in done)
-                raise ConcurrentChange(lost[0], lost[-1], None)
+            _require_all([r for r in rows if r[-1] > 0], cur.fetchall())
 
     def _write_history_and_outbox(self, cur: Any, events: list[CaseEvent]) -> None:
         encode = self._codec.encode
@@ -142,25 +135,14 @@ class CaseRecorder:
                 (event.event_id, event.case_id, event.case_version, event.event_type.value,
                  encode(event))
             )  # fmt: skip
-        execute_values(
-            cur,
-            "INSERT INTO case_history (case_id, version, event_id, event_type, state, occurred_at)"
-            " VALUES %s",
-            history,
-            page_size=_PAGE,
-        )
+        copy_rows(cur, "case_history", _HISTORY_COLUMNS, history)
         # Rows go in event order, so outbox ids follow each case's versions.
-        execute_values(
-            cur,
-            "INSERT INTO outbox (event_id, case_id, case_version, event_type, payload) VALUES %s",
-            outbox,
-            page_size=_PAGE,
-        )
+        copy_rows(cur, "outbox", _OUTBOX_COLUMNS, outbox)
 
 
-def _require_all(rows: list[tuple[Any, ...]], returned: list[tuple[Any, ...]], *,
-                 expected_version: int) -> None:  # fmt: skip
-    if len(returned) != len(rows):
-        done = {row[0] for row in returned}
-        lost = next(row[0] for row in rows if row[0] not in done)
-        raise ConcurrentChange(lost, expected_version, None)
+def _require_all(rows: list[tuple[Any, ...]], written: list[tuple[Any, ...]]) -> None:
+    """Raise ConcurrentChange for the first row the guarded write did not touch."""
+    if len(written) != len(rows):
+        done = {row[0] for row in written}
+        lost = next(row for row in rows if row[0] not in done)
+        raise ConcurrentChange(lost[0], lost[-1], None)
