@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from casesync.domain.events import Applicant, CaseSnapshot, Material, WorkflowStep
@@ -56,6 +57,50 @@ def snapshot_to_json(snapshot: CaseSnapshot) -> JsonDict:
             "due": None if step.due is None else step.due.isoformat(),
         },
     }
+
+
+def snapshot_json_text(snapshot: CaseSnapshot) -> str:
+    """``snapshot_to_json`` as compact JSON text, formatted directly (no dict, no encoder).
+
+    The same value as ``json.dumps(snapshot_to_json(snapshot))``, key order aside (jsonb and
+    ``canonical`` both normalise it); several times faster, for writers of many rows.
+    """
+    applicant = snapshot.applicant
+    step = snapshot.workflow_step
+    materials = ",".join(
+        [
+            f'{{"code":{_q(m.code)},"name":{_q(m.name)},"status":{_q(m.status)},'
+            f'"digest":{_q_or_null(m.digest)}}}'
+            for m in snapshot.materials
+        ]
+    )
+    if step is None:
+        workflow_step = "null"
+    else:
+        due = "null" if step.due is None else f'"{step.due.isoformat()}"'
+        workflow_step = (
+            f'{{"workflow":{_q(step.workflow)},"step":{int(step.step)},"name":{_q(step.name)},'
+            f'"owner_region":{_q(step.owner_region)},"due":{due}}}'
+        )
+    return (
+        f'{{"state":{_q(snapshot.state)},"item_code":{_q(snapshot.item_code)},'
+        f'"handling_mode":{_q(snapshot.handling_mode)},'
+        f'"owner_region":{_q(snapshot.owner_region)},"step_owner":{_q(snapshot.step_owner)},'
+        f'"applicant":{{"kind":{_q(applicant.kind)},"name":{_q(applicant.name)},'
+        f'"id_number":{_q_or_null(applicant.id_number)},'
+        f'"credit_code":{_q_or_null(applicant.credit_code)}}},'
+        f'"materials":[{materials}],"submitted_at":"{snapshot.submitted_at.isoformat()}",'
+        f'"promised_deadline":"{snapshot.promised_deadline.isoformat()}",'
+        f'"workflow_step":{workflow_step}}}'
+    )
+
+
+# A JSON string literal, UTF-8 kept (as ``json.dumps(..., ensure_ascii=False)`` writes it).
+_q = encode_basestring
+
+
+def _q_or_null(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
 
 
 def snapshot_from_json(data: JsonDict) -> CaseSnapshot:

@@ -5,7 +5,6 @@ Each function takes the caller's cursor; ``consumers.applier`` owns the transact
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ from psycopg2.extras import execute_values
 
 from casesync.domain.events import CaseEvent
 from casesync.domain.vocabulary import CaseState
-from casesync.snapshots import snapshot_to_json
+from casesync.snapshots import snapshot_json_text
 from consumers.copying import copy_lines, text
 from consumers.errors import PositionConflict
 from consumers.planning import Applied, BatchPlan, CaseHead, Held
@@ -28,8 +27,6 @@ _HISTORY_COLUMNS = (
     "topic", "partition", "offset",
 )  # fmt: skip
 _STAGE_TABLE = "mirror_stage"
-# Key order and spacing do not matter: jsonb normalises both, and digests read jsonb back.
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # Why a staging table: COPY cannot upsert, and the upsert keeps a version guard: a row already
 # at a newer version is never overwritten, whatever reaches it.
@@ -201,13 +198,14 @@ def write_positions(cur: Any, plan: BatchPlan) -> None:
 
 
 def _mirror_lines(events: Iterable[CaseEvent]) -> Iterable[str]:
+    # The snapshot's key order does not matter: jsonb normalises it, digests read jsonb back.
     for e in events:
         s = e.snapshot
         yield (
             f"{text(e.case_id)}\t{text(e.source_region)}\t{e.case_version}\t{s.state.value}\t"
             f"{text(s.item_code)}\t{s.handling_mode.value}\t{text(s.step_owner)}\t"
             f"{s.promised_deadline.isoformat()}\t{text(e.correlation_id)}\t"
-            f"{e.occurred_at.isoformat()}\t{text(_json(snapshot_to_json(s)))}\t"
+            f"{e.occurred_at.isoformat()}\t{text(snapshot_json_text(s))}\t"
             f"{text(e.event_id)}\n"
         )
 
