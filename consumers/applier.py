@@ -143,10 +143,10 @@ class BatchApplier:
             store.lock_positions(cur, expected)  # 1
             events = [o for o in outcomes if isinstance(o, CaseEvent)]
             case_ids = list({e.case_id for e in events})
-            heads = store.read_heads(cur, case_ids)  # 2
-            applied_ids = store.read_applied_ids(cur, [e.event_id for e in events])
-            held = self._held(store.read_held(cur, case_ids))
-            plan = plan_batch(zip(records, outcomes, strict=True), heads, applied_ids, held)  # 3
+            known = store.read_known(cur, case_ids, [e.event_id for e in events])  # 2
+            held = self._held(store.read_held_rows(cur, case_ids)) if known.any_held else {}
+            plan = plan_batch(zip(records, outcomes, strict=True), known.heads,
+                              known.applied_ids, held)  # fmt: skip # 3
             if self._reactor is not None:  # 5 (before 4's dead letters are written)
                 failed = self._reactor.react_to(cur, plan.applied)
                 plan.dead.extend(failed)

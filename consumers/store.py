@@ -6,7 +6,7 @@ Each function takes the caller's cursor; ``consumers.applier`` owns the transact
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg2.extras import execute_values
 
@@ -118,11 +118,46 @@ def read_applied_ids(cur: Any, event_ids: Sequence[str]) -> set[str]:
     return {row[0] for row in cur}
 
 
+class Known(NamedTuple):
+    """What the database knows of a batch's cases and events, before planning it."""
+
+    heads: dict[str, CaseHead]
+    applied_ids: set[str]
+    any_held: bool  # whether any event is held at all (then ``read_held_rows``)
+
+
+def read_known(cur: Any, case_ids: Sequence[str], event_ids: Sequence[str]) -> Known:
+    """``read_heads``, ``read_applied_ids`` and whether anything is held, in one round trip."""
+    cur.execute(
+        "SELECT 0, case_id, version, state FROM mirror_cases WHERE case_id = ANY(%s)"
+        " UNION ALL SELECT 1, event_id::text, NULL, NULL FROM mirror_history"
+        " WHERE event_id = ANY(%s::uuid[])"
+        " UNION ALL SELECT 2, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM held_events)",
+        (case_ids, event_ids),
+    )
+    heads: dict[str, CaseHead] = {}
+    applied_ids: set[str] = set()
+    any_held = False
+    for kind, key, version, state in cur:
+        if kind == 0:
+            heads[key] = CaseHead(version, CaseState(state))
+        elif kind == 1:
+            applied_ids.add(key)
+        else:
+            any_held = True
+    return Known(heads, applied_ids, any_held)
+
+
 def read_held(cur: Any, case_ids: Sequence[str]) -> list[tuple[Incoming, int]]:
     """Held records of these cases with their expected versions (cheap when none are held)."""
     cur.execute("SELECT EXISTS (SELECT 1 FROM held_events)")
     if not cur.fetchone()[0]:
         return []
+    return read_held_rows(cur, case_ids)
+
+
+def read_held_rows(cur: Any, case_ids: Sequence[str]) -> list[tuple[Incoming, int]]:
+    """Held records of these cases with their expected versions."""
     cur.execute(
         'SELECT topic, partition, "offset", record_key, payload, expected_version'
         " FROM held_events WHERE case_id = ANY(%s) ORDER BY case_id, version",
