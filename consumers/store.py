@@ -10,10 +10,10 @@ from typing import Any, NamedTuple
 
 from psycopg2.extras import execute_values
 
+from casesync.adapters.copying import copy_lines, text
 from casesync.domain.events import CaseEvent
 from casesync.domain.vocabulary import CaseState
 from casesync.snapshots import snapshot_json_text
-from consumers.copying import copy_lines, text
 from consumers.errors import PositionConflict
 from consumers.planning import Applied, BatchPlan, CaseHead, Held
 from consumers.records import Incoming, Rejection, TopicPartition

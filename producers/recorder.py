@@ -12,7 +12,7 @@ from casesync.contract.codec import CaseEventCodec
 from casesync.domain.catalogue import Catalogue
 from casesync.domain.events import CaseEvent
 from casesync.domain.workdays import WorkingCalendar
-from casesync.snapshots import canonical, snapshot_from_json, snapshot_to_json
+from casesync.snapshots import snapshot_from_json, snapshot_json_text
 from producers.changes import CaseChange, CurrentCase, build_event
 from producers.errors import ConcurrentChange
 
@@ -96,7 +96,7 @@ class CaseRecorder:
                 case_id, event.case_version, snapshot.state.value, snapshot.item_code,
                 snapshot.handling_mode.value, snapshot.step_owner, snapshot.promised_deadline,
                 event.correlation_id, "{" + ",".join(event.target_regions) + "}",
-                event.occurred_at, canonical(snapshot_to_json(snapshot)),
+                event.occurred_at, snapshot_json_text(snapshot),
                 read_versions.get(case_id, 0),
             ))  # fmt: skip
         cur.execute(

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from casesync.adapters.copying import copy_field
 from consumers.batching import BatchSizer
-from consumers.copying import copy_field
 
 
 def test_full_fast_batches_grow_and_slow_ones_shrink() -> None:
