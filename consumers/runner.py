@@ -100,6 +100,11 @@ class RegionConsumer:
         self._stop = threading.Event()
         self.stats = ConsumerStats()
 
+    @property
+    def assignment(self) -> frozenset[TP]:
+        """The partitions this member holds now (positions restored from PostgreSQL)."""
+        return frozenset(self._positions)
+
     def run(self, stop_event: threading.Event, until_idle: float | None = None) -> ConsumerStats:
         """Consume until ``stop_event`` is set, or no record came for ``until_idle`` seconds."""
         self._stop = stop_event

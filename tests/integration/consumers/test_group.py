@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -25,12 +26,13 @@ def test_members_joining_mid_stream_share_partitions_and_apply_each_event_once(
     threads = [threading.Thread(target=first.run, args=(stop, 6.0))]
     threads[0].start()
     try:
-        deadline = time.monotonic() + 30
-        while first.stats.applied == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_for(lambda: first.stats.applied > 0)
         threads.append(threading.Thread(target=second.run, args=(stop, 6.0)))
         threads[1].start()
-        rudong.record(housing_cases(5000, 2000))  # more arrives during the rebalance
+        rudong.record(housing_cases(5000, 1000))  # more arrives during the rebalance
+        world.relay(RUDONG)
+        _wait_for(lambda: bool(first.assignment) and bool(second.assignment))
+        rudong.record(housing_cases(8000, 1000))  # and more once both hold partitions
         world.relay(RUDONG)
         for thread in threads:
             thread.join(timeout=120)
@@ -45,3 +47,10 @@ def test_members_joining_mid_stream_share_partitions_and_apply_each_event_once(
     assert tongxiang.query("SELECT count(*), count(DISTINCT event_id) FROM mirror_history") == [
         (20_000, 20_000)
     ]
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
