@@ -13,9 +13,9 @@ from typing import Any
 
 from kafka import KafkaAdminClient
 
-from casesync.adapters.postgres import apply_migrations, connect, ensure_database
+from casesync.adapters.postgres import connect, ensure_database
 from casesync.settings import Settings
-from producers.app import region_migrations
+from consumers.schema import migrate_region
 
 
 def machine() -> dict[str, Any]:
@@ -45,7 +45,7 @@ def fresh_region_database(settings: Settings, label: str) -> str:
     ensure_database(url)
     conn = connect(url)
     try:
-        apply_migrations(conn, region_migrations())
+        migrate_region(conn)
     finally:
         conn.close()
     return url

@@ -16,9 +16,12 @@ def migrations() -> list[Migration]:
     return migrations_in(COMPONENT, MIGRATIONS_DIR)
 
 
+def region_migrations() -> list[Migration]:
+    """Every table a region database holds: the producer's, then the consumer's (a consumer
+    records workflow answers through the producer's tables)."""
+    return migrations_in("producers", PRODUCER_MIGRATIONS_DIR) + migrations()
+
+
 def migrate_region(conn: Connection) -> list[Migration]:
-    """Apply the producer's and the consumer's migrations (a consumer records workflow answers
-    through the producer's tables, so a region database holds both)."""
-    return apply_migrations(
-        conn, migrations_in("producers", PRODUCER_MIGRATIONS_DIR) + migrations()
-    )
+    """Apply the region's migrations not yet applied."""
+    return apply_migrations(conn, region_migrations())

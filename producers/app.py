@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
 
-import consumers
-import producers
 from casesync.adapters.partitioning import CachedKeyPartitioner
 from casesync.adapters.postgres import (
     Migration,
-    apply_migrations,
     connect,
     ensure_database,
-    migrations_in,
 )
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames, ensure_topics
@@ -25,17 +19,10 @@ from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
 from casesync.metrics import Metrics
 from casesync.settings import Settings
+from consumers.schema import migrate_region
 from producers.outbox_store import OutboxStore
 from producers.recorder import CaseRecorder
 from producers.relay import Relay, RelayConfig
-
-
-def region_migrations() -> list[Migration]:
-    """Every table a region database holds: the producer's, then the consumer's."""
-    return [
-        *migrations_in("producers", Path(producers.__file__).parent / "migrations"),
-        *migrations_in("consumers", Path(consumers.__file__).parent / "migrations"),
-    ]
 
 
 def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration], list[str]]:
@@ -45,7 +32,7 @@ def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration],
     created = ensure_database(url)
     conn = connect(url, application_name="casesync-init")
     try:
-        applied = apply_migrations(conn, region_migrations())
+        applied = migrate_region(conn)
     finally:
         conn.close()
     names = TopicNames(settings.topic_prefix)

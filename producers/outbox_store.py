@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from casesync.adapters.postgres import Connection, connect
 
@@ -32,7 +32,7 @@ class Backlog:
     """What ops reads: unpublished rows and the age of the oldest one."""
 
     unpublished: int
-    oldest_age_s: float
+    oldest_age_s: float | None  # None when nothing waits
 
 
 class OutboxStore:
@@ -118,15 +118,15 @@ class OutboxStore:
             return int(cur.rowcount)
 
     def backlog(self) -> Backlog:
-        return read_backlog(self.conn)
+        with self.conn.cursor() as cur:
+            return read_backlog(cur)
 
 
-def read_backlog(conn: Connection) -> Backlog:
+def read_backlog(cur: Any) -> Backlog:
     """Unpublished count and oldest age; both come from the small partial index."""
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)"
-            " FROM outbox WHERE published_at IS NULL"
-        )
-        row = cur.fetchone()
-    return Backlog(0, 0.0) if row is None else Backlog(int(row[0]), float(row[1]))
+    cur.execute(
+        "SELECT count(*), extract(epoch FROM now() - min(created_at))"
+        " FROM outbox WHERE published_at IS NULL"
+    )
+    count, age = cur.fetchone()
+    return Backlog(int(count), None if age is None else float(age))

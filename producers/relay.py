@@ -292,7 +292,7 @@ class Relay:
             self._last_gauges = now
             backlog = self._store.backlog()
             self._metrics.outbox_backlog.labels(self.region).set(backlog.unpublished)
-            self._metrics.outbox_oldest_age.labels(self.region).set(backlog.oldest_age_s)
+            self._metrics.outbox_oldest_age.labels(self.region).set(backlog.oldest_age_s or 0.0)
         if now - self._last_prune >= self.config.prune_every_s:
             self._last_prune = now
             pruned = self._store.prune(self.config.retention)

@@ -12,6 +12,7 @@ from typing import Any
 
 from casesync.domain.lifecycle import TERMINAL_STATES
 from casesync.domain.workdays import WorkingCalendar
+from producers.outbox_store import read_backlog
 
 _TERMINAL = sorted(state.value for state in TERMINAL_STATES)
 _BY_REASON = (
@@ -48,12 +49,8 @@ class OverdueCase:
 
 def outbox_backlog(cur: Any) -> tuple[int, float | None]:
     """(unpublished rows, age in seconds of the oldest one or None)."""
-    cur.execute(
-        "SELECT count(*), extract(epoch FROM now() - min(created_at))"
-        " FROM outbox WHERE published_at IS NULL"
-    )
-    count, age = cur.fetchone()
-    return int(count), None if age is None else float(age)
+    backlog = read_backlog(cur)
+    return backlog.unpublished, backlog.oldest_age_s
 
 
 def positions(cur: Any, topics: Sequence[str]) -> dict[tuple[str, int], StoredPosition]:

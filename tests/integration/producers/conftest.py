@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from casesync.adapters.postgres import apply_migrations, connect, transaction
+from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.domain.events import Applicant
 from casesync.domain.vocabulary import ApplicantKind, EventType, HandlingMode
 from casesync.settings import TopicSettings
 from casesync.testing import Services
-from producers.app import build_recorder, region_migrations
+from consumers.schema import migrate_region
+from producers.app import build_recorder
 from producers.changes import CaseChange
 from producers.recorder import CaseRecorder
 
@@ -123,7 +124,7 @@ def source_region(
     url = database_factory("rudong")
     conn = connect(url)
     try:
-        apply_migrations(conn, region_migrations())
+        migrate_region(conn)
     finally:
         conn.close()
     names = TopicNames(unique_name("t") + ".")
