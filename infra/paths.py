@@ -35,4 +35,13 @@ def pid_alive(pid_file: Path) -> int | None:
         return None
     except PermissionError:
         return pid  # alive, owned by another user (the postgres server when we are root)
-    return pid
+    return None if _exited_child(pid) else pid
+
+
+def _exited_child(pid: int) -> bool:
+    """True when pid is our own child that has exited (a zombie until reaped): reap it."""
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False  # not our child: `os.kill(pid, 0)` already answered for it
+    return reaped == pid

@@ -33,6 +33,23 @@ def pinned_version() -> str:
     return match.group(1)
 
 
+def new_cluster_id() -> str:
+    """A fresh KRaft cluster id: a random UUID in URL-safe base64, as ``kafka-storage random-uuid``."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def storage_format_args(cluster_id: str, config: Path) -> list[str]:
+    """The StorageTool command line that formats a standalone KRaft node.
+
+    The id is attached with ``=``: about one id in 64 begins with ``-``, which the
+    tool's parser would otherwise read as an option and refuse.
+    """
+    return [
+        "kafka.tools.StorageTool", "format", "--standalone",
+        f"--cluster-id={cluster_id}", f"--config={config}",
+    ]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class KafkaLauncher:
     """A private single-node Kafka on 127.0.0.1:port (controller on controller_port)."""
@@ -97,7 +114,7 @@ class KafkaLauncher:
                 raise ServiceStartFailed(
                     f"Kafka exited with {process.returncode}; see {self.log_file}"
                 )
-            if port_open(self.port) and _answers(self.bootstrap):
+            if port_open(self.port) and broker_answers(self.bootstrap):
                 return
             time.sleep(0.3)
         raise ServiceStartFailed(f"Kafka not ready after {timeout:.0f}s; see {self.log_file}")
@@ -143,10 +160,8 @@ class KafkaLauncher:
         self.home.mkdir(parents=True, exist_ok=True)
         config.write_text(_server_properties(self.port, self.controller_port, data))
         if not (data / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             subprocess.run(
-                [*self._java(libs, self.home), "kafka.tools.StorageTool", "format",
-                 "--standalone", "-t", cluster_id, "-c", str(config)],
+                [*self._java(libs, self.home), *storage_format_args(new_cluster_id(), config)],
                 check=True, stdout=subprocess.DEVNULL,
             )  # fmt: skip
         return config
@@ -164,7 +179,7 @@ class KafkaLauncher:
         ]
 
 
-def _answers(bootstrap: str) -> bool:
+def broker_answers(bootstrap: str) -> bool:
     """True when the broker serves a describe-cluster request; any failure means "not yet"."""
     from kafka import KafkaAdminClient  # imported late: launcher use without kafka-python
 

@@ -1,0 +1,38 @@
+"""The Kafka launcher formats, starts and stops a real broker, whatever its random cluster id."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from infra.kafka import launcher as kafka_launcher
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_cluster_id_beginning_with_a_dash_still_formats_and_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An id such as "-O8L9..." (one in 64 ids) is not mistaken for an option by the storage tool."""
+    monkeypatch.setenv("CASESYNC_RUN_DIR", str(tmp_path))
+    dashed = "-" + kafka_launcher.new_cluster_id()[1:]
+    monkeypatch.setattr(kafka_launcher, "new_cluster_id", lambda: dashed)
+    broker = kafka_launcher.KafkaLauncher(
+        port=_free_port(), controller_port=_free_port(), heap="256m"
+    )
+    try:
+        assert broker.start(timeout=90.0) is True
+        meta = (broker.home / "data" / "meta.properties").read_text()
+        assert f"cluster.id={dashed}" in meta
+        assert kafka_launcher.broker_answers(broker.bootstrap)
+    finally:
+        broker.stop()
+    assert broker.running_pid() is None
