@@ -34,7 +34,7 @@ def pinned_version() -> str:
 
 
 def new_cluster_id() -> str:
-    """A fresh KRaft cluster id: a random UUID in URL-safe base64, as ``kafka-storage random-uuid``."""
+    """A fresh KRaft cluster id: a random UUID in URL-safe base64 (as ``random-uuid``)."""
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 

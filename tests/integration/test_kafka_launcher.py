@@ -21,7 +21,7 @@ def _free_port() -> int:
 def test_a_cluster_id_beginning_with_a_dash_still_formats_and_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An id such as "-O8L9..." (one in 64 ids) is not mistaken for an option by the storage tool."""
+    """An id such as "-O8L9..." (one id in 64) is not taken for an option by the storage tool."""
     monkeypatch.setenv("CASESYNC_RUN_DIR", str(tmp_path))
     dashed = "-" + kafka_launcher.new_cluster_id()[1:]
     monkeypatch.setattr(kafka_launcher, "new_cluster_id", lambda: dashed)
