@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what casesync needs on a fresh Debian machine, skipping what is already there:
-# Java and Maven (for the Kafka broker), PostgreSQL, the virtualenv and the Kafka jars.
+# Java and Maven (for the Kafka broker), PostgreSQL, a C compiler (for the compiled case event
+# decoders), the virtualenv and the Kafka jars.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,7 @@ missing=()
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v cc >/dev/null || missing+=(gcc)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "casesync setup: please install: ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
@@ -30,3 +32,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 
 infra/kafka/fetch.sh
+
+# Compiled decoders for the bundled schemas (seconds, once; a no-op when they are current).
+.venv/bin/python -m casesync.contract._native

@@ -1,7 +1,8 @@
 """Compiled codecs per schema pair, or None where the schema is outside the generated subset.
 
 Compiled once per process for each (writer, reader, binding): many codec instances over the same
-schemas share the functions.
+schemas share the functions. A decoder built ahead of time with Cython (``native``) is preferred
+to the Python one generated here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from functools import lru_cache
 from casesync.contract.codegen import Binding
 from casesync.contract.gen_reader import Decoder, compile_decoder
 from casesync.contract.gen_writer import Encoder, compile_encoder
+from casesync.contract.native import load_decoder
 from casesync.contract.schemas import RegisteredSchema
 from casesync.contract.wire import Unsupported
 
@@ -32,6 +34,7 @@ def decoder_for(
 ) -> Decoder | None:
     """``(bytes, body start) → (value, end)`` resolving ``writer`` to ``reader``; None: fastavro."""
     try:
-        return compile_decoder(writer.parsed, reader.parsed, binding)
+        compiled = load_decoder(writer.parsed, reader.parsed, binding)
+        return compiled or compile_decoder(writer.parsed, reader.parsed, binding)
     except Unsupported:
         return None

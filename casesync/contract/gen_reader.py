@@ -44,10 +44,8 @@ _RUNTIME = {
 
 def compile_decoder(writer: Schema, reader: Schema, binding: Binding | None = None) -> Decoder:
     """``(data, position) → (value, next position)``; raises ``Unsupported`` outside the subset."""
-    gen = _Reader(binding)
-    gen.src.emit("size = len(d)")
-    gen.value(writer, reader, "v")
-    gen.src.emit("return v, p")
+    gen = ReaderSource(binding)
+    gen.body(writer, reader)
     return gen.src.compile("d, p")
 
 
@@ -60,11 +58,20 @@ def _min_size(types: Types, schema: Schema) -> int:
     return 1
 
 
-class _Reader:
+class ReaderSource:
+    """Emits a decoder's body as Python; the reading primitives are methods, so that a compiled
+    flavour (``casesync.contract.native``) can type them and keep the rest."""
+
     def __init__(self, binding: Binding | None) -> None:
         self.src = Source(_RUNTIME)
         self.writer_types, self.reader_types = Types(), Types()
         self.binding = binding
+
+    def body(self, writer: Schema, reader: Schema) -> None:
+        """The whole function body: read ``writer`` as ``reader`` into ``v``, return it and p."""
+        self.src.emit("size = len(d)")
+        self.value(writer, reader, "v")
+        self.src.emit("return v, p")
 
     def value(self, writer: Schema, reader: Schema | None, var: str) -> None:
         """Emit code reading a ``writer`` value into ``var`` as ``reader``; None skips it."""
@@ -76,11 +83,7 @@ class _Reader:
                 raise Unsupported(f"{kind} read as {reader_kind}")
         emit = self.src.emit
         if kind in ("long", "int", "timestamp-micros", "date"):
-            self._long(var)
-            if r is not None and kind == "timestamp-micros":
-                emit(f"{var} = EPOCH + TD(0, 0, {var})")
-            elif r is not None and kind == "date":
-                emit(f"{var} = FROMORD({var} + SHIFT)")
+            self._number(kind if r is not None else None, var)
         elif kind == "string":
             self._string(var, decode=r is not None)
         elif kind == "null":
@@ -93,6 +96,27 @@ class _Reader:
             self._union(w, r, var)
         else:
             self._record(w, r, var)
+
+    def _number(self, kind: str | None, var: str) -> None:
+        """A long, int, timestamp or date into ``var``; ``kind`` None only skips it."""
+        self._long(var)
+        if kind == "timestamp-micros":
+            self.src.emit(f"{var} = EPOCH + TD(0, 0, {var})")
+        elif kind == "date":
+            self.src.emit(f"{var} = FROMORD({var} + SHIFT)")
+
+    def _byte(self, var: str) -> None:
+        """One byte as an int (enum index, union branch); past the end raises IndexError."""
+        self.src.emit(f"{var} = d[p]")
+        self.src.emit("p += 1")
+
+    def _lookup_byte(self, table: str, var: str) -> None:
+        """``table`` indexed by one byte: a missing entry raises KeyError."""
+        self.src.emit(f"{var} = {table}[d[p]]")
+        self.src.emit("p += 1")
+
+    def _skip_long(self) -> None:
+        self.src.emit("p = rl(d, p)[1]")
 
     def _long(self, var: str) -> None:
         self.src.emit(f"{var} = ONE[d[p]]")
@@ -122,8 +146,7 @@ class _Reader:
             if r["name"] != w["name"]:
                 raise Unsupported("renamed enum")
             table = self._enum_table(symbols, r)
-        self.src.emit(f"{var} = {self.src.const(table, 'enum')}[d[p]]")
-        self.src.emit("p += 1")
+        self._lookup_byte(self.src.const(table, "enum"), var)
 
     def _enum_table(self, symbols: list[str], r: dict[str, Any]) -> dict[int, object]:
         """Wire byte → decoded value; a byte left out makes the fast path give up."""
@@ -148,7 +171,7 @@ class _Reader:
         with src.block(f"while {n}:"):
             with src.block(f"if {n} < 0:"):  # a negative count is followed by a byte size
                 src.emit(f"{n} = -{n}")
-                src.emit("p = rl(d, p)[1]")
+                self._skip_long()
             with src.block(f"if {n} > size - p:"):  # every item takes at least one byte
                 src.emit("raise Bad")
             with src.block(f"for _ in range({n}):"):
@@ -163,8 +186,7 @@ class _Reader:
         null_index, other = self.writer_types.optional(w)
         reader_other = None if r is None else self.reader_types.optional(r)[1]
         tag = self.src.fresh("t")
-        self.src.emit(f"{tag} = d[p]")
-        self.src.emit("p += 1")
+        self._byte(tag)
         with self.src.block(f"if {tag} == {2 * null_index}:"):
             self.src.emit(f"{var} = None")
         with self.src.block(f"elif {tag} == {2 * (1 - null_index)}:"):
@@ -193,7 +215,7 @@ class _Reader:
                 self.value(field["type"], None, "_")
         if r is None:
             return
-        for name in wanted - set(values):
+        for name in sorted(wanted - set(values)):  # sorted: the text must not vary by run
             field = reader_fields[name]
             if "default" not in field:
                 raise Unsupported(f"no default for {name}")
@@ -213,7 +235,7 @@ class _Reader:
             self.src.emit(f"{var} = {{{items}}}")
             return
         cls = self.binding.record_class(name)
-        if not _plain_slots_dataclass(cls):
+        if not plain_slots_dataclass(cls):
             arguments = ", ".join(f"{k}={v}" for k, v in values.items())
             self.src.emit(f"{var} = {self.src.const(cls, 'cls')}({arguments})")
             return
@@ -224,7 +246,7 @@ class _Reader:
             self.src.emit(f"{self.src.const(getattr(cls, k).__set__, 'set')}({var}, {v})")
 
 
-def _plain_slots_dataclass(cls: type) -> bool:
+def plain_slots_dataclass(cls: type) -> bool:
     """True when the generated __init__ only stores its arguments in slots."""
     params = getattr(cls, "__dataclass_params__", None)
     return (

@@ -1,0 +1,1 @@
+"""Compiled case event decoders, built by ``python -m casesync.contract._native``."""

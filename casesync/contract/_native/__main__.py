@@ -1,0 +1,22 @@
+"""``python -m casesync.contract._native``: build the compiled case event decoders (once)."""
+
+from __future__ import annotations
+
+import sys
+
+from casesync.contract.native import BUILD_DIR, build
+
+
+def main() -> int:
+    try:
+        compiled = build()
+    except RuntimeError as failure:
+        print(failure, file=sys.stderr)
+        return 1
+    state = f"{len(compiled)} compiled" if compiled else "up to date"
+    print(f"case event decoders in {BUILD_DIR}: {state}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
