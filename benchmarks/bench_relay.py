@@ -25,6 +25,7 @@ from casesync.adapters.postgres import connect, transaction
 from casesync.contract.schemas import load_versions
 from casesync.domain.loading import shipped_catalogue
 from casesync.settings import Settings
+from casesync.tuning import tune_for_throughput
 from producers.app import build_recorder, kafka_producer
 from producers.outbox_store import OutboxStore
 from producers.relay import Relay
@@ -130,6 +131,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json")
     args = parser.parse_args()
+    tune_for_throughput()  # as every `casesync` process does
     settings = Settings.from_env()
     url = fresh_region_database(settings, "relay")
     print(f"recording {args.events} events ...", file=sys.stderr)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from casesync.adapters.postgres import Connection, connect
 
@@ -17,14 +17,10 @@ from casesync.adapters.postgres import Connection, connect
 RELAY_LOCK_KEY = 0x0C5E_5C_01
 
 
-class OutboxRow(NamedTuple):
-    """One event to publish; a plain tuple because the relay handles tens of thousands a second."""
-
-    id: int
-    case_id: str
-    event_id: str
-    event_type: str
-    payload: bytes
+# One event to publish: (id, case_id, event_id, event_type, payload), exactly the tuple psycopg2
+# returns (payload a read-only memoryview), because the relay handles tens of thousands a second
+# and building any other object per row costs a tenth of its time.
+OutboxRow = tuple[int, str, str, str, memoryview]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +74,8 @@ class OutboxStore:
                 " WHERE published_at IS NULL AND id > %s ORDER BY id LIMIT %s",
                 (after, limit),
             )
-            return [OutboxRow(i, c, e, t, bytes(p)) for i, c, e, t, p in cur.fetchall()]
+            rows: list[OutboxRow] = cur.fetchall()
+            return rows
 
     def unpublished_ids_up_to(self, last: int) -> list[int]:
         """Ids of unpublished rows at or below ``last`` (an index-only scan of the queue)."""
@@ -96,7 +93,8 @@ class OutboxStore:
                 " WHERE id = ANY(%s) ORDER BY id",
                 (ids,),
             )
-            return [OutboxRow(i, c, e, t, bytes(p)) for i, c, e, t, p in cur.fetchall()]
+            rows: list[OutboxRow] = cur.fetchall()
+            return rows
 
     def mark_published(self, ids: Iterable[int]) -> None:
         with self.conn.cursor() as cur:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from casesync.errors import CasesyncError
 from casesync.logs import configure_logging
 from casesync.settings import Settings
+from casesync.tuning import tune_for_throughput
 
 COMMAND_MODULES = (
     "casesync.cli.check",
@@ -44,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse, read settings once, run the command; errors become one line and exit code 2."""
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level, json=args.log_json)
+    tune_for_throughput()
     try:
         settings = Settings.from_env()
         code: int = args.handler(args, settings)
