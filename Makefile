@@ -55,4 +55,4 @@ bench-e2e: up ## end-to-end throughput and sync latency
 	@cd benchmarks && ../$(PY) bench_e2e.py
 
 clean: down ## stop services and remove run data (keeps the jar cache)
-	rm -rf .run build casesync/contract/_native/dec_*
+	rm -rf .run build casesync/contract/_native/gen_*

@@ -40,9 +40,9 @@ from casesync.contract.mapping import (
 )
 from casesync.contract.schemas import RegisteredSchema, load_versions
 from casesync.contract.store import RemoteSchemaSource, SchemaStore
+from casesync.contract.wire import MARKER
 from casesync.domain.events import CaseEvent
 
-MARKER = b"\xc3\x01"
 HEADER_SIZE = len(MARKER) + 8
 
 # How to read one writer's bodies: (writer, fastavro's writer parsed schema, reader parsed schema

@@ -1,8 +1,8 @@
 """Compiled codecs per schema pair, or None where the schema is outside the generated subset.
 
 Compiled once per process for each (writer, reader, binding): many codec instances over the same
-schemas share the functions. A decoder built ahead of time with Cython (``native``) is preferred
-to the Python one generated here.
+schemas share the functions. Functions built ahead of time with Cython (``native``) are preferred
+to the Python ones generated here.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from functools import lru_cache
 from casesync.contract.codegen import Binding
 from casesync.contract.gen_reader import Decoder, compile_decoder
 from casesync.contract.gen_writer import Encoder, compile_encoder
-from casesync.contract.native import load_decoder
+from casesync.contract.native import load_decoder, load_encoder
 from casesync.contract.schemas import RegisteredSchema
-from casesync.contract.wire import Unsupported
-
-MARKER = b"\xc3\x01"
+from casesync.contract.wire import MARKER, Unsupported
 
 
 @lru_cache(maxsize=64)
 def encoder_for(writer: RegisteredSchema, binding: Binding | None = None) -> Encoder | None:
     """``value → single-object bytes`` for ``writer``; None means: use fastavro."""
+    header = MARKER + writer.fingerprint
     try:
-        return compile_encoder(writer.parsed, MARKER + writer.fingerprint, binding)
+        compiled = load_encoder(writer.parsed, header, binding)
+        return compiled or compile_encoder(writer.parsed, header, binding)
     except Unsupported:
         return None
 

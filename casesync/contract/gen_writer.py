@@ -39,13 +39,18 @@ _RUNTIME = {
 
 def compile_encoder(schema: Schema, header: bytes, binding: Binding | None = None) -> Encoder:
     """``value → header + body``; raises ``Unsupported`` for schemas outside the subset."""
+    return encoder_source(schema, header, binding).compile("r")
+
+
+def encoder_source(schema: Schema, header: bytes, binding: Binding | None = None) -> Source:
+    """The body of ``generated(r)``: parts appended through ``w`` to ``o``, then joined."""
     writer = _Writer(binding)
     writer.src.emit("o = [HEADER]")
     writer.src.emit("w = o.append")
     writer.value(schema, "r")
     writer.src.emit('return b"".join(o)')
     writer.src.namespace["HEADER"] = header
-    return writer.src.compile("r")
+    return writer.src
 
 
 class _Writer:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+MARKER = b"\xc3\x01"  # the two bytes that open every single-object encoded message
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MICROSECOND = timedelta(microseconds=1)
 DATE_SHIFT = 719163  # date(1970, 1, 1).toordinal(): Avro dates count days from the epoch

@@ -1,1 +1,1 @@
-"""Compiled case event decoders, built by ``python -m casesync.contract._native``."""
+"""Compiled case event codecs, built by ``python -m casesync.contract._native``."""

@@ -1,4 +1,4 @@
-"""``python -m casesync.contract._native``: build the compiled case event decoders (once)."""
+"""``python -m casesync.contract._native``: build the compiled case event codecs (once)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def main() -> int:
         print(failure, file=sys.stderr)
         return 1
     state = f"{len(compiled)} compiled" if compiled else "up to date"
-    print(f"case event decoders in {BUILD_DIR}: {state}")
+    print(f"compiled case event codecs in {BUILD_DIR}: {state}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The compiled decoders: built for every bundled writer, used, and never laxer than Python's."""
+"""The compiled codecs: built for the bundled schemas, used, never laxer than the Python ones."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from casesync.contract.codec import HEADER_SIZE
-from casesync.contract.fastpath import decoder_for
+from casesync.contract.fastpath import decoder_for, encoder_for
 from casesync.contract.gen_reader import compile_decoder
+from casesync.contract.gen_writer import compile_encoder
 from casesync.contract.mapping import CASE_EVENT_BINDING, event_to_record
-from casesync.contract.native import load_decoder
+from casesync.contract.native import is_compiled, load_decoder, load_encoder
 from casesync.contract.schemas import load_versions, register_schema
 from casesync.contract.strategies import case_events
+from casesync.contract.testing import sample_case_event
 from casesync.domain.events import CaseEvent
 
 V1, V2 = load_versions()
@@ -45,7 +47,26 @@ def test_every_bundled_writer_read_as_the_latest_has_a_compiled_decoder() -> Non
         for binding in BINDINGS:
             compiled = load_decoder(writer.parsed, V2.parsed, binding)
             assert compiled is not None, "compiled decoders missing: run `make setup`"
-            assert decoder_for(writer, V2, binding) is compiled
+            assert is_compiled(decoder_for(writer, V2, binding))
+
+
+def test_the_latest_writer_has_a_compiled_encoder() -> None:
+    """Producers encode every change with compiled code too."""
+    for binding in BINDINGS:
+        compiled = load_encoder(V2.parsed, b"\xc3\x01" + V2.fingerprint, binding)
+        assert compiled is not None, "compiled encoders missing: run `make setup`"
+        assert is_compiled(encoder_for(V2, binding))
+
+
+@settings(max_examples=300, deadline=None)
+@given(case_events())
+def test_compiled_encoder_writes_the_python_encoders_bytes(event: CaseEvent) -> None:
+    """Same bytes from the compiled and the Python encoder, for the event and its record."""
+    header = b"\xc3\x01" + V2.fingerprint
+    for binding, value in ((None, event_to_record(event)), (CASE_EVENT_BINDING, event)):
+        compiled = load_encoder(V2.parsed, header, binding)
+        assert compiled is not None
+        assert compiled(value) == compile_encoder(V2.parsed, header, binding)(value)
 
 
 def test_a_writer_schema_not_built_ahead_gets_the_python_decoder() -> None:
@@ -54,7 +75,23 @@ def test_a_writer_schema_not_built_ahead_gets_the_python_decoder() -> None:
     schema["fields"].append({"name": "channel", "type": "string", "default": "web"})
     future = register_schema(json.dumps(schema))
     assert load_decoder(future.parsed, V2.parsed, CASE_EVENT_BINDING) is None
-    assert decoder_for(future, V2, CASE_EVENT_BINDING) is not None
+    python_decoder = decoder_for(future, V2, CASE_EVENT_BINDING)
+    assert python_decoder is not None
+    assert not is_compiled(python_decoder)
+
+
+def test_schemas_differing_only_in_data_keep_their_own_constants() -> None:
+    """Two writers whose code is the same text (a new enum symbol) each write their header."""
+    schema: dict[str, Any] = json.loads(V2.schema_json)
+    schema["fields"][1]["type"]["symbols"].append("CASE_REOPENED")
+    sibling = register_schema(json.dumps(schema))
+    event = sample_case_event()
+    mine, theirs = encoder_for(V2, CASE_EVENT_BINDING), encoder_for(sibling, CASE_EVENT_BINDING)
+    assert mine is not None
+    assert theirs is not None
+    assert is_compiled(theirs)
+    assert mine(event).startswith(b"\xc3\x01" + V2.fingerprint)
+    assert theirs(event).startswith(b"\xc3\x01" + sibling.fingerprint)
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
