@@ -66,25 +66,27 @@ class OutboxStore:
             row = cur.fetchone()
             return row is not None and bool(row[0])
 
-    def fetch(self, after: int, limit: int) -> list[OutboxRow]:
-        """Unpublished rows with id > after, in id order (each case's version order)."""
-        with self.conn.cursor() as cur:
-            cur.execute(
-                "SELECT id, case_id, event_id::text, event_type, payload FROM outbox"
-                " WHERE published_at IS NULL AND id > %s ORDER BY id LIMIT %s",
-                (after, limit),
-            )
-            rows: list[OutboxRow] = cur.fetchall()
-            return rows
+    def fetch(self, after: int, limit: int) -> tuple[list[OutboxRow], list[int]]:
+        """Unpublished rows with id > after in id order (each case's version order), and the
+        ids of unpublished rows at or below ``after``, both seen in one snapshot.
 
-    def unpublished_ids_up_to(self, last: int) -> list[int]:
-        """Ids of unpublished rows at or below ``last`` (an index-only scan of the queue)."""
+        One snapshot is what makes stragglers safe to find: when a fresh row of a case is
+        seen, the earlier version it was written after committed before it, so it is seen
+        too, either among the fresh rows or among the ids below.
+        """
         with self.conn.cursor() as cur:
             cur.execute(
-                "SELECT id FROM outbox WHERE published_at IS NULL AND id <= %s ORDER BY id",
-                (last,),
+                "(SELECT id, case_id, event_id::text, event_type, payload FROM outbox"
+                "  WHERE published_at IS NULL AND id > %(after)s ORDER BY id LIMIT %(limit)s)"
+                " UNION ALL"
+                " (SELECT id, NULL, NULL, NULL, NULL FROM outbox"
+                "  WHERE published_at IS NULL AND id <= %(after)s ORDER BY id)",
+                {"after": after, "limit": limit},
             )
-            return [row[0] for row in cur.fetchall()]
+            rows = cur.fetchall()
+        fresh = [row for row in rows if row[1] is not None]
+        below = [row[0] for row in rows if row[1] is None] if len(fresh) < len(rows) else []
+        return fresh, below
 
     def fetch_ids(self, ids: list[int]) -> list[OutboxRow]:
         with self.conn.cursor() as cur:

@@ -2,8 +2,9 @@
 
 Steps of one cycle (``Relay._cycle``):
   1. lead: hold the region's publisher lock, or stand by;
-  2. fetch unpublished rows above the highest id sent so far, then any straggler below it (a
-     row whose transaction committed late). Rows of one case are inserted in version order,
+  2. fetch unpublished rows above the highest id sent so far and, in the same snapshot, the ids
+     of unpublished rows below it: those neither in flight nor being marked are stragglers
+     (rows whose transaction committed late). Rows of one case are inserted in version order,
      each after the previous committed, so sending stragglers first keeps every case in order;
   3. send them with the idempotent producer (acks=all, key = case id); up to
      ``max_batches_in_flight`` batches are on the wire at once;
@@ -33,6 +34,7 @@ from casesync.errors import Unreachable
 from casesync.metrics import Metrics
 from producers.marker import Marker
 from producers.outbox_store import OutboxRow, OutboxStore
+from producers.prefetch import Prefetcher
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +44,6 @@ class RelayConfig:
     batch_size: int = 5000
     max_batches_in_flight: int = 4
     idle_sleep_max_s: float = 0.02  # polling an empty partial index costs next to nothing
-    straggler_check_s: float = 0.1  # how often to look for late commits when nothing is new
     standby_poll_s: float = 1.0
     retention: timedelta = timedelta(days=7)
     prune_every_s: float = 60.0
@@ -107,6 +108,7 @@ class Relay:
         self.config = config or RelayConfig()
         self.stats = RelayStats()
         self._store = store
+        self._prefetcher = Prefetcher(store)
         self._marker: Marker | None = None
         self._producer_factory = producer_factory
         self._producer: Any = None
@@ -119,7 +121,7 @@ class Relay:
         self._high = 0  # highest outbox id sent in this term of leadership
         self._on_published = on_published or (lambda n: None)
         self._metrics = metrics
-        self._last_prune = self._last_straggler_check = self._last_gauges = 0.0
+        self._last_prune = self._last_gauges = 0.0
 
     def run(
         self, stop: threading.Event | None = None, until_idle: float | None = None
@@ -181,26 +183,30 @@ class Relay:
         return False
 
     def _fetch(self) -> list[OutboxRow]:
-        fresh = self._store.fetch(self._high, self.config.batch_size)
-        now = time.monotonic()
-        if not fresh and now - self._last_straggler_check < self.config.straggler_check_s:
-            return []
-        self._last_straggler_check = now
-        # Looked for after the fetch: whatever the fetch saw, its predecessors are visible now.
-        stragglers = self._stragglers()
+        ahead = self._prefetcher.take(self._high)
+        if ahead is not None:
+            fresh, below, known = ahead.fresh, ahead.below, ahead.known
+        else:
+            fresh, below = self._store.fetch(self._high, self.config.batch_size)
+            known = self._known() if below else set()
+        stragglers = [i for i in below if i not in known]
         rows = self._store.fetch_ids(stragglers) if stragglers else []
         rows.extend(fresh)
         if fresh:
             self._high = fresh[-1][0]
+        if len(fresh) == self.config.batch_size:  # a backlog: read on while these are sent
+            self._prefetcher.start(
+                self._high, self.config.batch_size, self._known() | {row[0] for row in rows}
+            )
         return rows
 
-    def _stragglers(self) -> list[int]:
-        if self._high == 0:
-            return []
+    def _known(self) -> set[int]:
+        """Ids in flight or being marked: unpublished, yet not stragglers (rows whose
+        transaction committed after a later row was fetched)."""
         assert self._marker is not None
         known = self._marker.pending()
         known.update(row[0] for batch in self._in_flight for row in batch.rows)
-        return [i for i in self._store.unpublished_ids_up_to(self._high) if i not in known]
+        return known
 
     def _send(self, batch: _Batch) -> None:
         producer = self._producer_or_new()
@@ -252,6 +258,7 @@ class Relay:
         if acknowledged and self._marker is not None:
             self._marker.mark(acknowledged)
         self._high = 0  # fetch again from the lowest unpublished row
+        self._prefetcher.discard()
         time.sleep(1.0)
 
     def _step_down(self) -> None:
@@ -269,6 +276,7 @@ class Relay:
                 pass  # unmarked rows are sent again after recovery: duplicates, not losses
             self._marker.close()
             self._marker = None
+        self._prefetcher.close()
         self._store.close()  # the lock went (or goes now) with the connection
         self.stats.leading = False
 
@@ -324,4 +332,5 @@ class Relay:
             if self._marker is not None:
                 self._marker.close()
                 self._marker = None
+            self._prefetcher.close()
             self._store.close()

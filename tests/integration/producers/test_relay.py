@@ -11,8 +11,10 @@ from collections.abc import Callable
 
 import pytest
 
+from casesync.adapters.postgres import connect, transaction
 from casesync.settings import Settings
 from producers.app import build_relay
+from producers.relay import RelayConfig
 
 from .conftest import RUDONG, SourceRegion, new_case, next_change
 
@@ -123,6 +125,34 @@ def test_two_relays_at_once_publish_each_event_exactly_once(source_region: Sourc
     versions, duplicates = _first_occurrences_in_order(source_region)
     assert duplicates == 0
     assert sum(len(v) for v in versions.values()) == total
+
+
+def test_reading_ahead_in_small_batches_sends_a_late_commit_once_and_in_order(
+    source_region: SourceRegion,
+) -> None:
+    """A row committed after later rows were sent (a straggler) goes out once, before its case's
+    next versions, while the relay reads ahead in batches of 20."""
+    relay = build_relay(_settings_for(source_region), RUDONG, RelayConfig(batch_size=20))
+    stop = threading.Event()
+    runner = threading.Thread(target=relay.run, args=(stop,))
+    late = connect(source_region.url)
+    try:
+        with transaction(late) as cur:  # holds the lowest outbox id, uncommitted
+            source_region.recorder.record_many(cur, [new_case("LATE-1")])
+            total = _record_lifecycles(source_region, 40)
+            runner.start()
+            _wait_until(lambda: relay.stats.published >= total, 60)
+        source_region.record([next_change("LATE-1", step) for step in range(1, 5)])
+        _wait_until(lambda: source_region.scalar(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0, 60)  # fmt: skip
+    finally:
+        stop.set()
+        runner.join(timeout=60)
+        late.close()
+    versions, duplicates = _first_occurrences_in_order(source_region)
+    assert duplicates == 0
+    assert sum(len(v) for v in versions.values()) == total + 5
+    assert all(v == [1, 2, 3, 4, 5] for v in versions.values())
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float) -> None:
