@@ -6,6 +6,7 @@ over within a second when it dies, because the lock goes with its connection.
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +16,8 @@ from casesync.adapters.postgres import Connection, connect
 
 # Key of the session advisory lock that makes one relay per region database the publisher.
 RELAY_LOCK_KEY = 0x0C5E_5C_01
+# Channel the outbox trigger notifies on every commit that adds rows (migration 002).
+OUTBOX_CHANNEL = "casesync_outbox"
 
 
 # One event to publish: (id, case_id, event_id, event_type, payload), exactly the tuple psycopg2
@@ -37,6 +40,7 @@ class OutboxStore:
     def __init__(self, url: str) -> None:
         self._url = url
         self._conn: Connection | None = None
+        self._listening = False  # LISTEN issued on the current connection
 
     def clone(self) -> OutboxStore:
         """Another store on the same database, with a connection of its own."""
@@ -51,6 +55,24 @@ class OutboxStore:
         if self._conn is not None and not self._conn.closed:
             self._conn.close()
         self._conn = None
+        self._listening = False
+
+    def wait_for_rows(self, timeout: float) -> bool:
+        """Block until a commit adds outbox rows (True) or ``timeout`` passes (False).
+
+        The first call LISTENs on this connection. Notifications that came with earlier
+        results count: ``fetch`` forgets them only before it reads, never after.
+        """
+        conn = self.conn
+        if not self._listening:
+            with conn.cursor() as cur:
+                cur.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            self._listening = True
+        if not conn.notifies and select.select([conn], [], [], timeout)[0]:
+            conn.poll()
+        woke = bool(conn.notifies)
+        conn.notifies.clear()
+        return woke
 
     @property
     def conn(self) -> Connection:
@@ -74,6 +96,7 @@ class OutboxStore:
         seen, the earlier version it was written after committed before it, so it is seen
         too, either among the fresh rows or among the ids below.
         """
+        self.conn.notifies.clear()  # this read sees whatever they announced
         with self.conn.cursor() as cur:
             cur.execute(
                 "(SELECT id, case_id, event_id::text, event_type, payload FROM outbox"

@@ -5,7 +5,9 @@ Steps of one cycle (``Relay._cycle``):
   2. fetch unpublished rows above the highest id sent so far and, in the same snapshot, the ids
      of unpublished rows below it: those neither in flight nor being marked are stragglers
      (rows whose transaction committed late). Rows of one case are inserted in version order,
-     each after the previous committed, so sending stragglers first keeps every case in order;
+     each after the previous committed, so sending stragglers first keeps every case in order.
+     With nothing to fetch, the leader waits on its connection for the outbox trigger's
+     notification (or a quarter second) instead of polling;
   3. send them with the idempotent producer (acks=all, key = case id); up to
      ``max_batches_in_flight`` batches are on the wire at once;
   4. when a batch is fully acknowledged, hand it to the marker, which marks its rows
@@ -43,7 +45,7 @@ log = structlog.get_logger(__name__)
 class RelayConfig:
     batch_size: int = 5000
     max_batches_in_flight: int = 4
-    idle_sleep_max_s: float = 0.02  # polling an empty partial index costs next to nothing
+    idle_wait_s: float = 0.25  # longest wait for a commit notification before looking anyway
     standby_poll_s: float = 1.0
     retention: timedelta = timedelta(days=7)
     prune_every_s: float = 60.0
@@ -129,12 +131,22 @@ class Relay:
         """Relay until ``stop`` is set, or until nothing was published for ``until_idle`` s."""
         stop = stop or threading.Event()
         idle_since = time.monotonic()
-        sleep, backoff = 0.0, 0.2
+        backoff = 0.2
         try:
             while not stop.is_set():
                 try:
-                    moved = self._cycle()
+                    if self._cycle():
+                        idle_since, backoff = time.monotonic(), 0.2
+                        continue
                     backoff = 0.2
+                    if until_idle is not None and time.monotonic() - idle_since >= until_idle:
+                        break
+                    # Nothing to do: the leader sleeps until a commit adds rows (the outbox
+                    # trigger notifies it), so an idle region costs its database nothing.
+                    if self.stats.leading:
+                        self._store.wait_for_rows(self.config.idle_wait_s)
+                    else:
+                        stop.wait(self.config.standby_poll_s)
                 except (psycopg2.Error, Unreachable) as e:
                     if isinstance(e, psycopg2.Error) and not is_retriable(e):
                         raise
@@ -144,16 +156,6 @@ class Relay:
                     self._step_down()
                     stop.wait(backoff)
                     backoff = min(self.config.backoff_max_s, backoff * 2)
-                    continue
-                now = time.monotonic()
-                if moved:
-                    idle_since, sleep = now, 0.0
-                    continue
-                if until_idle is not None and now - idle_since >= until_idle:
-                    break
-                # Nothing to do: back off gently so an idle region barely touches its database.
-                sleep = min(self.config.idle_sleep_max_s, max(0.001, sleep * 2))
-                stop.wait(sleep if self.stats.leading else self.config.standby_poll_s)
         finally:
             self._shutdown()
         return self.stats

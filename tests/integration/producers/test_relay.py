@@ -155,6 +155,26 @@ def test_reading_ahead_in_small_batches_sends_a_late_commit_once_and_in_order(
     assert all(v == [1, 2, 3, 4, 5] for v in versions.values())
 
 
+def test_an_idle_relay_is_woken_by_the_commit_not_by_its_timer(source_region: SourceRegion) -> None:
+    """Waiting up to 60 s between looks, the relay still publishes a new commit at once: the
+    outbox trigger's notification wakes it."""
+    relay = build_relay(_settings_for(source_region), RUDONG, RelayConfig(idle_wait_s=60.0))
+    stop = threading.Event()
+    runner = threading.Thread(target=relay.run, args=(stop,))
+    runner.start()
+    try:
+        source_region.record([new_case("WAKE-1")])
+        _wait_until(lambda: relay.stats.published == 1, 30)
+        time.sleep(0.5)  # the relay is asleep again, on its connection
+        source_region.record([next_change("WAKE-1", 1)])
+        _wait_until(lambda: relay.stats.published == 2, 30)
+    finally:
+        stop.set()
+        source_region.record([next_change("WAKE-1", 2)])  # wakes it to see the stop
+        runner.join(timeout=90)
+    assert not runner.is_alive()
+
+
 def _wait_until(condition: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
