@@ -95,3 +95,14 @@ def case_events(
         target_regions=st.lists(regions, max_size=4, unique=True).map(tuple),
         snapshot=case_snapshots(handling_mode),
     )
+
+
+def corrupt(data: st.DataObject, message: bytes, keep: int, min_flips: int = 0) -> bytes:
+    """``message`` with up to three bytes flipped after its first ``keep`` bytes, cut anywhere
+    after them, and up to four random bytes appended: what a damaged record looks like."""
+    damaged = bytearray(message)
+    for _ in range(data.draw(st.integers(min_value=min_flips, max_value=3), label="flips")):
+        index = data.draw(st.integers(min_value=keep, max_value=len(damaged) - 1), label="at")
+        damaged[index] ^= data.draw(st.integers(min_value=1, max_value=255), label="mask")
+    cut = data.draw(st.integers(min_value=keep, max_value=len(damaged)), label="cut")
+    return bytes(damaged[:cut]) + data.draw(st.binary(max_size=4), label="tail")

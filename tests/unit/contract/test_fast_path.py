@@ -16,7 +16,7 @@ from casesync.contract.fastpath import decoder_for, encoder_for
 from casesync.contract.mapping import CASE_EVENT_BINDING, event_to_record
 from casesync.contract.schemas import RegisteredSchema, load_versions, register_schema
 from casesync.contract.store import SchemaStore
-from casesync.contract.strategies import case_events
+from casesync.contract.strategies import case_events, corrupt
 from casesync.contract.testing import sample_case_event
 from casesync.contract.wire import long_bytes, read_long
 from casesync.domain.events import CaseEvent
@@ -91,12 +91,9 @@ def test_corrupted_bodies_never_decode_where_fastavro_refuses(
 ) -> None:
     """The generated decoder may give up more often than fastavro, never accept more or differ."""
     writer = data.draw(st.sampled_from([V1, V2]), label="writer")
-    message = bytearray(reference_encode(writer, event_to_record(event)))
-    for _ in range(data.draw(st.integers(min_value=1, max_value=3), label="flips")):
-        index = data.draw(st.integers(min_value=HEADER_SIZE, max_value=len(message) - 1))
-        message[index] ^= data.draw(st.integers(min_value=1, max_value=255), label="mask")
-    cut = data.draw(st.integers(min_value=HEADER_SIZE, max_value=len(message)), label="cut")
-    corrupted = bytes(message[:cut]) + data.draw(st.binary(max_size=4), label="tail")
+    corrupted = corrupt(
+        data, reference_encode(writer, event_to_record(event)), HEADER_SIZE, min_flips=1
+    )
     decoder = decoder_for(writer, V2)
     assert decoder is not None
     try:

@@ -17,7 +17,7 @@ from casesync.contract.gen_writer import compile_encoder
 from casesync.contract.mapping import CASE_EVENT_BINDING, event_to_record
 from casesync.contract.native import is_compiled, load_decoder, load_encoder
 from casesync.contract.schemas import load_versions, register_schema
-from casesync.contract.strategies import case_events
+from casesync.contract.strategies import case_events, corrupt
 from casesync.contract.testing import sample_case_event
 from casesync.domain.events import CaseEvent
 
@@ -102,12 +102,7 @@ def test_compiled_decoder_accepts_only_what_python_accepts_with_the_same_value(
     """On flipped, cut and padded messages the compiled code gives up or agrees with Python."""
     writer = data.draw(st.sampled_from([V1, V2]), label="writer")
     binding = data.draw(st.sampled_from(BINDINGS), label="binding")
-    message = bytearray(_encode(writer, event))
-    for _ in range(data.draw(st.integers(min_value=0, max_value=3), label="flips")):
-        index = data.draw(st.integers(min_value=HEADER_SIZE, max_value=len(message) - 1))
-        message[index] ^= data.draw(st.integers(min_value=1, max_value=255), label="mask")
-    cut = data.draw(st.integers(min_value=HEADER_SIZE, max_value=len(message)), label="cut")
-    corrupted = bytes(message[:cut]) + data.draw(st.binary(max_size=4), label="tail")
+    corrupted = corrupt(data, _encode(writer, event), HEADER_SIZE, min_flips=0)
     compiled = load_decoder(writer.parsed, V2.parsed, binding)
     assert compiled is not None
     accepted = _outcome(compiled, corrupted)
