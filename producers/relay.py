@@ -211,12 +211,12 @@ class Relay:
         return known
 
     def _send(self, batch: _Batch) -> None:
-        producer = self._producer_or_new()
         topic, region = self.topic, ("source_region", self.region.encode())
-        send, futures = producer.send, batch.futures
-        types, schemas = self._type_headers, self._schema_headers
+        types, schemas, futures = self._type_headers, self._schema_headers, batch.futures
         self._in_flight.append(batch)
         try:
+            # A new producer bootstraps here: with the broker down that fails like a send.
+            send = self._producer_or_new().send
             # The hottest loop of the relay: dict lookups inline, no call per header.
             for _, case_id, event_id, event_type, payload in batch.rows:
                 fingerprint = payload[2:10].tobytes()  # a memoryview never matches a bytes key
@@ -266,7 +266,13 @@ class Relay:
     def _step_down(self) -> None:
         """After a lost database connection: finish with the broker, then lead afresh."""
         if self._producer is not None:
-            self._producer.flush(timeout=30)
+            try:
+                self._producer.flush(timeout=30)
+            except KafkaError as e:  # the broker is away too: what it did not confirm is resent
+                log.warning("broker unavailable while stepping down", region=self.region,
+                            error=type(e).__name__)  # fmt: skip
+                self._producer.close(timeout=0)
+                self._producer = None
         acknowledged = [i for batch in self._in_flight for i in batch.succeeded_ids()]
         self._in_flight.clear()
         if self._marker is not None:

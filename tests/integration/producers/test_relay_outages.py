@@ -6,12 +6,17 @@ import threading
 import time
 
 import pytest
+from kafka import KafkaProducer
 
 from casesync.adapters.postgres import retrying
+from casesync.contract.schemas import load_versions
 from infra.kafka.launcher import KafkaLauncher
 from infra.postgres.launcher import PostgresLauncher
+from producers.app import kafka_producer
+from producers.outbox_store import OutboxStore
+from producers.relay import Relay
 
-from .conftest import SourceRegion, new_case, next_change
+from .conftest import RUDONG, SourceRegion, new_case, next_change
 from .test_relay import _first_occurrences_in_order
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -58,7 +63,10 @@ def test_relay_recovers_from_broker_stop_and_postgres_restart(
         deadline = time.monotonic() + 120
         while source_region.scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
             assert time.monotonic() < deadline, "relay did not drain the outbox after the outages"
-            assert relay.poll() is None, "relay exited instead of recovering"
+            if relay.poll() is not None:
+                assert relay.stderr is not None
+                log = relay.stderr.read().decode(errors="replace")[-3000:]
+                pytest.fail(f"relay exited ({relay.returncode}) instead of recovering:\n{log}")
             time.sleep(0.5)
     finally:
         relay.terminate()
@@ -66,3 +74,29 @@ def test_relay_recovers_from_broker_stop_and_postgres_restart(
     versions, _ = _first_occurrences_in_order(source_region)
     assert sum(len(v) for v in versions.values()) == recorded[0]
     assert all(v == [1, 2, 3, 4, 5] for v in versions.values())
+
+
+def test_a_producer_that_cannot_reach_the_broker_is_retried_not_fatal(
+    source_region: SourceRegion,
+) -> None:
+    """The relay's first producer finds no broker (nothing listens on its address): the relay
+    counts a broker failure, builds another, and publishes everything."""
+    bootstraps = ["127.0.0.1:1"]  # port 1: connection refused
+
+    def producer() -> KafkaProducer:
+        if bootstraps:
+            return KafkaProducer(bootstrap_servers=bootstraps.pop(), bootstrap_timeout_ms=2000)
+        return kafka_producer(source_region.services.kafka_bootstrap)
+
+    changes = [new_case(f"B-{n}") for n in range(10)]
+    source_region.record(changes + [next_change(f"B-{n}", 1) for n in range(10)])
+    relay = Relay(
+        RUDONG, OutboxStore(source_region.url), producer,
+        {s.fingerprint: s for s in load_versions()}, lambda schema: None, source_region.topic,
+    )  # fmt: skip
+    stats = relay.run(until_idle=2.0)
+    assert stats.kafka_failures == 1
+    versions, duplicates = _first_occurrences_in_order(source_region)
+    assert duplicates == 0
+    assert all(v == [1, 2] for v in versions.values())
+    assert len(versions) == 10
