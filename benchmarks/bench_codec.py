@@ -27,7 +27,9 @@ from typing import Any
 import fastavro
 
 from casesync.contract.codec import HEADER_SIZE, MARKER, case_event_codec
-from casesync.contract.mapping import event_to_record, record_to_event
+from casesync.contract.fastpath import decoder_for
+from casesync.contract.mapping import CASE_EVENT_BINDING, event_to_record, record_to_event
+from casesync.contract.native import is_compiled
 from casesync.contract.schemas import RegisteredSchema, load_versions
 from casesync.domain.events import Applicant, CaseEvent, CaseSnapshot, Material, WorkflowStep
 from casesync.domain.vocabulary import (
@@ -94,6 +96,10 @@ def realistic_event(rng: random.Random) -> CaseEvent:
             workflow_step=step,
         ),
     )
+
+
+def v2_schema() -> RegisteredSchema:
+    return load_versions()[-1]
 
 
 def median_rate(action: Callable[[Any], object], inputs: Sequence[Any], repeat: int) -> float:
@@ -205,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "python": platform.python_version(),
             "fastavro": fastavro.__version__,
             "machine": platform.machine(),
+            # Whether the compiled (Cython) codec ran, or its pure-Python fallback.
+            "compiled": is_compiled(decoder_for(v2_schema(), v2_schema(), CASE_EVENT_BINDING)),
         }
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump({"meta": meta, "results": results}, out, indent=2)

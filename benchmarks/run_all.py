@@ -5,7 +5,8 @@ Runs, one after another (never two at once, so they do not share the two cores):
   bench_relay.py    relay rate beside raw kafka-python produce of the same messages;
   bench_consumer.py apply rate beside raw consume+decode, bulk COPY and a naive consumer;
   bench_e2e.py      end-to-end throughput and sync latency with every part running.
-Each writes JSON into bench-results/; this script renders them as BENCHMARKS.md.
+Each writes JSON into bench-results/; this script renders them as BENCHMARKS.md
+(``--render-only``: render the last run's JSON again, running nothing).
 """
 
 from __future__ import annotations
@@ -105,14 +106,20 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         f"| naive consumer (one message, one INSERT, one commit) | {consumer['naive_rate']:,}/s "
         f"| — | ours is {consumer['consumer_over_naive']}× |",
         "",
-        f"## Codec (one core, median of 5 × 50k events of {codec.get('mean message bytes')} bytes)",
+        f"Relay rounds (alternating, same messages): raw "
+        f"{', '.join(f'{r:,}' for r in relay['rounds']['raw'])}/s; relay "
+        f"{', '.join(f'{r:,}' for r in relay['rounds']['relay'])}/s. The ratio is of the medians.",
         "",
-        "| case | events/s |",
-        "|---|---|",
+        f"## Codec (one core, median of 5 × 50k events of {codec.get('mean message bytes')} bytes"
+        + (", compiled with Cython)" if r["codec"].get("meta", {}).get("compiled") else ")"),
+        "",
+        "| case | casesync | fastavro alone |",
+        "|---|---|---|",
         *[
-            f"| {case} | {rate:,} |"
-            for case, rate in codec.items()
-            if case != "mean message bytes" and isinstance(rate, int)
+            f"| {row['case']} | {row['events_per_s']:,}/s | "
+            + (f"{row['fastavro_per_s']:,}/s |" if "fastavro_per_s" in row else "— |")
+            for row in r["codec"]["results"]
+            if "events_per_s" in row
         ],
         "",
         "## Where the time goes (profiles taken beside these runs)",
@@ -144,8 +151,11 @@ def render(r: dict[str, dict[str, Any]]) -> str:
 
 
 def main() -> int:
-    RESULTS.mkdir(exist_ok=True)
-    results = {name: run_step(name, argv) for name, argv in STEPS}
+    if "--render-only" in sys.argv[1:]:  # re-render BENCHMARKS.md from the last run's JSON
+        results = {name: json.loads((RESULTS / f"{name}.json").read_text()) for name, _ in STEPS}
+    else:
+        RESULTS.mkdir(exist_ok=True)
+        results = {name: run_step(name, argv) for name, argv in STEPS}
     (HERE.parent / "BENCHMARKS.md").write_text(render(results))
     print("[bench] wrote BENCHMARKS.md", file=sys.stderr)
     return 0

@@ -147,11 +147,17 @@ class BatchApplier:
             held = self._held(store.read_held_rows(cur, case_ids)) if known.any_held else {}
             plan = plan_batch(zip(records, outcomes, strict=True), known.heads,
                               known.applied_ids, held)  # fmt: skip # 3
-            if self._reactor is not None:  # 5 (before 4's dead letters are written)
-                failed = self._reactor.react_to(cur, plan.applied)
-                plan.dead.extend(failed)
+            answers = self._reactor is not None and self._reactor.may_write(plan.applied)
+            if answers and self._reactor is not None:  # 5 (before 4's dead letters are written)
+                plan.dead.extend(self._reactor.react_to(cur, plan.applied))
             store.write_plan(cur, plan)  # 4
             store.write_positions(cur, plan)  # 6
+            if not answers and not plan.dead:
+                # The mirror is derived from the partners' topics: a crash that loses this
+                # commit loses its positions with it, and the events are applied again from
+                # Kafka. So it need not wait for its WAL flush. A batch that writes answers to
+                # the outbox, or dead letters, does: those go on to other systems.
+                store.relax_commit(cur)
         # 7 done: the transaction committed.
         committed = datetime.now(UTC)
         for applied in plan.applied:

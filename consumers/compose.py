@@ -122,7 +122,9 @@ def build_consumer(
             max_poll_records=options.max_batch,
             fetch_max_bytes=64 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
-            metadata_max_age_ms=30_000,
+            # A member that joins before its client has the subscribed topics' partitions is
+            # assigned nothing until the next metadata refresh; keep that wait short.
+            metadata_max_age_ms=5_000,
         )
 
     def dlq_producer() -> Any:

@@ -36,6 +36,10 @@ class Reactor:
         self._catalogue = catalogue
         self._clock = clock
 
+    def may_write(self, applied: Sequence[Applied]) -> bool:
+        """Whether answering ``applied`` may record changes (and so outbox rows) here."""
+        return any(may_react(item.event, self.region) for item in applied)
+
     def react_to(self, cur: Any, applied: Sequence[Applied]) -> list[tuple[Incoming, Rejection]]:
         """Record answers to ``applied`` in order; return the events whose answer failed.
 

@@ -129,14 +129,15 @@ class RegionConsumer:
                 if not batch:
                     self._settle(consumer, pending)
                     pending = None
-                    if self._positions:
+                    if self._positions or listener.settled:
                         unassigned_since = None
                     elif unassigned_since is None:
                         unassigned_since = time.monotonic()
                     elif time.monotonic() - unassigned_since > self._rejoin_after_s:
-                        # No partitions for long: the client may have lost its group for good
+                        # No assignment for long: the client may have lost its group for good
                         # (seen after a broker or coordinator hiccup). Join afresh; positions
-                        # come from PostgreSQL, so nothing is lost or applied twice.
+                        # come from PostgreSQL, so nothing is lost or applied twice. A member
+                        # the settled group gave nothing (more members than partitions) waits.
                         waited = round(time.monotonic() - unassigned_since)
                         log.warning("no partitions assigned; joining the group afresh",
                                     waited_s=waited)  # fmt: skip

@@ -190,6 +190,11 @@ def write_plan(cur: Any, plan: BatchPlan) -> None:
         )
 
 
+def relax_commit(cur: Any) -> None:
+    """Let this transaction's commit return before its WAL reaches the disk."""
+    cur.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def write_dead_letters(cur: Any, dead: Sequence[tuple[Incoming, Rejection]]) -> None:
     """Dead-letter rows; a record dead-lettered before (a replayed batch) is kept as it was."""
     execute_values(
