@@ -175,6 +175,11 @@ class RegionConsumer:
     def _join(self) -> tuple[Any, AssignmentNotes]:
         consumer = self._kafka_factory()
         listener = AssignmentNotes()
+        # Know the topics' partitions before joining. A member that joins first is assigned
+        # nothing ("no partition metadata"), rejoins at once, and kafka-python 3.0.12 then
+        # sometimes drops the second assignment: seen as a member idle for good.
+        for topic in self.topics:
+            consumer.partitions_for_topic(topic)
         consumer.subscribe(topics=list(self.topics), listener=listener)
         return consumer, listener
 
