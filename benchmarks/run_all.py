@@ -142,7 +142,7 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         "- Consumer (not met): while it applies, the consumer process takes ~0.6 core, "
         "PostgreSQL ~0.35 and the kernel's ext4 writeback ~0.45. That is about 90 µs of CPU per "
         "event, so two cores hold this design near 20k events/s however the stages overlap. "
-        "0.6 of the smaller limit (about 40k events/s in these runs) would need under ~45 µs of "
+        "0.6 of the smaller limit (40k to 50k events/s in these runs) would need under ~45 µs of "
         "CPU per event in all. The database side alone costs ~55 µs with its writeback: stage "
         "COPY, version-guarded upsert, history COPY and the batch's lookups, 3 to 5 times the "
         "bare COPY of the limit. Python (py-spy, GIL holder) adds per event: kafka-python's "
