@@ -26,7 +26,7 @@ from casesync.settings import Settings, TopicSettings
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
 from consumers.runner import ConsumerStats
-from producers.app import build_recorder, build_relay
+from producers.app import build_recorder, build_relay, record_committed
 from producers.changes import CaseChange
 from producers.recorder import CaseRecorder
 from producers.simulation import Simulation
@@ -54,12 +54,7 @@ class TestRegion:
 
     def record(self, changes: Sequence[CaseChange]) -> list[CaseEvent]:
         """Record own changes in one transaction (cases, history, outbox)."""
-        conn = connect(self.url)
-        try:
-            with transaction(conn) as cur:
-                return self.recorder.record_many(cur, changes)
-        finally:
-            conn.close()
+        return record_committed(self.recorder, self.url, changes)
 
     def simulate(self, cases: int, seed: int = 1, partners: Sequence[str] = ()) -> int:
         """Record ``cases`` realistic lifecycles (as ``casesync simulate``); return the events."""

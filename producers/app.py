@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
 
@@ -10,16 +12,19 @@ from casesync.adapters.postgres import (
     Migration,
     connect,
     ensure_database,
+    transaction,
 )
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.contract.codec import CaseEventCodec, case_event_codec
 from casesync.contract.schemas import RegisteredSchema, load_versions
+from casesync.domain.events import CaseEvent
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
 from casesync.metrics import Metrics
 from casesync.settings import Settings
 from consumers.schema import migrate_region
+from producers.changes import CaseChange
 from producers.outbox_store import OutboxStore
 from producers.recorder import CaseRecorder
 from producers.relay import Relay, RelayConfig
@@ -48,6 +53,22 @@ def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration],
 def build_recorder(region: str) -> CaseRecorder:
     """A recorder for the region's own changes (encoding needs no broker)."""
     return CaseRecorder(region, shipped_catalogue(), shipped_calendar(), build_codec())
+
+
+def record_committed(
+    recorder: CaseRecorder,
+    url: str,
+    changes: Sequence[CaseChange],
+    application_name: str = "casesync",
+) -> list[CaseEvent]:
+    """Record ``changes`` in one transaction of their own, on a connection opened for it, as a
+    regional system would; their events exist once this returns."""
+    conn = connect(url, application_name=application_name)
+    try:
+        with transaction(conn) as cur:
+            return recorder.record_many(cur, changes)
+    finally:
+        conn.close()
 
 
 def build_codec() -> CaseEventCodec:

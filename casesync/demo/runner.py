@@ -19,7 +19,6 @@ import psycopg2
 from kafka import KafkaAdminClient
 from psycopg2 import sql
 
-from casesync.adapters.postgres import connect, transaction
 from casesync.demo import summary
 from casesync.demo.scripts import materials_round_trip, transfer_out_done, transfer_request
 from casesync.demo.world import DEMO_PREFIX, REGIONS, TRANSFER_IN, TRANSFER_OUT, DemoRun
@@ -28,7 +27,7 @@ from casesync.domain.workdays import china_date
 from casesync.errors import CasesyncError
 from casesync.settings import Settings
 from consumers.workflow import task_case_id
-from producers.app import build_recorder, init_region
+from producers.app import build_recorder, init_region, record_committed
 from producers.changes import CaseChange
 
 BY_CODE = {r.code: r for r in REGIONS}
@@ -166,13 +165,7 @@ class Demo:
         return 0 if consistent else 1
 
     def _record(self, region: str, changes: list[CaseChange]) -> None:
-        recorder = build_recorder(region)
-        conn = connect(self.url(region), application_name="casesync-demo")
-        try:
-            with transaction(conn) as cur:
-                recorder.record_many(cur, changes)
-        finally:
-            conn.close()
+        record_committed(build_recorder(region), self.url(region), changes, "casesync-demo")
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("wb")

@@ -27,6 +27,7 @@ from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
 from consumers.runner import RegionConsumer
 from consumers.schema import migrate_region
+from producers.app import record_committed
 from producers.changes import CaseChange
 from producers.recorder import CaseRecorder
 
@@ -55,12 +56,7 @@ class Region:
 
     def record(self, changes: Sequence[CaseChange]) -> list[CaseEvent]:
         """Record own changes in one transaction, as the regional system would."""
-        conn = connect(self.url)
-        try:
-            with transaction(conn) as cur:
-                return self.recorder.record_many(cur, changes)
-        finally:
-            conn.close()
+        return record_committed(self.recorder, self.url, changes)
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of one query on this region's database."""

@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from casesync.adapters.postgres import connect, transaction
+from casesync.adapters.postgres import connect
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.domain.events import Applicant
 from casesync.domain.vocabulary import ApplicantKind, EventType, HandlingMode
 from casesync.settings import TopicSettings
 from casesync.testing import Services
 from consumers.schema import migrate_region
-from producers.app import build_recorder
+from producers.app import build_recorder, record_committed
 from producers.changes import CaseChange
 from producers.recorder import CaseRecorder
 
@@ -45,12 +45,7 @@ class SourceRegion:
         return self.names.events(RUDONG)
 
     def record(self, changes: list[CaseChange]) -> None:
-        conn = connect(self.url)
-        try:
-            with transaction(conn) as cur:
-                self.recorder.record_many(cur, changes)
-        finally:
-            conn.close()
+        record_committed(self.recorder, self.url, changes)
 
     def scalar(self, query: str) -> int:
         conn = connect(self.url)
