@@ -37,7 +37,7 @@ from casesync.contract.codec import case_event_codec
 from casesync.domain.loading import shipped_catalogue
 from casesync.settings import Settings, TopicSettings
 from casesync.snapshots import canonical, snapshot_to_json
-from casesync.tuning import tune_for_throughput
+from casesync.tuning import tune_for_consuming, tune_for_throughput
 from consumers.applier import BatchApplier
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
 from producers.app import build_recorder
@@ -234,6 +234,7 @@ def main() -> int:
     parser.add_argument("--json")
     args = parser.parse_args()
     tune_for_throughput()  # as every `casesync` process does
+    tune_for_consuming()  # as `casesync consume` does
     base = Settings.from_env()
     prefix = f"casesync.bench.{uuid.uuid4().hex[:6]}."
     settings = Settings(

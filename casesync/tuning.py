@@ -1,18 +1,27 @@
-"""Process-wide tuning of the garbage collector for casesync's long-running processes.
+"""Process-wide tuning of casesync's long-running processes: the garbage collector and the GIL.
 
 The relay keeps thousands of send futures alive while the broker acknowledges them, and the
 consumer thousands of decoded events while a batch commits. With CPython's defaults a young
 collection runs every 700 allocations and keeps walking those live objects again: in the relay
 that was about a fifth of its time. Nearly all of casesync's garbage is freed by reference
 counting the moment it is dropped, so collecting cycles less often costs little memory.
+
+A consumer's writer thread waits on PostgreSQL several times per batch, and each time it needs
+the GIL back from the thread decoding the next batch. CPython hands the GIL over only after its
+switch interval (5 ms by default), and those waits made batches about 15% slower. A shorter
+interval costs a relay about 10% (its threads trade the GIL more often for no gain), so only
+processes that consume set it.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 
 # Young-generation threshold and the two older generations' multipliers (defaults: 700, 10, 10).
 GC_THRESHOLDS = (20_000, 50, 100)
+# Seconds a thread that wants the GIL waits before the running thread is asked to let go.
+CONSUMER_SWITCH_INTERVAL_S = 0.0005
 
 
 def tune_for_throughput() -> None:
@@ -20,3 +29,9 @@ def tune_for_throughput() -> None:
     every later collection. Called once by each process's composition root."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def tune_for_consuming() -> None:
+    """Hand the GIL to a thread back from PostgreSQL sooner. Called by the composition root
+    of each process that runs a consumer."""
+    sys.setswitchinterval(CONSUMER_SWITCH_INTERVAL_S)

@@ -32,6 +32,15 @@ log = structlog.get_logger(__name__)
 _RECORD_FAULT_CLASSES = ("22", "23")
 
 
+@dataclass(frozen=True, slots=True)
+class Triaged:
+    """A batch ready for its transaction: each record's outcome, and its rows formatted."""
+
+    records: Sequence[Incoming]
+    outcomes: Sequence[Outcome]
+    rows: store.RowTexts
+
+
 @dataclass
 class BatchOutcome:
     """What a committed batch did, for the caller's positions, logs and DLQ publisher."""
@@ -64,29 +73,28 @@ class BatchApplier:
         self, records: Sequence[Incoming], positions: Mapping[TopicPartition, int | None]
     ) -> BatchOutcome:
         """Triage and apply ``records`` (each partition's in offset order) from ``positions``."""
-        return self.apply_triaged(records, self.triage(records), positions)
+        return self.apply_triaged(self.triage(records), positions)
 
-    def triage(self, records: Sequence[Incoming]) -> list[Outcome]:
-        """Decode and validate each record (no database); TransientFailure to retry."""
+    def triage(self, records: Sequence[Incoming]) -> Triaged:
+        """Decode and validate each record, and format its rows (no database);
+        TransientFailure to retry."""
         try:
-            return [self._triage(record) for record in records]
+            outcomes = [self._triage(record) for record in records]
         except ContractError as e:  # only retriable ones reach here (see Triage)
             raise TransientFailure(f"schema source unavailable: {e}") from e
+        return Triaged(records, outcomes, store.row_texts(records, outcomes))
 
     def apply_triaged(
-        self,
-        records: Sequence[Incoming],
-        outcomes: list[Outcome],
-        positions: Mapping[TopicPartition, int | None],
+        self, batch: Triaged, positions: Mapping[TopicPartition, int | None]
     ) -> BatchOutcome:
-        """Apply triaged records from ``positions`` on, in one transaction (more when the
+        """Apply a triaged batch from ``positions`` on, in one transaction (more when the
         database refuses a record and the batch is split to find it).
 
         Raises PositionConflict when another member moved a position, and retriable errors
         (psycopg2 connection errors, Unreachable) for the caller to retry.
         """
         result = BatchOutcome()
-        self._apply_split(records, outcomes, dict(positions), result)
+        self._apply_split(batch.records, batch.outcomes, batch.rows, dict(positions), result)
         return result
 
     def close(self) -> None:
@@ -96,12 +104,13 @@ class BatchApplier:
     def _apply_split(
         self,
         records: Sequence[Incoming],
-        outcomes: list[Outcome],
+        outcomes: Sequence[Outcome],
+        rows: store.RowTexts,
         positions: dict[TopicPartition, int | None],
         result: BatchOutcome,
     ) -> None:
         try:
-            self._apply_once(records, outcomes, positions, result)
+            self._apply_once(records, outcomes, rows, positions, result)
         except psycopg2.Error as e:
             if (e.pgcode or "")[:2] not in _RECORD_FAULT_CLASSES:
                 if is_retriable(e):
@@ -114,16 +123,17 @@ class BatchApplier:
                             sqlstate=e.pgcode)  # fmt: skip
                 refused = Rejection(Stage.STORE, type(e).__name__, f"SQLSTATE {e.pgcode}",
                                     _event_of(outcomes[0]))  # fmt: skip
-                self._apply_once(records, [refused], positions, result)
+                self._apply_once(records, [refused], rows, positions, result)
                 return
             half = len(records) // 2
-            self._apply_split(records[:half], outcomes[:half], positions, result)
-            self._apply_split(records[half:], outcomes[half:], positions, result)
+            self._apply_split(records[:half], outcomes[:half], rows, positions, result)
+            self._apply_split(records[half:], outcomes[half:], rows, positions, result)
 
     def _apply_once(
         self,
         records: Sequence[Incoming],
-        outcomes: list[Outcome],
+        outcomes: Sequence[Outcome],
+        rows: store.RowTexts,
         positions: dict[TopicPartition, int | None],
         result: BatchOutcome,
     ) -> None:
@@ -140,24 +150,23 @@ class BatchApplier:
         expected = {record.tp: positions.get(record.tp) for record in records}
         conn = self._database.connection()
         with transaction(conn) as cur:
-            store.lock_positions(cur, expected)  # 1
             events = [o for o in outcomes if isinstance(o, CaseEvent)]
             case_ids = list({e.case_id for e in events})
-            known = store.read_known(cur, case_ids, [e.event_id for e in events])  # 2
+            known = store.lock_and_read(
+                cur, expected, case_ids, [e.event_id for e in events]
+            )  # 1, 2
             held = self._held(store.read_held_rows(cur, case_ids)) if known.any_held else {}
             plan = plan_batch(zip(records, outcomes, strict=True), known.heads,
                               known.applied_ids, held)  # fmt: skip # 3
             answers = self._reactor is not None and self._reactor.may_write(plan.applied)
             if answers and self._reactor is not None:  # 5 (before 4's dead letters are written)
                 plan.dead.extend(self._reactor.react_to(cur, plan.applied))
-            store.write_plan(cur, plan)  # 4
-            store.write_positions(cur, plan)  # 6
-            if not answers and not plan.dead:
-                # The mirror is derived from the partners' topics: a crash that loses this
-                # commit loses its positions with it, and the events are applied again from
-                # Kafka. So it need not wait for its WAL flush. A batch that writes answers to
-                # the outbox, or dead letters, does: those go on to other systems.
-                store.relax_commit(cur)
+            store.write_plan(cur, plan, rows)  # 4
+            # The mirror is derived from the partners' topics: a crash that loses this commit
+            # loses its positions with it, and the events are applied again from Kafka. So it
+            # need not wait for its WAL flush. A batch that writes answers to the outbox, or
+            # dead letters, does: those go on to other systems.
+            store.write_positions(cur, plan, wait_for_flush=answers or bool(plan.dead))  # 6
         # 7 done: the transaction committed.
         committed = datetime.now(UTC)
         for applied in plan.applied:

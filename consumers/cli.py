@@ -10,6 +10,7 @@ from typing import Any
 from casesync.adapters.postgres import connect, transaction
 from casesync.metrics import Metrics, serve
 from casesync.settings import Settings
+from casesync.tuning import tune_for_consuming
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
 
@@ -52,6 +53,7 @@ def run_consume(args: argparse.Namespace, settings: Settings) -> int:
     metrics = Metrics()
     if args.metrics_port:
         serve(metrics, args.metrics_port)
+    tune_for_consuming()
     consumer = build_consumer(settings, options, plan, metrics=metrics)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -67,9 +67,9 @@ class BatchPlan:
     next_offsets: dict[TopicPartition, int] = field(default_factory=dict)
     counts: dict[TopicPartition, Counts] = field(default_factory=dict)
 
-    def latest(self) -> dict[str, CaseEvent]:
+    def latest(self) -> dict[str, Applied]:
         """Each changed case's last applied event: the mirror row to write."""
-        return {a.event.case_id: a.event for a in self.applied}
+        return {a.event.case_id: a for a in self.applied}
 
 
 def plan_batch(

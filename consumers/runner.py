@@ -34,13 +34,13 @@ from kafka.structs import OffsetAndMetadata
 from casesync.adapters.postgres import is_retriable, transaction
 from casesync.errors import Unreachable
 from consumers import store
-from consumers.applier import BatchApplier, BatchOutcome
+from consumers.applier import BatchApplier, BatchOutcome, Triaged
 from consumers.batching import BatchSizer
 from consumers.database import Database
 from consumers.dlq import DeadLetterPublisher
 from consumers.errors import PositionConflict, TransientFailure
 from consumers.rebalance import AssignmentNotes
-from consumers.records import Incoming, Outcome
+from consumers.records import Incoming
 from consumers.records import TopicPartition as TP
 
 if TYPE_CHECKING:
@@ -150,14 +150,14 @@ class RegionConsumer:
                         break
                     self._publish_dead_letters()
                     continue
-                outcomes = self._retrying(functools.partial(self._applier.triage, batch))  # 4
+                triaged = self._retrying(functools.partial(self._applier.triage, batch))  # 4
                 reseeked = self._settle(consumer, pending)  # 5
-                if reseeked:
-                    kept = [i for i, r in enumerate(batch) if r.tp not in reseeked]
-                    batch, outcomes = [batch[i] for i in kept], [outcomes[i] for i in kept]
+                if reseeked and triaged is not None:
+                    triaged = _without(triaged, reseeked)
+                    batch = list(triaged.records)
                 pending = None
-                if batch and outcomes is not None:  # 6
-                    future = writer.submit(self._write, batch, outcomes, dict(self._positions))
+                if batch and triaged is not None:  # 6
+                    future = writer.submit(self._write, triaged, dict(self._positions))
                     pending = _InFlight(future, batch, time.monotonic())
                 last_activity = time.monotonic()
         finally:
@@ -197,11 +197,9 @@ class RegionConsumer:
             )
         return batch
 
-    def _write(
-        self, batch: list[Incoming], outcomes: list[Outcome], positions: dict[TP, int | None]
-    ) -> BatchOutcome | None:
+    def _write(self, batch: Triaged, positions: dict[TP, int | None]) -> BatchOutcome | None:
         """The writer thread: apply, retrying transient failures; None when told to stop."""
-        apply = functools.partial(self._applier.apply_triaged, batch, outcomes, positions)
+        apply = functools.partial(self._applier.apply_triaged, batch, positions)
         return self._retrying(apply, on_failure=self._applier.close)  # type: ignore[no-any-return]
 
     def _settle(self, consumer: Any, pending: _InFlight | None) -> set[TP]:
@@ -298,3 +296,9 @@ class RegionConsumer:
                 self._stop.wait(delay)
                 delay = min(5.0, delay * 2)
         return None
+
+
+def _without(batch: Triaged, partitions: set[TP]) -> Triaged:
+    """``batch`` less the records of ``partitions`` (re-seeked: they come again)."""
+    kept = [i for i, record in enumerate(batch.records) if record.tp not in partitions]
+    return Triaged([batch.records[i] for i in kept], [batch.outcomes[i] for i in kept], batch.rows)

@@ -16,7 +16,7 @@ from casesync.domain.vocabulary import CaseState
 from casesync.snapshots import snapshot_json_text
 from consumers.errors import PositionConflict
 from consumers.planning import Applied, BatchPlan, CaseHead, Held
-from consumers.records import Incoming, Rejection, TopicPartition
+from consumers.records import Incoming, Outcome, Rejection, TopicPartition
 
 _MIRROR_COLUMNS = (
     "case_id", "source_region", "version", "state", "item_code", "handling_mode", "step_owner",
@@ -64,42 +64,83 @@ def load_positions(cur: Any, tps: Iterable[TopicPartition]) -> dict[TopicPartiti
     return {(topic, partition): offset for topic, partition, offset in cur.fetchall()}
 
 
-def lock_positions(cur: Any, expected: dict[TopicPartition, int | None]) -> None:
-    """Lock the batch's position rows; PositionConflict unless each holds what we expect.
+class Known(NamedTuple):
+    """What the database knows of a batch's cases and events, before planning it."""
 
-    Why: two members that both believe they own a partition (one not yet told of a rebalance)
-    serialise on these row locks, and the later one finds the position moved. A partition never
-    consumed has no row: inserting it takes the same lock (a concurrent insert waits on the
-    unique index, then finds the row and conflicts).
+    heads: dict[str, CaseHead]
+    applied_ids: set[str]
+    any_held: bool  # whether any event is held at all (then ``read_held_rows``)
+
+
+# Why one statement: each round trip costs the writer thread a wait for the GIL as well.
+# Row kinds: 0 a case head (key, version, state), 1 an applied event id (key),
+# 2 "something is held", 3 a locked position (key = topic, number = partition, offset).
+_LOCK_AND_READ = (
+    "WITH locked AS (SELECT p.topic, p.partition, p.next_offset FROM consumer_positions p"
+    " JOIN unnest(%s::text[], %s::int[]) AS w(topic, partition)"
+    " ON p.topic = w.topic AND p.partition = w.partition"
+    " ORDER BY p.topic, p.partition FOR UPDATE OF p)"
+    " SELECT 3, topic, partition, next_offset, NULL FROM locked"
+    " UNION ALL SELECT 0, case_id, version, NULL, state FROM mirror_cases"
+    " WHERE case_id = ANY(%s)"
+    " UNION ALL SELECT 1, event_id::text, NULL, NULL, NULL FROM mirror_history"
+    " WHERE event_id = ANY(%s::uuid[])"
+    " UNION ALL SELECT 2, NULL, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM held_events)"
+)
+
+
+def lock_and_read(
+    cur: Any,
+    expected: dict[TopicPartition, int | None],
+    case_ids: Sequence[str],
+    event_ids: Sequence[str],
+) -> Known:
+    """Lock the batch's position rows, then what is known of its cases and events.
+
+    PositionConflict unless each position holds what we expect. Why the lock: two members
+    that both believe they own a partition (one not yet told of a rebalance) serialise on
+    these row locks, and the later one finds the position moved. A partition never consumed
+    has no row: inserting it takes the same lock (a concurrent insert waits on the unique
+    index, then finds the row and conflicts). Heads read with a position that moved are never
+    used: the conflict ends the transaction.
     """
-    fresh = sorted(tp for tp, offset in expected.items() if offset is None)
-    if fresh:
-        created = execute_values(
-            cur,
-            "INSERT INTO consumer_positions (topic, partition, next_offset) VALUES %s"
-            " ON CONFLICT (topic, partition) DO NOTHING RETURNING topic, partition",
-            [(topic, partition, 0) for topic, partition in fresh],
-            fetch=True,
-        )
-        made = {(topic, partition) for topic, partition in created}
-        for tp in fresh:
-            if tp not in made:
-                raise PositionConflict(tp[0], tp[1], None, -1)
+    _insert_fresh_positions(cur, [tp for tp, offset in expected.items() if offset is None])
     known = {tp: offset for tp, offset in expected.items() if offset is not None}
-    if not known:
-        return
     topics, partitions = _unzip(known)
-    cur.execute(
-        "SELECT p.topic, p.partition, p.next_offset FROM consumer_positions p"
-        " JOIN unnest(%s::text[], %s::int[]) AS w(topic, partition)"
-        " ON p.topic = w.topic AND p.partition = w.partition"
-        " ORDER BY p.topic, p.partition FOR UPDATE OF p",
-        (topics, partitions),
-    )
-    stored = {(topic, partition): offset for topic, partition, offset in cur.fetchall()}
+    cur.execute(_LOCK_AND_READ, (topics, partitions, case_ids, event_ids))
+    heads: dict[str, CaseHead] = {}
+    applied_ids: set[str] = set()
+    stored: dict[TopicPartition, int] = {}
+    any_held = False
+    for kind, key, number, offset, state in cur:
+        if kind == 0:
+            heads[key] = CaseHead(number, CaseState(state))
+        elif kind == 1:
+            applied_ids.add(key)
+        elif kind == 3:
+            stored[(key, number)] = offset
+        else:
+            any_held = True
     for tp, offset in known.items():
         if stored.get(tp) != offset:
             raise PositionConflict(tp[0], tp[1], offset, stored.get(tp))
+    return Known(heads, applied_ids, any_held)
+
+
+def _insert_fresh_positions(cur: Any, fresh: list[TopicPartition]) -> None:
+    if not fresh:
+        return
+    created = execute_values(
+        cur,
+        "INSERT INTO consumer_positions (topic, partition, next_offset) VALUES %s"
+        " ON CONFLICT (topic, partition) DO NOTHING RETURNING topic, partition",
+        [(topic, partition, 0) for topic, partition in sorted(fresh)],
+        fetch=True,
+    )
+    made = {(topic, partition) for topic, partition in created}
+    for tp in fresh:
+        if tp not in made:
+            raise PositionConflict(tp[0], tp[1], None, -1)
 
 
 def read_heads(cur: Any, case_ids: Sequence[str]) -> dict[str, CaseHead]:
@@ -116,36 +157,6 @@ def read_applied_ids(cur: Any, event_ids: Sequence[str]) -> set[str]:
         "SELECT event_id::text FROM mirror_history WHERE event_id = ANY(%s::uuid[])", (event_ids,)
     )
     return {row[0] for row in cur}
-
-
-class Known(NamedTuple):
-    """What the database knows of a batch's cases and events, before planning it."""
-
-    heads: dict[str, CaseHead]
-    applied_ids: set[str]
-    any_held: bool  # whether any event is held at all (then ``read_held_rows``)
-
-
-def read_known(cur: Any, case_ids: Sequence[str], event_ids: Sequence[str]) -> Known:
-    """``read_heads``, ``read_applied_ids`` and whether anything is held, in one round trip."""
-    cur.execute(
-        "SELECT 0, case_id, version, state FROM mirror_cases WHERE case_id = ANY(%s)"
-        " UNION ALL SELECT 1, event_id::text, NULL, NULL FROM mirror_history"
-        " WHERE event_id = ANY(%s::uuid[])"
-        " UNION ALL SELECT 2, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM held_events)",
-        (case_ids, event_ids),
-    )
-    heads: dict[str, CaseHead] = {}
-    applied_ids: set[str] = set()
-    any_held = False
-    for kind, key, version, state in cur:
-        if kind == 0:
-            heads[key] = CaseHead(version, CaseState(state))
-        elif kind == 1:
-            applied_ids.add(key)
-        else:
-            any_held = True
-    return Known(heads, applied_ids, any_held)
 
 
 def read_held(cur: Any, case_ids: Sequence[str]) -> list[tuple[Incoming, int]]:
@@ -169,14 +180,17 @@ def read_held_rows(cur: Any, case_ids: Sequence[str]) -> list[tuple[Incoming, in
     ]
 
 
-def write_plan(cur: Any, plan: BatchPlan) -> None:
-    """Mirror rows (version-guarded upsert), history, dead letters, holds and releases."""
-    latest = plan.latest()
-    if latest:
-        copy_lines(cur, _STAGE_TABLE, _MIRROR_COLUMNS, _mirror_lines(latest.values()))
-        cur.execute(_UPSERT_MIRROR)
+def write_plan(cur: Any, plan: BatchPlan, texts: RowTexts | None = None) -> None:
+    """Mirror rows (version-guarded upsert), history, dead letters, holds and releases.
+
+    ``texts`` holds rows formatted ahead (``row_texts``); any other row is formatted here.
+    """
     if plan.applied:
-        copy_lines(cur, "mirror_history", _HISTORY_COLUMNS, _history_lines(plan.applied))
+        mirror = [_row_of(applied, texts).mirror for applied in plan.latest().values()]
+        copy_lines(cur, _STAGE_TABLE, _MIRROR_COLUMNS, mirror)
+        cur.execute(_UPSERT_MIRROR)
+        history = [_row_of(applied, texts).history for applied in plan.applied]
+        copy_lines(cur, "mirror_history", _HISTORY_COLUMNS, history)
     if plan.dead:
         write_dead_letters(cur, plan.dead)
     if plan.held:
@@ -188,11 +202,6 @@ def write_plan(cur: Any, plan: BatchPlan) -> None:
             " WHERE h.case_id = r.case_id AND h.version = r.version",
             (cases, versions),
         )
-
-
-def relax_commit(cur: Any) -> None:
-    """Let this transaction's commit return before its WAL reaches the disk."""
-    cur.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def write_dead_letters(cur: Any, dead: Sequence[tuple[Incoming, Rejection]]) -> None:
@@ -213,8 +222,26 @@ def write_dead_letters(cur: Any, dead: Sequence[tuple[Incoming, Rejection]]) -> 
     )  # fmt: skip
 
 
-def write_positions(cur: Any, plan: BatchPlan) -> None:
-    """Advance each partition's position and add the batch's counts, in the same transaction."""
+_WRITE_POSITIONS = (
+    "INSERT INTO consumer_positions (topic, partition, next_offset, applied, ignored,"
+    " not_targeted, held, dead_lettered) VALUES %s"
+    " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset,"
+    " applied = consumer_positions.applied + EXCLUDED.applied,"
+    " ignored = consumer_positions.ignored + EXCLUDED.ignored,"
+    " not_targeted = consumer_positions.not_targeted + EXCLUDED.not_targeted,"
+    " held = consumer_positions.held + EXCLUDED.held,"
+    " dead_lettered = consumer_positions.dead_lettered + EXCLUDED.dead_lettered,"
+    " updated_at = now()"
+)
+_WRITE_POSITIONS_RELAXED = "SET LOCAL synchronous_commit TO OFF; " + _WRITE_POSITIONS
+
+
+def write_positions(cur: Any, plan: BatchPlan, *, wait_for_flush: bool = True) -> None:
+    """Advance each partition's position and add the batch's counts, in the same transaction.
+
+    Without ``wait_for_flush`` the commit returns before its WAL reaches the disk (set in the
+    same round trip).
+    """
     rows = []
     for tp, next_offset in plan.next_offsets.items():
         c = plan.counts[tp]
@@ -222,42 +249,63 @@ def write_positions(cur: Any, plan: BatchPlan) -> None:
             (tp[0], tp[1], next_offset, c.applied, c.ignored, c.not_targeted, c.held,
              c.dead_lettered)
         )  # fmt: skip
-    execute_values(
-        cur,
-        "INSERT INTO consumer_positions (topic, partition, next_offset, applied, ignored,"
-        " not_targeted, held, dead_lettered) VALUES %s"
-        " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset,"
-        " applied = consumer_positions.applied + EXCLUDED.applied,"
-        " ignored = consumer_positions.ignored + EXCLUDED.ignored,"
-        " not_targeted = consumer_positions.not_targeted + EXCLUDED.not_targeted,"
-        " held = consumer_positions.held + EXCLUDED.held,"
-        " dead_lettered = consumer_positions.dead_lettered + EXCLUDED.dead_lettered,"
-        " updated_at = now()",
-        rows,
-    )
+    execute_values(cur, _WRITE_POSITIONS if wait_for_flush else _WRITE_POSITIONS_RELAXED, rows)
 
 
-def _mirror_lines(events: Iterable[CaseEvent]) -> Iterable[str]:
-    # The snapshot's key order does not matter: jsonb normalises it, digests read jsonb back.
-    for e in events:
-        s = e.snapshot
-        yield (
-            f"{text(e.case_id)}\t{text(e.source_region)}\t{e.case_version}\t{s.state.value}\t"
-            f"{text(s.item_code)}\t{s.handling_mode.value}\t{text(s.step_owner)}\t"
-            f"{s.promised_deadline.isoformat()}\t{text(e.correlation_id)}\t"
-            f"{e.occurred_at.isoformat()}\t{text(snapshot_json_text(s))}\t"
-            f"{text(e.event_id)}\n"
-        )
+class RowText(NamedTuple):
+    """An applied event's rows in COPY text format: its mirror row and its history row."""
+
+    mirror: str
+    history: str
 
 
-def _history_lines(applied: Iterable[Applied]) -> Iterable[str]:
-    for a in applied:
-        e, r = a.event, a.record
-        yield (
-            f"{text(e.case_id)}\t{e.case_version}\t{text(e.event_id)}\t{e.event_type.value}\t"
-            f"{e.snapshot.state.value}\t{text(e.source_region)}\t{e.occurred_at.isoformat()}\t"
-            f"{text(r.topic)}\t{r.partition}\t{r.offset}\n"
-        )
+RowTexts = dict[tuple[str, int, int], RowText]  # by (topic, partition, offset) of the record
+
+
+def row_texts(records: Sequence[Incoming], outcomes: Sequence[Outcome]) -> RowTexts:
+    """The rows of every event in a triaged batch, formatted before its transaction.
+
+    Why ahead: the consumer's polling thread formats a batch while the previous one commits,
+    so the writer's transaction holds only database work. A row this misses (an event held
+    by an earlier batch) is formatted when it is written.
+    """
+    return {
+        (record.topic, record.partition, record.offset): row_text(record, outcome)
+        for record, outcome in zip(records, outcomes, strict=True)
+        if isinstance(outcome, CaseEvent)
+    }
+
+
+def row_text(record: Incoming, event: CaseEvent) -> RowText:
+    """``event``'s mirror and history rows as it came in ``record``."""
+    s = event.snapshot
+    occurred_at = event.occurred_at.isoformat()
+    # StrEnum members format as their values.
+    mirror = [
+        event.case_id, event.source_region, str(event.case_version), s.state, s.item_code,
+        s.handling_mode, s.step_owner, s.promised_deadline.isoformat(), event.correlation_id,
+        occurred_at, snapshot_json_text(s), event.event_id,
+    ]  # fmt: skip
+    history = [
+        event.case_id, str(event.case_version), event.event_id, event.event_type, s.state,
+        event.source_region, occurred_at, record.topic, str(record.partition), str(record.offset),
+    ]  # fmt: skip
+    return RowText(_line(mirror), _line(history))
+
+
+def _line(fields: list[str]) -> str:
+    # Escaping field by field is slow and almost never changes anything: join first, and
+    # escape only when the joined line holds a character COPY treats specially.
+    line = "\t".join(fields)
+    if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != len(fields) - 1:
+        line = "\t".join([text(field) for field in fields])
+    return line + "\n"
+
+
+def _row_of(applied: Applied, texts: RowTexts | None) -> RowText:
+    record = applied.record
+    ready = None if texts is None else texts.get((record.topic, record.partition, record.offset))
+    return ready if ready is not None else row_text(record, applied.event)
 
 
 def _write_held(cur: Any, held: Sequence[Held]) -> None:

@@ -11,6 +11,7 @@ import structlog
 
 from casesync.metrics import Metrics, serve
 from casesync.settings import Settings
+from casesync.tuning import tune_for_consuming
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
 from producers.app import build_relay, init_region
 
@@ -39,6 +40,7 @@ def run_region(args: argparse.Namespace, settings: Settings) -> int:
     options = ConsumerOptions(region=args.region, instance_id=args.instance_id)
     plan = plan_consumer(settings, options)
     prepare(settings, plan)
+    tune_for_consuming()
     consumer = build_consumer(settings, options, plan, metrics=metrics)
     relay = build_relay(settings, args.region, metrics=metrics)
     stop = threading.Event()

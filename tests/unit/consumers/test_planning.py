@@ -27,7 +27,7 @@ def test_events_in_order_all_apply_and_the_last_is_the_mirror_row(make_event: Ev
     events = _lifecycle(make_event)
     plan = plan_batch([(record_at(i), e) for i, e in enumerate(events)], {}, (), {})
     assert [a.event.case_version for a in plan.applied] == [1, 2, 3, 4]
-    assert plan.latest()["c1"].case_version == 4
+    assert plan.latest()["c1"].event.case_version == 4
     assert plan.next_offsets == {(TOPIC, 0): 4}
     assert plan.counts[(TOPIC, 0)].applied == 4
 

@@ -1,0 +1,74 @@
+"""An applied event's COPY rows: its fields in column order, escaped whenever a field needs it."""
+
+from __future__ import annotations
+
+import pytest
+
+from casesync.snapshots import snapshot_json_text
+from consumers import store
+from consumers.planning import plan_batch
+
+from .conftest import TOPIC, EventFactory, record_at
+
+
+def _unescape(field: str) -> str:
+    out, chars = [], iter(field)
+    for c in chars:
+        if c == "\\":
+            out.append({"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}[next(chars)])
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def test_rows_hold_the_event_fields_in_column_order(make_event: EventFactory) -> None:
+    """The mirror row follows the mirror columns, the history row the history columns."""
+    event = make_event()
+    row = store.row_text(record_at(7, partition=2), event)
+    mirror = row.mirror.removesuffix("\n").split("\t")
+    history = row.history.removesuffix("\n").split("\t")
+    s = event.snapshot
+    assert dict(zip(store._MIRROR_COLUMNS, mirror, strict=True)) == {
+        "case_id": event.case_id, "source_region": event.source_region,
+        "version": str(event.case_version), "state": s.state.value, "item_code": s.item_code,
+        "handling_mode": s.handling_mode.value, "step_owner": s.step_owner,
+        "promised_deadline": s.promised_deadline.isoformat(),
+        "correlation_id": event.correlation_id, "updated_at": event.occurred_at.isoformat(),
+        "snapshot": snapshot_json_text(s), "last_event_id": event.event_id,
+    }  # fmt: skip
+    assert dict(zip(store._HISTORY_COLUMNS, history, strict=True)) == {
+        "case_id": event.case_id, "version": str(event.case_version),
+        "event_id": event.event_id, "event_type": event.event_type.value,
+        "state": s.state.value, "source_region": event.source_region,
+        "occurred_at": event.occurred_at.isoformat(), "topic": TOPIC, "partition": "2",
+        "offset": "7",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("nasty", ["a\tb", "a\nb", "a\rb", "a\\b", "\\N", "\t\t\n"])
+def test_a_field_with_a_copy_special_character_is_escaped(
+    make_event: EventFactory, nasty: str
+) -> None:
+    """A tab, newline, carriage return or backslash in a field never shifts columns or rows."""
+    event = make_event(correlation_id=nasty, event_id=nasty)
+    row = store.row_text(record_at(0), event)
+    mirror = row.mirror.removesuffix("\n").split("\t")
+    history = row.history.removesuffix("\n").split("\t")
+    assert len(mirror) == len(store._MIRROR_COLUMNS)
+    assert len(history) == len(store._HISTORY_COLUMNS)
+    assert "\n" not in row.mirror[:-1]
+    assert "\n" not in row.history[:-1]
+    assert _unescape(mirror[8]) == nasty
+    assert _unescape(mirror[11]) == nasty
+    assert _unescape(history[2]) == nasty
+
+
+def test_rows_formatted_ahead_are_the_rows_written(make_event: EventFactory) -> None:
+    """``row_texts`` gives each event of a triaged batch the row ``row_text`` gives it alone."""
+    events = [make_event(case_id=f"c{n}") for n in range(3)]
+    records = [record_at(n) for n in range(3)]
+    ahead = store.row_texts(records, events)
+    plan = plan_batch(zip(records, events, strict=True), {}, (), {})
+    assert [ahead[(r.topic, r.partition, r.offset)] for r in records] == [
+        store.row_text(a.record, a.event) for a in plan.applied
+    ]
