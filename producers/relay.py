@@ -124,6 +124,8 @@ class Relay:
         self._on_published = on_published or (lambda n: None)
         self._metrics = metrics
         self._last_prune = self._last_gauges = 0.0
+        # Whether the last read emptied the outbox, and when it was: see _worth_reading.
+        self._drained, self._last_read = False, 0.0
 
     def run(
         self, stop: threading.Event | None = None, until_idle: float | None = None
@@ -165,14 +167,14 @@ class Relay:
         if not self.stats.leading:
             if not self._store.try_lead():
                 return False
-            self.stats.leading, self._high = True, 0
+            self.stats.leading, self._high, self._drained = True, 0, False
             self._marker = Marker(self._store.clone())
             log.info("relay leads its region", region=self.region)
         assert self._marker is not None
         self._marker.raise_error()
         self._maybe_prune()
         self._settle()
-        if len(self._in_flight) < self.config.max_batches_in_flight:
+        if len(self._in_flight) < self.config.max_batches_in_flight and self._worth_reading():
             rows = self._fetch()  # 2.
             if rows:
                 self._send(_Batch(rows))  # 3.
@@ -184,19 +186,32 @@ class Relay:
             return True
         return False
 
+    def _worth_reading(self) -> bool:
+        # After a read that emptied the outbox, new rows announce themselves (the outbox
+        # trigger notifies at commit): read again only then, or after idle_wait_s to be safe.
+        # Without this, a relay waiting for acks read the database every 5 ms for nothing.
+        return (
+            not self._drained
+            or self._store.rows_announced()
+            or time.monotonic() - self._last_read >= self.config.idle_wait_s
+        )
+
     def _fetch(self) -> list[OutboxRow]:
         ahead = self._prefetcher.take(self._high)
         if ahead is not None:
             fresh, below, known = ahead.fresh, ahead.below, ahead.known
         else:
+            # Known before the read: a row marked published after the read's snapshot was
+            # taken is below it, yet no straggler.
+            known = self._known()
             fresh, below = self._store.fetch(self._high, self.config.batch_size)
-            known = self._known() if below else set()
         stragglers = [i for i in below if i not in known]
         rows = self._store.fetch_ids(stragglers) if stragglers else []
         rows.extend(fresh)
         if fresh:
             self._high = fresh[-1][0]
-        if len(fresh) == self.config.batch_size:  # a backlog: read on while these are sent
+        self._drained, self._last_read = len(fresh) < self.config.batch_size, time.monotonic()
+        if not self._drained:  # a backlog: read on while these are sent
             self._prefetcher.start(
                 self._high, self.config.batch_size, self._known() | {row[0] for row in rows}
             )
@@ -259,7 +274,7 @@ class Relay:
         self._in_flight.clear()
         if acknowledged and self._marker is not None:
             self._marker.mark(acknowledged)
-        self._high = 0  # fetch again from the lowest unpublished row
+        self._high, self._drained = 0, False  # fetch again from the lowest unpublished row
         self._prefetcher.discard()
         time.sleep(1.0)
 
