@@ -1,7 +1,12 @@
-"""Shared set-up for the benchmarks: a fresh region database, fresh topics, the machine."""
+"""Shared set-up for the benchmarks: a fresh region database, fresh topics, the machine.
+
+Every database and topic a benchmark makes is removed when its process ends: a run writes
+hundreds of megabytes, and repeated runs used to fill the disk.
+"""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import platform
@@ -13,7 +18,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient
 
-from casesync.adapters.postgres import connect, ensure_database
+from casesync.adapters.postgres import connect, drop_database, ensure_database
 from casesync.settings import Settings
 from consumers.schema import migrate_region
 
@@ -39,9 +44,45 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
+_scratch_databases: list[str] = []
+_scratch_topics: list[tuple[str, str]] = []  # (bootstrap, name prefix)
+
+
+def scratch_database(url: str) -> str:
+    """Drop the database of ``url`` when this process ends; returns ``url``."""
+    _remove_scratch_at_exit()
+    _scratch_databases.append(url)
+    return url
+
+
+def scratch_topics(bootstrap: str, prefix: str) -> str:
+    """Delete the topics named ``prefix*`` when this process ends; returns ``prefix``."""
+    _remove_scratch_at_exit()
+    _scratch_topics.append((bootstrap, prefix))
+    return prefix
+
+
+def _remove_scratch_at_exit() -> None:
+    if not _scratch_databases and not _scratch_topics:
+        atexit.register(_remove_scratch)
+
+
+def _remove_scratch() -> None:
+    for url in _scratch_databases:
+        drop_database(url)
+    for bootstrap, prefix in _scratch_topics:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            doomed = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
+            if doomed:
+                admin.delete_topics(doomed)
+        finally:
+            admin.close()
+
+
 def fresh_region_database(settings: Settings, label: str) -> str:
     """A new, migrated region database; its URL."""
-    url = settings.region_database_url(f"bench_{label}_{uuid.uuid4().hex[:6]}")
+    url = scratch_database(settings.region_database_url(f"bench_{label}_{uuid.uuid4().hex[:6]}"))
     ensure_database(url)
     conn = connect(url)
     try:
@@ -52,7 +93,9 @@ def fresh_region_database(settings: Settings, label: str) -> str:
 
 
 def fresh_topic(settings: Settings, label: str, partitions: int = 6) -> str:
-    name = f"casesync.bench.{label}.{uuid.uuid4().hex[:6]}"
+    name = scratch_topics(
+        settings.kafka_bootstrap, f"casesync.bench.{label}.{uuid.uuid4().hex[:6]}"
+    )
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     try:
         admin.create_topics(

@@ -28,7 +28,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from _support import fresh_region_database, machine, write_json
+from _support import fresh_region_database, machine, scratch_topics, write_json
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from casesync.adapters.postgres import connect, transaction
@@ -236,7 +236,7 @@ def main() -> int:
     tune_for_throughput()  # as every `casesync` process does
     tune_for_consuming()  # as `casesync consume` does
     base = Settings.from_env()
-    prefix = f"casesync.bench.{uuid.uuid4().hex[:6]}."
+    prefix = scratch_topics(base.kafka_bootstrap, f"casesync.bench.{uuid.uuid4().hex[:6]}.")
     settings = Settings(
         kafka_bootstrap=base.kafka_bootstrap, database_url=base.database_url,
         topics=base.topics, topic_prefix=prefix,

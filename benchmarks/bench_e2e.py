@@ -5,7 +5,8 @@
 Two regions, 如东 320623 and 桐乡 330483, each its own ``casesync run`` process (relay and
 consumer), each recording its own cases toward the other with ``casesync simulate`` (another
 process each), on fresh databases and topics, after a CHECKPOINT (what earlier runs left dirty is
-written out before, not during, the measurement).
+written out before, not during, the measurement). Recording starts once both relays lead their
+outboxes and both consumers hold their partitions.
 1. latency (first, while the machine is at rest): both simulators at ``--rate``/2 events/s each
    for ``--seconds``. The sync latency of each event is its mirror row's write time minus its
    ``occurred_at`` (set when the regional system made the change, before its commit).
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
-from _support import machine, write_json
+from _support import machine, scratch_database, scratch_topics, write_json
 
 from casesync.adapters.postgres import connect
 from casesync.settings import Settings
@@ -59,6 +60,9 @@ class Run:
             "CASESYNC_TOPIC_PREFIX": f"bench.{tag}.",
         }
         self.settings = Settings.from_env(self.env)
+        scratch_topics(base.kafka_bootstrap, self.settings.topic_prefix)
+        for region in REGIONS:
+            scratch_database(self.settings.region_database_url(region))
         self.logs = Path(".run") / "bench" / tag
         self.logs.mkdir(parents=True, exist_ok=True)
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -91,10 +95,18 @@ class Run:
     def recorded(self) -> int:
         return sum(int(self.scalar(r, "SELECT count(*) FROM case_history")) for r in REGIONS)
 
-    def services(self) -> None:
+    def services(self, timeout: float = 120.0) -> None:
+        """Start each region's service; return once every relay leads its outbox and every
+        consumer holds its partitions (their log lines say so), so traffic meets a running
+        system rather than one still joining its group."""
         for region in REGIONS:
             self.spawn(f"{region}-run", "run", "--region", region)
-        time.sleep(3)  # both consumers join their groups before traffic starts
+        logs = [self.logs / f"{region}-run.log" for region in REGIONS]
+        deadline = time.monotonic() + timeout
+        while not all(_ready(log) for log in logs):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.processes):
+                raise SystemExit(f"services not ready within {timeout:.0f} s; see {self.logs}")
+            time.sleep(0.2)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -102,6 +114,11 @@ class Run:
                 process.terminate()
         for process in self.processes:
             process.wait(timeout=60)
+
+
+def _ready(log: Path) -> bool:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return "relay leads its region" in text and "positions restored" in text
 
 
 def wait_until_mirrored(

@@ -81,6 +81,19 @@ def ensure_database(url: str) -> bool:
         conn.close()
 
 
+def drop_database(url: str) -> None:
+    """Drop the database named in ``url`` if it exists, closing its sessions first."""
+    base, _, name = url.rpartition("/")
+    conn = connect(f"{base}/postgres")
+    conn.autocommit = True  # DROP DATABASE cannot run inside a transaction
+    try:
+        with conn.cursor() as cur:
+            statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            cur.execute(statement.format(sql.Identifier(name.split("?", 1)[0])))
+    finally:
+        conn.close()
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     component: str

@@ -15,10 +15,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg2
 from kafka import KafkaAdminClient
-from psycopg2 import sql
 
+from casesync.adapters.postgres import drop_database
 from casesync.demo import summary
 from casesync.demo.scripts import materials_round_trip, transfer_out_done, transfer_request
 from casesync.demo.world import DEMO_PREFIX, REGIONS, TRANSFER_IN, TRANSFER_OUT, DemoRun
@@ -71,17 +70,8 @@ class Demo:
                 admin.delete_topics(old)
         finally:
             admin.close()
-        maintenance = self.url("x").rpartition("/")[0] + "/postgres"
-        conn = psycopg2.connect(maintenance)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                for region in REGIONS:
-                    name = self.url(region.code).rpartition("/")[2]
-                    cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                                .format(sql.Identifier(name)))  # fmt: skip
-        finally:
-            conn.close()
+        for region in REGIONS:
+            drop_database(self.url(region.code))
 
     # 2.
     def _start_services(self) -> None:
