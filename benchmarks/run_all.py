@@ -125,30 +125,35 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         "## Where the time goes (profiles taken beside these runs)",
         "",
         "- End to end, every part shares the two cores: sampled per process during a throughput "
-        "run, the two region services (relay + consumer) took ~0.7 core, the two recorders ~0.5, "
-        "PostgreSQL ~0.6, kernel writeback ~0.2 and the broker under 0.1. Nothing waits on "
-        "anything else; more throughput needs less work per event or more cores.",
+        "run, the two region services (relay + consumer) took ~0.67 core, the two recorders "
+        "~0.57 (92% of their samples in `CaseRecorder.record_many`, the regional systems' own "
+        "write path; generating the traffic is ~6%), PostgreSQL ~0.48 and the broker ~0.11: "
+        "1.86 of 2 cores. Nothing waits on anything else; more throughput needs less work per "
+        "event or more cores.",
         "- Sync latency: relays sleep on `LISTEN` and wake on the outbox trigger's `NOTIFY`; "
         "mirror batches commit without waiting for their WAL flush. What is left is the "
         "recorder's own commit, the producer's 5 ms linger, one consumer transaction and "
-        "scheduling on busy cores. Each phase starts after a `CHECKPOINT`, so the writes of "
-        "earlier benchmarks are not flushed inside the measurement.",
+        "scheduling on busy cores. Each phase starts after a `CHECKPOINT`, and traffic starts "
+        "once both relays lead and both consumers hold their partitions.",
         "- Relay: ~80% of its main thread is kafka-python's `send()`, cheaper per message than "
         "in the raw loop because the relay remembers each key's partition and hashes new keys "
         "a word at a time. The next batch is read on a second connection while the current one "
-        "is sent. The rest of the gap to the raw loop is psycopg2 building the fetched rows "
-        "(~8% of the thread) and straggler bookkeeping (~3%). The raw loop alone varies by about "
-        "10% between rounds here; see the rounds above.",
-        "- Consumer (not met): while it applies, the consumer process takes ~0.6 core, "
-        "PostgreSQL ~0.35 and the kernel's ext4 writeback ~0.45. That is about 90 µs of CPU per "
-        "event, so two cores hold this design near 20k events/s however the stages overlap. "
-        "0.6 of the smaller limit (40k to 50k events/s in these runs) would need under ~45 µs of "
-        "CPU per event in all. The database side alone costs ~55 µs with its writeback: stage "
-        "COPY, version-guarded upsert, history COPY and the batch's lookups, 3 to 5 times the "
-        "bare COPY of the limit. Python (py-spy, GIL holder) adds per event: kafka-python's "
-        "record parsing ~10 µs, decode ~3 µs (compiled), validation ~2 µs, sequencing ~8 µs and "
-        "row formatting ~12 µs. What would move it: one set-based apply statement per batch "
-        "instead of four, and a compiled row formatter.",
+        "is sent. After a read that emptied the outbox it reads again only when a commit "
+        "announces rows (it used to read every 5 ms while waiting for acks), and its reads "
+        "mark published rows' index entries dead instead of revisiting them until a vacuum. "
+        "The raw loop alone varies by about 10% between rounds here; see the rounds above.",
+        "- Consumer (not met): sampled while it applies, the consumer process takes ~35 µs of "
+        "CPU per event, PostgreSQL ~19 µs, the broker ~4 µs and the kernel ~7 µs: ~65 µs, so two "
+        "cores hold it near 30k events/s however well the stages overlap. 0.6 of the smaller "
+        "limit (~60k/s in this run) would need under ~33 µs per event in all, while the two "
+        "limits alone, each measured with the machine to itself, cost ~10 µs of Python "
+        "(consume+decode) and ~10 µs of PostgreSQL (COPY, rows formatted beforehand). The "
+        "consumer must do both, plus per event: validation ~3.6 µs, row formatting ~7.6 µs "
+        "(now on the polling thread, beside the previous batch's transaction), sequencing "
+        "~1.8 µs, the mirror upsert and the lookups. Within the process the GIL is the limit: "
+        "the polling thread (kafka-python's record parsing ~7 µs, decode ~3 µs) and the writer "
+        "thread take turns, and the writer's waits to get the GIL back after each round trip "
+        "were a fifth of a batch until consuming processes set a 0.5 ms switch interval.",
         "- Codec: both directions run code generated per schema pair and compiled with Cython "
         "by `make setup` (about 3.5 µs per event), 6 to 7 times fastavro doing the same work.",
         "",
@@ -156,7 +161,8 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         "",
         "`make bench` runs `benchmarks/run_all.py`, which runs each script in turn and writes "
         "`bench-results/*.json`. Each script builds fresh databases and topics, so runs do not "
-        "see each other's data. The machine is shared: run it twice before trusting a 10% change.",
+        "see each other's data, and removes them when it ends. The machine is shared: run it "
+        "twice before trusting a 10% change.",
         "",
     ]
     return "\n".join(lines)
