@@ -8,9 +8,10 @@ counting the moment it is dropped, so collecting cycles less often costs little 
 
 A consumer's writer thread waits on PostgreSQL several times per batch, and each time it needs
 the GIL back from the thread decoding the next batch. CPython hands the GIL over only after its
-switch interval (5 ms by default), and those waits made batches about 15% slower. A shorter
-interval costs a relay about 10% (its threads trade the GIL more often for no gain), so only
-processes that consume set it.
+switch interval (5 ms by default), and those waits were about a fifth of a batch. A shorter
+interval costs a relay about 10% (its threads trade the GIL more often for no gain), so a process
+that only relays keeps the default; ``casesync run`` (relay and consumer in one process) takes the
+consumer's side.
 """
 
 from __future__ import annotations

@@ -280,7 +280,8 @@ def row_text(record: Incoming, event: CaseEvent) -> RowText:
     """``event``'s mirror and history rows as it came in ``record``."""
     s = event.snapshot
     occurred_at = event.occurred_at.isoformat()
-    # StrEnum members format as their values.
+    # StrEnum members join as their values. The snapshot's key order does not matter: jsonb
+    # normalises it, and digests read jsonb back.
     mirror = [
         event.case_id, event.source_region, str(event.case_version), s.state, s.item_code,
         s.handling_mode, s.step_owner, s.promised_deadline.isoformat(), event.correlation_id,
