@@ -8,12 +8,14 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from casesync.adapters.postgres import connect, transaction
 from casesync.settings import Settings
 from producers.app import build_relay
+from producers.outbox_store import OutboxStore
 from producers.relay import RelayConfig
 
 from .conftest import RUDONG, SourceRegion, new_case, next_change
@@ -173,6 +175,44 @@ def test_an_idle_relay_is_woken_by_the_commit_not_by_its_timer(source_region: So
         source_region.record([next_change("WAKE-1", 2)])  # wakes it to see the stop
         runner.join(timeout=90)
     assert not runner.is_alive()
+
+
+def test_rows_marked_published_while_a_read_runs_are_not_sent_again(
+    source_region: SourceRegion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read whose snapshot still shows rows unpublished that are marked published before the
+    relay looks at the result: those rows are not taken for stragglers and sent twice."""
+    snapshot_taken = threading.Event()
+    mark, fetch = OutboxStore.mark_published, OutboxStore.fetch
+
+    def mark_after_a_read(store: OutboxStore, ids: Any) -> None:
+        snapshot_taken.clear()
+        snapshot_taken.wait(10)  # hold the marking until the next read has taken its snapshot
+        mark(store, ids)
+
+    def read_then_let_marking_finish(store: OutboxStore, after: int, limit: int) -> Any:
+        result = fetch(store, after, limit)
+        snapshot_taken.set()
+        # Returned only once the marker has marked and forgotten those rows.
+        _wait_until(lambda: not relay._marker or not relay._marker.pending(), 10)
+        return result
+
+    monkeypatch.setattr(OutboxStore, "mark_published", mark_after_a_read)
+    monkeypatch.setattr(OutboxStore, "fetch", read_then_let_marking_finish)
+    relay = build_relay(_settings_for(source_region), RUDONG)
+    stop = threading.Event()
+    runner = threading.Thread(target=relay.run, args=(stop,))
+    runner.start()
+    try:
+        for n in range(5):
+            source_region.record([new_case(f"RACE-{n}-{i}") for i in range(10)])
+            _wait_until(lambda n=n: relay.stats.published >= 10 * (n + 1), 30)
+    finally:
+        stop.set()
+        snapshot_taken.set()
+        runner.join(timeout=60)
+    _, duplicates = _first_occurrences_in_order(source_region)
+    assert duplicates == 0
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float) -> None:
