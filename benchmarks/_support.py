@@ -20,6 +20,7 @@ from typing import Any
 from kafka import KafkaAdminClient
 
 from casesync.adapters.postgres import connect, drop_database, ensure_database
+from casesync.adapters.topics import delete_topics_named
 from casesync.settings import Settings
 from consumers.schema import migrate_region
 
@@ -74,13 +75,7 @@ def _remove_scratch() -> None:
         for url in _scratch_databases:
             drop_database(url)
         for bootstrap, prefix in _scratch_topics:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-            try:
-                doomed = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
-                if doomed:
-                    admin.delete_topics(doomed)
-            finally:
-                admin.close()
+            delete_topics_named(bootstrap, prefix)
     except Exception as e:  # noqa: BLE001 - leave the rest; the run's own result stands
         print(f"(scratch databases or topics left behind: {e})", file=sys.stderr)
 

@@ -92,3 +92,15 @@ def ensure_topics(
     if created:
         log.info("topics created", topics=created)
     return created
+
+
+def delete_topics_named(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic whose name starts with ``prefix``; returns their names."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        doomed = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
+        if doomed:
+            admin.delete_topics(doomed)
+        return doomed
+    finally:
+        admin.close()

@@ -15,9 +15,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kafka import KafkaAdminClient
-
 from casesync.adapters.postgres import drop_database
+from casesync.adapters.topics import delete_topics_named
 from casesync.demo import summary
 from casesync.demo.scripts import materials_round_trip, transfer_out_done, transfer_request
 from casesync.demo.world import DEMO_PREFIX, REGIONS, TRANSFER_IN, TRANSFER_OUT, DemoRun
@@ -63,13 +62,7 @@ class Demo:
         self.logs.mkdir(parents=True, exist_ok=True)
         self._say(f"demo run {self.run.run_id}: topics {self.run.settings.topic_prefix}*, "
                   f"logs in {self.logs}")  # fmt: skip
-        admin = KafkaAdminClient(bootstrap_servers=self.run.settings.kafka_bootstrap)
-        try:
-            old = [t for t in admin.list_topics() if t.startswith(DEMO_PREFIX)]
-            if old:
-                admin.delete_topics(old)
-        finally:
-            admin.close()
+        delete_topics_named(self.run.settings.kafka_bootstrap, DEMO_PREFIX)
         for region in REGIONS:
             drop_database(self.url(region.code))
 
