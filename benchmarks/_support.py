@@ -1,12 +1,13 @@
 """Shared set-up for the benchmarks: a fresh region database, fresh topics, the machine.
 
-Every database and topic a benchmark makes is removed when its process ends: a run writes
-hundreds of megabytes, and repeated runs used to fill the disk.
+Every database and topic a benchmark makes is removed when its process exits (not when it is
+killed): a run writes hundreds of megabytes, and repeated runs used to fill the disk.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import platform
@@ -20,7 +21,7 @@ from typing import Any
 from kafka import KafkaAdminClient
 
 from casesync.adapters.postgres import connect, drop_database, ensure_database
-from casesync.adapters.topics import delete_topics_named
+from casesync.adapters.topics import delete_topics_with_prefix
 from casesync.settings import Settings
 from consumers.schema import migrate_region
 
@@ -51,33 +52,35 @@ _scratch_topics: list[tuple[str, str]] = []  # (bootstrap, name prefix)
 
 
 def scratch_database(url: str) -> str:
-    """Drop the database of ``url`` when this process ends; returns ``url``."""
+    """Drop the database of ``url`` when this process exits; returns ``url``."""
     _remove_scratch_at_exit()
     _scratch_databases.append(url)
     return url
 
 
 def scratch_topics(bootstrap: str, prefix: str) -> str:
-    """Delete the topics named ``prefix*`` when this process ends; returns ``prefix``."""
+    """Delete the topics named ``prefix*`` when this process exits; returns ``prefix``."""
     _remove_scratch_at_exit()
     _scratch_topics.append((bootstrap, prefix))
     return prefix
 
 
+@functools.cache
 def _remove_scratch_at_exit() -> None:
-    if not _scratch_databases and not _scratch_topics:
-        atexit.register(_remove_scratch)
+    atexit.register(_remove_scratch)  # once (cached)
 
 
 def _remove_scratch() -> None:
-    # Best effort: a benchmark that failed because a server went away says so already.
-    try:
-        for url in _scratch_databases:
-            drop_database(url)
-        for bootstrap, prefix in _scratch_topics:
-            delete_topics_named(bootstrap, prefix)
-    except Exception as e:  # noqa: BLE001 - leave the rest; the run's own result stands
-        print(f"(scratch databases or topics left behind: {e})", file=sys.stderr)
+    # Best effort, one at a time: a benchmark that failed because a server went away has
+    # said so already.
+    removals = [functools.partial(drop_database, url) for url in _scratch_databases] + [
+        functools.partial(delete_topics_with_prefix, *topics) for topics in _scratch_topics
+    ]
+    for remove in removals:
+        try:
+            remove()
+        except Exception as e:  # noqa: BLE001 - leave this one; the run's own result stands
+            print(f"(left behind: {remove.args[-1]}: {e})", file=sys.stderr)
 
 
 def fresh_region_database(settings: Settings, label: str) -> str:

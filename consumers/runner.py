@@ -7,7 +7,8 @@ written after each database commit for lag tools only, never read back. Loop:
      stored positions and seek there (records polled from elsewhere are dropped and fetched
      again from the right offset);
   3. drop records before a partition's stored position (already applied);
-  4. decode and validate them (this thread), while the previous batch commits;
+  4. decode and validate them and format their rows (this thread), while the previous batch
+     commits;
   5. wait for that previous batch: commit its positions to the Kafka group; a position conflict
      re-seeks its partitions (and drops what was polled after it for them);
   6. hand the new batch to the writer thread: one transaction (``BatchApplier``), retried with

@@ -73,19 +73,22 @@ class Known(NamedTuple):
 
 
 # Why one statement: each round trip costs the writer thread a wait for the GIL as well.
-# Row kinds: 0 a case head (key, version, state), 1 an applied event id (key),
-# 2 "something is held", 3 a locked position (key = topic, number = partition, offset).
+# Each row is (kind, key, number, offset, state), by kind:
+_HEAD, _APPLIED_ID, _SOMETHING_HELD, _POSITION = 0, 1, 2, 3
+#   _HEAD: case id, version, -, state;  _APPLIED_ID: event id;  _SOMETHING_HELD: nothing;
+#   _POSITION: topic, partition, next offset (a locked position row).
 _LOCK_AND_READ = (
     "WITH locked AS (SELECT p.topic, p.partition, p.next_offset FROM consumer_positions p"
     " JOIN unnest(%s::text[], %s::int[]) AS w(topic, partition)"
     " ON p.topic = w.topic AND p.partition = w.partition"
     " ORDER BY p.topic, p.partition FOR UPDATE OF p)"
-    " SELECT 3, topic, partition, next_offset, NULL FROM locked"
-    " UNION ALL SELECT 0, case_id, version, NULL, state FROM mirror_cases"
+    " SELECT 3, topic, partition, next_offset, NULL::text FROM locked"
+    " UNION ALL SELECT 0, case_id, version, NULL::bigint, state FROM mirror_cases"
     " WHERE case_id = ANY(%s)"
-    " UNION ALL SELECT 1, event_id::text, NULL, NULL, NULL FROM mirror_history"
+    " UNION ALL SELECT 1, event_id::text, NULL::int, NULL::bigint, NULL::text FROM mirror_history"
     " WHERE event_id = ANY(%s::uuid[])"
-    " UNION ALL SELECT 2, NULL, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM held_events)"
+    " UNION ALL SELECT 2, NULL::text, NULL::int, NULL::bigint, NULL::text"
+    " WHERE EXISTS (SELECT 1 FROM held_events)"
 )
 
 
@@ -95,33 +98,39 @@ def lock_and_read(
     case_ids: Sequence[str],
     event_ids: Sequence[str],
 ) -> Known:
-    """Lock the batch's position rows, then what is known of its cases and events.
+    """Lock the batch's position rows and read what is known of its cases and events.
 
     PositionConflict unless each position holds what we expect. Why the lock: two members
     that both believe they own a partition (one not yet told of a rebalance) serialise on
     these row locks, and the later one finds the position moved. A partition never consumed
     has no row: inserting it takes the same lock (a concurrent insert waits on the unique
-    index, then finds the row and conflicts). Heads read with a position that moved are never
-    used: the conflict ends the transaction.
+    index, then finds the row and conflicts).
+
+    The reads share the statement's snapshot, taken before any wait for a lock. That is safe
+    because every transaction that changes these cases' mirror rows moves the positions it
+    locks (a batch writes its positions): one that committed while we waited shows as a
+    moved position, and the conflict ends this transaction before its reads are used.
     """
     _insert_fresh_positions(cur, [tp for tp, offset in expected.items() if offset is None])
-    known = {tp: offset for tp, offset in expected.items() if offset is not None}
-    topics, partitions = _unzip(known)
+    expected_offsets = {tp: offset for tp, offset in expected.items() if offset is not None}
+    topics, partitions = _unzip(expected_offsets)
     cur.execute(_LOCK_AND_READ, (topics, partitions, case_ids, event_ids))
     heads: dict[str, CaseHead] = {}
     applied_ids: set[str] = set()
     stored: dict[TopicPartition, int] = {}
     any_held = False
     for kind, key, number, offset, state in cur:
-        if kind == 0:
+        if kind == _HEAD:
             heads[key] = CaseHead(number, CaseState(state))
-        elif kind == 1:
+        elif kind == _APPLIED_ID:
             applied_ids.add(key)
-        elif kind == 3:
+        elif kind == _POSITION:
             stored[(key, number)] = offset
-        else:
+        elif kind == _SOMETHING_HELD:
             any_held = True
-    for tp, offset in known.items():
+        else:
+            raise ValueError(f"unexpected row kind {kind} from the lock-and-read statement")
+    for tp, offset in expected_offsets.items():
         if stored.get(tp) != offset:
             raise PositionConflict(tp[0], tp[1], offset, stored.get(tp))
     return Known(heads, applied_ids, any_held)
@@ -180,16 +189,17 @@ def read_held_rows(cur: Any, case_ids: Sequence[str]) -> list[tuple[Incoming, in
     ]
 
 
-def write_plan(cur: Any, plan: BatchPlan, texts: RowTexts | None = None) -> None:
+def write_plan(cur: Any, plan: BatchPlan, ahead: RowTexts | None = None) -> None:
     """Mirror rows (version-guarded upsert), history, dead letters, holds and releases.
 
-    ``texts`` holds rows formatted ahead (``row_texts``); any other row is formatted here.
+    ``ahead`` holds rows formatted before the transaction (``row_texts``); any other row is
+    formatted here.
     """
     if plan.applied:
-        mirror = [_row_of(applied, texts).mirror for applied in plan.latest().values()]
+        mirror = [_row_of(applied, ahead).mirror for applied in plan.latest().values()]
         copy_lines(cur, _STAGE_TABLE, _MIRROR_COLUMNS, mirror)
         cur.execute(_UPSERT_MIRROR)
-        history = [_row_of(applied, texts).history for applied in plan.applied]
+        history = [_row_of(applied, ahead).history for applied in plan.applied]
         copy_lines(cur, "mirror_history", _HISTORY_COLUMNS, history)
     if plan.dead:
         write_dead_letters(cur, plan.dead)
@@ -253,8 +263,9 @@ def write_positions(cur: Any, plan: BatchPlan, *, wait_for_flush: bool = True) -
 
 
 class RowText(NamedTuple):
-    """An applied event's rows in COPY text format: its mirror row and its history row."""
+    """An event's rows in COPY text format: its mirror row and its history row."""
 
+    event: CaseEvent  # the event they were formatted from
     mirror: str
     history: str
 
@@ -291,7 +302,7 @@ def row_text(record: Incoming, event: CaseEvent) -> RowText:
         event.case_id, str(event.case_version), event.event_id, event.event_type, s.state,
         event.source_region, occurred_at, record.topic, str(record.partition), str(record.offset),
     ]  # fmt: skip
-    return RowText(_line(mirror), _line(history))
+    return RowText(event, _line(mirror), _line(history))
 
 
 def _line(fields: list[str]) -> str:
@@ -303,10 +314,12 @@ def _line(fields: list[str]) -> str:
     return line + "\n"
 
 
-def _row_of(applied: Applied, texts: RowTexts | None) -> RowText:
+def _row_of(applied: Applied, ahead: RowTexts | None) -> RowText:
     record = applied.record
-    ready = None if texts is None else texts.get((record.topic, record.partition, record.offset))
-    return ready if ready is not None else row_text(record, applied.event)
+    ready = None if ahead is None else ahead.get((record.topic, record.partition, record.offset))
+    if ready is not None and ready.event is applied.event:
+        return ready
+    return row_text(record, applied.event)  # e.g. an event held by an earlier batch
 
 
 def _write_held(cur: Any, held: Sequence[Held]) -> None:

@@ -62,10 +62,11 @@ class OutboxStore:
         self._conn.autocommit = True
         with self._conn.cursor() as cur:
             # Published rows leave dead entries in the unpublished-rows index until a vacuum.
-            # A plain index scan marks each one it meets as dead, so the next read skips it; a
-            # bitmap scan (the planner's choice for the straggler read) never does, and every
-            # read went through every row published since the last vacuum: 3 ms a read after
-            # 8,000 rows, and growing.
+            # A plain index scan marks each one it meets as dead (once no snapshot can still
+            # see the row unpublished), so later reads skip it; a bitmap scan (the planner's
+            # choice for the straggler read) never does, and every read went through every row
+            # published since the last vacuum: 3 ms a read after 8,000 rows, and growing. The
+            # relay's other statements look rows up by id, where a plain index scan is as good.
             cur.execute("SET enable_bitmapscan TO off")
 
     def close(self) -> None:
@@ -77,7 +78,9 @@ class OutboxStore:
     def wait_for_rows(self, timeout: float) -> bool:
         """Block until a commit adds outbox rows (True) or ``timeout`` passes (False).
 
-        Notifications are kept until ``fetch`` forgets them, just before it reads.
+        Notifications are kept until this store's ``fetch`` forgets them, just before it
+        reads; one that came before a read on another connection (the relay's read-ahead)
+        wakes the relay once more for nothing, never too late.
         """
         conn = self.conn
         if not self._listening:
@@ -87,7 +90,9 @@ class OutboxStore:
         return bool(conn.notifies)
 
     def rows_announced(self) -> bool:
-        """Whether a commit added outbox rows since the last ``fetch``, without blocking.
+        """Whether a commit may have added outbox rows since this store's last ``fetch``,
+        without blocking (yes can be stale, as in ``wait_for_rows``; no means nothing was
+        announced yet).
 
         A connection that does not listen yet cannot know (a NOTIFY before LISTEN is not
         delivered): it starts listening and answers yes.

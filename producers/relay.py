@@ -7,7 +7,8 @@ Steps of one cycle (``Relay._cycle``):
      (rows whose transaction committed late). Rows of one case are inserted in version order,
      each after the previous committed, so sending stragglers first keeps every case in order.
      With nothing to fetch, the leader waits on its connection for the outbox trigger's
-     notification (or a quarter second) instead of polling;
+     notification (or a quarter second) instead of polling; after a fetch that emptied the
+     outbox it fetches again only once a notification has come (or that quarter second);
   3. send them with the idempotent producer (acks=all, key = case id); up to
      ``max_batches_in_flight`` batches are on the wire at once;
   4. when a batch is fully acknowledged, hand it to the marker, which marks its rows

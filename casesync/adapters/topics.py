@@ -94,8 +94,13 @@ def ensure_topics(
     return created
 
 
-def delete_topics_named(bootstrap: str, prefix: str) -> list[str]:
-    """Delete every topic whose name starts with ``prefix``; returns their names."""
+def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic whose name starts with ``prefix``; returns their names.
+
+    A prefix shorter than ``casesync.`` is refused: it could name every topic of the cluster.
+    """
+    if len(prefix) < len("casesync."):
+        raise ValueError(f"topic prefix {prefix!r} is too short to delete by")
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         doomed = [topic for topic in admin.list_topics() if topic.startswith(prefix)]

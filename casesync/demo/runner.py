@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from casesync.adapters.postgres import drop_database
-from casesync.adapters.topics import delete_topics_named
+from casesync.adapters.topics import delete_topics_with_prefix
 from casesync.demo import summary
 from casesync.demo.scripts import materials_round_trip, transfer_out_done, transfer_request
 from casesync.demo.world import DEMO_PREFIX, REGIONS, TRANSFER_IN, TRANSFER_OUT, DemoRun
@@ -62,7 +62,7 @@ class Demo:
         self.logs.mkdir(parents=True, exist_ok=True)
         self._say(f"demo run {self.run.run_id}: topics {self.run.settings.topic_prefix}*, "
                   f"logs in {self.logs}")  # fmt: skip
-        delete_topics_named(self.run.settings.kafka_bootstrap, DEMO_PREFIX)
+        delete_topics_with_prefix(self.run.settings.kafka_bootstrap, DEMO_PREFIX)
         for region in REGIONS:
             drop_database(self.url(region.code))
 

@@ -8,6 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
+from casesync.adapters.postgres import connect, transaction
+from consumers import store
+from consumers.errors import PositionConflict
+
 from .conftest import RUDONG, TONGXIANG, World, housing_cases
 
 pytestmark = pytest.mark.integration
@@ -47,6 +51,45 @@ def test_members_joining_mid_stream_share_partitions_and_apply_each_event_once(
     assert tongxiang.query("SELECT count(*), count(DISTINCT event_id) FROM mirror_history") == [
         (20_000, 20_000)
     ]
+
+
+def test_a_member_whose_position_moved_while_it_waited_for_the_lock_is_fenced_off(
+    world: World,
+) -> None:
+    """Two members believe they own a partition: the one that waits for the position lock
+    while the other commits a batch finds the position moved, and applies nothing."""
+    url = world.region(TONGXIANG).url
+    tp = (world.names.events(RUDONG), 0)
+    setup, owner, stale = connect(url), connect(url), connect(url)
+    try:
+        with transaction(setup) as cur:
+            store.lock_and_read(cur, {tp: None}, [], [])  # the partition's position row, at 0
+        result: list[BaseException | None] = []
+        with transaction(owner) as cur:
+            store.lock_and_read(cur, {tp: 0}, [], [])  # the owner holds the lock ...
+
+            def stale_member() -> None:
+                try:
+                    with transaction(stale) as stale_cur:
+                        store.lock_and_read(stale_cur, {tp: 0}, ["c1"], [])
+                    result.append(None)
+                except PositionConflict as e:
+                    result.append(e)
+
+            waiting = threading.Thread(target=stale_member)
+            waiting.start()
+            time.sleep(0.5)  # ... while the stale member waits for it
+            cur.execute(
+                "UPDATE consumer_positions SET next_offset = 50"
+                " WHERE topic = %s AND partition = %s",
+                tp,
+            )
+        waiting.join(timeout=30)
+    finally:
+        for conn in (setup, owner, stale):
+            conn.close()
+    assert len(result) == 1
+    assert isinstance(result[0], PositionConflict)
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 90.0) -> None:

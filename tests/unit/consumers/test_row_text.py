@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from casesync.adapters.copying import text
 from casesync.snapshots import snapshot_json_text
 from consumers import store
 from consumers.planning import plan_batch
@@ -72,3 +75,9 @@ def test_rows_formatted_ahead_are_the_rows_written(make_event: EventFactory) -> 
     assert [ahead[(r.topic, r.partition, r.offset)] for r in records] == [
         store.row_text(a.record, a.event) for a in plan.applied
     ]
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab\t\n\r\\N.终"), max_size=6), min_size=1))
+def test_a_joined_line_is_the_fields_escaped_one_by_one(fields: list[str]) -> None:
+    """Joining first and escaping only when needed gives exactly the field-by-field line."""
+    assert store._line(fields) == "\t".join(text(f) for f in fields) + "\n"
