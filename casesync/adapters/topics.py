@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
+from casesync.adapters.reachability import kafka_admin
 from casesync.settings import TopicSettings
 
 log = structlog.get_logger(__name__)
@@ -75,9 +75,8 @@ def ensure_topics(
     """
     wanted = {name: _topic_spec(settings, compacted=False) for name in names}
     wanted.update({name: _topic_spec(settings, compacted=True) for name in compacted})
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     created = []
-    try:
+    with kafka_admin(bootstrap) as admin:
         existing = set(admin.list_topics())
         for name, spec in wanted.items():
             if name in existing:
@@ -87,8 +86,6 @@ def ensure_topics(
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass
-    finally:
-        admin.close()
     if created:
         log.info("topics created", topics=created)
     return created
@@ -101,11 +98,8 @@ def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
     """
     if len(prefix) < len("casesync."):
         raise ValueError(f"topic prefix {prefix!r} is too short to delete by")
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
+    with kafka_admin(bootstrap) as admin:
         doomed = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
         if doomed:
             admin.delete_topics(doomed)
         return doomed
-    finally:
-        admin.close()

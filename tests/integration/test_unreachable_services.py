@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from casesync.testing import Services
+
 pytestmark = pytest.mark.integration
 
 
@@ -47,3 +49,25 @@ def test_wrong_database_url_is_one_line_without_the_password(
     assert len(lines) == 1
     assert f"cannot reach PostgreSQL at postgresql://u:***@127.0.0.1:{port}/x" in lines[0]
     assert "hunter2" not in done.stderr
+
+
+def test_a_region_set_up_against_a_dead_broker_is_one_line_naming_it(
+    casesync_services: Services,
+) -> None:
+    """`casesync region init` (database fine, broker address dead) exits 2 with one line."""
+    address = f"127.0.0.1:{_free_port()}"
+    env = {
+        **os.environ,
+        "CASESYNC_DATABASE_URL": casesync_services.database_url,
+        "CASESYNC_KAFKA_BOOTSTRAP": address,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "casesync", "region", "init", "--region", "320623"],
+        env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"casesync: cannot reach Kafka at {address}: no broker answered within 10 s"
+    )
