@@ -27,6 +27,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
+from casesync.adapters.postgres import drop_database
 from casesync.errors import CasesyncError
 from casesync.settings import Settings
 
@@ -146,9 +147,7 @@ def database_factory(casesync_services: Services) -> Iterator[Callable[[str], st
 
     yield create
     for name in created:
-        _admin_execute(
-            casesync_services.database_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)"), name
-        )
+        drop_database(_with_database(casesync_services.database_url, name))
 
 
 @pytest.fixture

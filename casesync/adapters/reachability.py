@@ -1,4 +1,8 @@
-"""One-line answers to "can this process reach its Kafka and PostgreSQL?"."""
+"""One-line answers to "can this process reach its Kafka and PostgreSQL?".
+
+``kafka_admin`` is also how other adapters talk to the cluster's admin API, so a broker that
+does not answer is the same one-line ``Unreachable`` everywhere.
+"""
 
 from __future__ import annotations
 
