@@ -1,7 +1,8 @@
 """Shared set-up for the benchmarks: a fresh region database, fresh topics, the machine.
 
-Every database and topic a benchmark makes is removed when its process exits (not when it is
-killed): a run writes hundreds of megabytes, and repeated runs used to fill the disk.
+Every database and topic a benchmark makes is removed when its process exits or is told to stop
+(SIGINT, SIGTERM; not SIGKILL): a run writes hundreds of megabytes, and repeated runs used to fill
+the disk.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import functools
 import json
 import os
 import platform
+import signal
 import statistics
 import sys
 import uuid
@@ -18,11 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaAdminClient
-
 from casesync.adapters.postgres import connect, drop_database, ensure_database
-from casesync.adapters.topics import delete_topics_with_prefix
-from casesync.settings import Settings
+from casesync.adapters.topics import delete_topics_with_prefix, ensure_topics
+from casesync.settings import Settings, TopicSettings
 from consumers.schema import migrate_region
 
 
@@ -68,6 +68,9 @@ def scratch_topics(bootstrap: str, prefix: str) -> str:
 @functools.cache
 def _remove_scratch_at_exit() -> None:
     atexit.register(_remove_scratch)  # once (cached)
+    # SIGTERM (``timeout``, a CI runner) would otherwise end the process without exit handlers.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def _remove_scratch() -> None:
@@ -96,17 +99,11 @@ def fresh_region_database(settings: Settings, label: str) -> str:
 
 
 def fresh_topic(settings: Settings, label: str, partitions: int = 6) -> str:
+    """A new topic of ``partitions`` partitions; its name."""
     name = scratch_topics(
         settings.kafka_bootstrap, f"casesync.bench.{label}.{uuid.uuid4().hex[:6]}"
     )
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    try:
-        admin.create_topics(
-            {name: {"num_partitions": partitions, "replication_factor": 1}},
-            wait_for_metadata=True,
-        )
-    finally:
-        admin.close()
+    ensure_topics(settings.kafka_bootstrap, TopicSettings(partitions=partitions), [name])
     return name
 
 
