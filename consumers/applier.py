@@ -22,7 +22,7 @@ from casesync.domain.events import CaseEvent
 from consumers import store
 from consumers.database import Database
 from consumers.errors import TransientFailure
-from consumers.planning import Held, plan_batch
+from consumers.planning import held_by_case, plan_batch
 from consumers.reactions import Reactor
 from consumers.records import Incoming, Outcome, Rejection, Stage, TopicPartition
 
@@ -155,7 +155,11 @@ class BatchApplier:
             known = store.lock_and_read(
                 cur, expected, case_ids, [e.event_id for e in events]
             )  # 1, 2
-            held = self._held(store.read_held_rows(cur, case_ids)) if known.any_held else {}
+            held = (
+                held_by_case(store.read_held_rows(cur, case_ids), self._decode)
+                if known.any_held
+                else {}
+            )
             plan = plan_batch(zip(records, outcomes, strict=True), known.heads,
                               known.applied_ids, held)  # fmt: skip # 3
             answers = self._reactor is not None and self._reactor.may_write(plan.applied)
@@ -181,14 +185,6 @@ class BatchApplier:
         result.applied += len(plan.applied)
         result.dead_lettered += len(plan.dead)
         result.transactions += 1
-
-    def _held(self, rows: list[tuple[Incoming, int]]) -> dict[str, dict[int, Held]]:
-        held: dict[str, dict[int, Held]] = {}
-        for record, expected in rows:
-            assert record.value is not None
-            event = self._decode(record.value)
-            held.setdefault(event.case_id, {})[event.case_version] = Held(record, event, expected)
-        return held
 
 
 def _event_of(outcome: Outcome) -> CaseEvent | None:

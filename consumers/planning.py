@@ -11,7 +11,7 @@ what the plan says in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -36,6 +36,18 @@ class Held:
     record: Incoming
     event: CaseEvent
     expected_version: int
+
+
+def held_by_case(
+    rows: Iterable[tuple[Incoming, int]], decode: Callable[[bytes], CaseEvent]
+) -> dict[str, dict[int, Held]]:
+    """Held records (with their expected versions) decoded and keyed by case, then version."""
+    held: dict[str, dict[int, Held]] = {}
+    for record, expected in rows:
+        assert record.value is not None  # a held record was decoded once already
+        event = decode(record.value)
+        held.setdefault(event.case_id, {})[event.case_version] = Held(record, event, expected)
+    return held
 
 
 class Applied(NamedTuple):

@@ -189,6 +189,21 @@ def read_held_rows(cur: Any, case_ids: Sequence[str]) -> list[tuple[Incoming, in
     ]
 
 
+_DEAD_LETTER = (
+    'SELECT topic, partition, "offset", record_key, payload FROM dead_letters WHERE id = %s'
+)
+
+
+def read_dead_letter(cur: Any, dead_letter_id: int, *, lock: bool = False) -> Incoming | None:
+    """The record a dead letter keeps (None: no such dead letter); ``lock`` takes its row lock."""
+    cur.execute(_DEAD_LETTER + (" FOR UPDATE" if lock else ""), (dead_letter_id,))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    topic, partition, offset, key, payload = row
+    return Incoming(topic, partition, offset, _bytes(key), _bytes(payload))
+
+
 def write_plan(cur: Any, plan: BatchPlan, ahead: RowTexts | None = None) -> None:
     """Mirror rows (version-guarded upsert), history, dead letters, holds and releases.
 

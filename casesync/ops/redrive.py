@@ -25,12 +25,8 @@ from casesync.errors import Unreachable
 from casesync.ops.applying import ApplyParts
 from casesync.ops.errors import DeadLetterNotFound
 from consumers import store
-from consumers.planning import Held, plan_batch
+from consumers.planning import held_by_case, plan_batch
 from consumers.records import Incoming, Rejection
-
-_DEAD_LETTER = (
-    'SELECT topic, partition, "offset", record_key, payload FROM dead_letters WHERE id = %s'
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +64,15 @@ class Redriver:
     def _one(self, dead_letter_id: int) -> RedriveResult:
         conn = self._parts.database.connection()
         with transaction(conn) as cur:
-            cur.execute(_DEAD_LETTER, (dead_letter_id,))
-            row = cur.fetchone()
-        if row is None:
+            record = store.read_dead_letter(cur, dead_letter_id)
+        if record is None:
             raise DeadLetterNotFound(dead_letter_id)
-        topic, partition, offset, key, payload = row
-        record = Incoming(topic, partition, offset, _bytes(key), _bytes(payload))
         try:  # before the lock: triage may read the schema topic
             outcome = self._parts.triage(record)
         except ContractError as e:  # only retriable ones reach here (see Triage)
             raise Unreachable("the schema source", "its schema topic", str(e)) from e
         with transaction(conn) as cur:
-            cur.execute(_DEAD_LETTER + " FOR UPDATE", (dead_letter_id,))  # 1
+            store.read_dead_letter(cur, dead_letter_id, lock=True)  # 1
             cur.execute(
                 "SELECT redriven_at, requested_by FROM dead_letter_redrives"
                 " WHERE dead_letter_id = %s AND resolved",
@@ -93,7 +86,7 @@ class Redriver:
             case_ids = [e.case_id for e in events]
             heads = store.read_heads(cur, case_ids)
             applied_ids = store.read_applied_ids(cur, [e.event_id for e in events])
-            held = self._held(store.read_held(cur, case_ids))
+            held = held_by_case(store.read_held(cur, case_ids), self._parts.codec.decode)
             plan = plan_batch([(record, outcome)], heads, applied_ids, held)
             plan.dead.extend(self._parts.reactor.react_to(cur, plan.applied))  # 4
             store.write_plan(cur, plan)
@@ -107,14 +100,6 @@ class Redriver:
                  None if why is None else why.error_class, None if why is None else why.reason),
             )  # 5  # fmt: skip
         return result
-
-    def _held(self, rows: list[tuple[Incoming, int]]) -> dict[str, dict[int, Held]]:
-        held: dict[str, dict[int, Held]] = {}
-        for record, expected in rows:
-            assert record.value is not None
-            event = self._parts.codec.decode(record.value)
-            held.setdefault(event.case_id, {})[event.case_version] = Held(record, event, expected)
-        return held
 
 
 def _result(
@@ -132,7 +117,3 @@ def _result(
     if counts.not_targeted:
         return RedriveResult(dead_letter_id, "not_targeted", "not shared with this region")
     return RedriveResult(dead_letter_id, "ignored", "already applied or stale")
-
-
-def _bytes(value: Any) -> bytes | None:
-    return None if value is None else bytes(value)
