@@ -15,15 +15,20 @@ import platform
 import signal
 import statistics
 import sys
+import time
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from casesync.adapters.postgres import connect, drop_database, ensure_database
+from casesync.adapters.postgres import connect, drop_database, ensure_database, transaction
 from casesync.adapters.topics import delete_topics_with_prefix, ensure_topics
-from casesync.settings import Settings, TopicSettings
+from casesync.domain.loading import shipped_catalogue
+from casesync.settings import Settings, TopicSettings, redact_url
 from consumers.schema import migrate_region
+from producers.app import build_recorder
+from producers.simulation import Simulation
 
 
 def machine() -> dict[str, Any]:
@@ -83,7 +88,8 @@ def _remove_scratch() -> None:
         try:
             remove()
         except Exception as e:  # noqa: BLE001 - leave this one; the run's own result stands
-            print(f"(left behind: {remove.args[-1]}: {e})", file=sys.stderr)
+            left = redact_url(str(remove.args[-1]))  # a database URL, or a topic prefix
+            print(f"(left behind: {left}: {e})", file=sys.stderr)
 
 
 def fresh_region_database(settings: Settings, label: str) -> str:
@@ -96,6 +102,38 @@ def fresh_region_database(settings: Settings, label: str) -> str:
     finally:
         conn.close()
     return url
+
+
+def record_changes(
+    url: str,
+    region: str,
+    events: int,
+    *,
+    cases: int,
+    seed: int,
+    partners: Sequence[str] = (),
+    batch_size: int = 1000,
+) -> float:
+    """Record ``events`` simulated changes of ``cases`` cases of ``region`` into the region
+    database at ``url``, ``batch_size`` to a transaction; the recording rate (events/s)."""
+    simulation = Simulation(shipped_catalogue(), region, seed=seed)
+    planned = simulation.plan(cases, datetime.now(UTC).date(), partners=list(partners))
+    recorder = build_recorder(region)
+    conn = connect(url)
+    started, done, batch = time.perf_counter(), 0, []
+    try:
+        for change in simulation.changes(planned, datetime):
+            batch.append(change)
+            if len(batch) == batch_size or done + len(batch) == events:
+                with transaction(conn) as cur:
+                    recorder.record_many(cur, batch)
+                done += len(batch)
+                batch = []
+                if done >= events:
+                    break
+    finally:
+        conn.close()
+    return done / (time.perf_counter() - started)
 
 
 def fresh_topic(settings: Settings, label: str, partitions: int = 6) -> str:

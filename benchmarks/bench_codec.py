@@ -26,11 +26,12 @@ from typing import Any
 
 import fastavro
 
-from casesync.contract.codec import HEADER_SIZE, MARKER, case_event_codec
+from casesync.contract.codec import HEADER_SIZE, case_event_codec
 from casesync.contract.fastpath import decoder_for
 from casesync.contract.mapping import CASE_EVENT_BINDING, event_to_record, record_to_event
 from casesync.contract.native import is_compiled
 from casesync.contract.schemas import RegisteredSchema, load_versions
+from casesync.contract.wire import MARKER
 from casesync.domain.events import Applicant, CaseEvent, CaseSnapshot, Material, WorkflowStep
 from casesync.domain.vocabulary import (
     ApplicantKind,

@@ -25,45 +25,27 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-from _support import fresh_region_database, machine, scratch_topics, write_json
+from _support import (
+    fresh_region_database,
+    machine,
+    record_changes,
+    scratch_topics,
+    write_json,
+)
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.contract.codec import case_event_codec
-from casesync.domain.loading import shipped_catalogue
 from casesync.settings import Settings, TopicSettings
 from casesync.snapshots import canonical, snapshot_to_json
 from casesync.tuning import tune_for_consuming, tune_for_throughput
 from consumers.applier import BatchApplier
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
-from producers.app import build_recorder
-from producers.simulation import Simulation
 
 SOURCE, PARTNER = "320623", "330483"
-
-
-def record_source(url: str, events: int) -> None:
-    simulation = Simulation(shipped_catalogue(), SOURCE, seed=11)
-    planned = simulation.plan(events // 4 + 1, datetime.now(UTC).date(), partners=[PARTNER])
-    recorder = build_recorder(SOURCE)
-    conn = connect(url)
-    done, batch = 0, []
-    try:
-        for change in simulation.changes(planned, datetime):
-            batch.append(change)
-            if len(batch) == 2000 or done + len(batch) == events:
-                with transaction(conn) as cur:
-                    recorder.record_many(cur, batch)
-                done += len(batch)
-                batch = []
-                if done >= events:
-                    break
-    finally:
-        conn.close()
 
 
 def publish(settings: Settings, url: str, topic: str) -> int:
@@ -164,8 +146,8 @@ def consumer_rate(settings: Settings, count: int) -> tuple[float, dict[str, Any]
         times[1:] = [time.perf_counter()]
         return result
 
-    BatchApplier.triage = timed_triage  # type: ignore[method-assign]
-    BatchApplier.apply_triaged = timed_apply  # type: ignore[method-assign]
+    BatchApplier.triage = timed_triage  # type: ignore[method-assign,assignment]
+    BatchApplier.apply_triaged = timed_apply  # type: ignore[method-assign,assignment]
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop, 2.0))
     thread.start()
@@ -249,7 +231,10 @@ def main() -> int:
     )  # fmt: skip
     source = fresh_region_database(settings, "source")
     print(f"recording and publishing {args.events} events ...", file=sys.stderr)
-    record_source(source, args.events)
+    record_changes(
+        source, SOURCE, args.events, cases=args.events // 4 + 1, seed=11, partners=[PARTNER],
+        batch_size=2000,
+    )  # fmt: skip
     count = publish(settings, source, topic)
     print("raw consume+decode ...", file=sys.stderr)
     raw = raw_rate(settings, topic, count)

@@ -17,42 +17,25 @@ import argparse
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 
-from _support import fresh_region_database, fresh_topic, machine, median, write_json
+from _support import (
+    fresh_region_database,
+    fresh_topic,
+    machine,
+    median,
+    record_changes,
+    write_json,
+)
 
 from casesync.adapters.postgres import connect, transaction
 from casesync.contract.schemas import load_versions
-from casesync.domain.loading import shipped_catalogue
 from casesync.settings import Settings
 from casesync.tuning import tune_for_throughput
-from producers.app import build_recorder, kafka_producer
+from producers.app import kafka_producer
 from producers.outbox_store import OutboxStore
 from producers.relay import Relay
-from producers.simulation import Simulation
 
 REGION = "320623"
-
-
-def record(url: str, events: int) -> float:
-    simulation = Simulation(shipped_catalogue(), REGION, seed=7)
-    planned = simulation.plan(events // 5 + 1, datetime.now(UTC).date())
-    recorder = build_recorder(REGION)
-    conn = connect(url)
-    started, done, batch = time.perf_counter(), 0, []
-    try:
-        for change in simulation.changes(planned, datetime):
-            batch.append(change)
-            if len(batch) == 1000 or done + len(batch) == events:
-                with transaction(conn) as cur:
-                    recorder.record_many(cur, batch)
-                done += len(batch)
-                batch = []
-                if done >= events:
-                    break
-    finally:
-        conn.close()
-    return done / (time.perf_counter() - started)
 
 
 def load_outbox(url: str) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
@@ -135,7 +118,7 @@ def main() -> int:
     settings = Settings.from_env()
     url = fresh_region_database(settings, "relay")
     print(f"recording {args.events} events ...", file=sys.stderr)
-    record_rate = record(url, args.events)
+    record_rate = record_changes(url, REGION, args.events, cases=args.events // 5 + 1, seed=7)
     messages = load_outbox(url)
     raw, relayed = [], []
     for n in range(args.rounds):

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from psycopg2 import sql
+
 from casesync.adapters.postgres import Connection, connect
 
 # Key of the session advisory lock that makes one relay per region database the publisher.
@@ -107,7 +109,7 @@ class OutboxStore:
 
     def _listen(self) -> None:
         with self.conn.cursor() as cur:
-            cur.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            cur.execute(sql.SQL("LISTEN {}").format(sql.Identifier(OUTBOX_CHANNEL)))
         self._listening = True
 
     @property
