@@ -23,11 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import psycopg2
 import pytest
-from psycopg2 import sql
 
-from casesync.adapters.postgres import drop_database
+from casesync.adapters.postgres import drop_database, ensure_database
 from casesync.errors import CasesyncError
 from casesync.settings import Settings
 
@@ -141,9 +139,10 @@ def database_factory(casesync_services: Services) -> Iterator[Callable[[str], st
 
     def create(label: str = "test") -> str:
         name = f"{label}_{uuid.uuid4().hex[:10]}".lower()
-        _admin_execute(casesync_services.database_url, sql.SQL("CREATE DATABASE {}"), name)
+        url = _with_database(casesync_services.database_url, name)
+        ensure_database(url)
         created.append(name)
-        return _with_database(casesync_services.database_url, name)
+        return url
 
     yield create
     for name in created:
@@ -160,16 +159,6 @@ def fresh_database_url(database_factory: Callable[[str], str]) -> str:
 def unique_name() -> Callable[[str], str]:
     """Names (topics, groups) no other test uses: ``prefix.<random>``."""
     return lambda prefix: f"{prefix}.{uuid.uuid4().hex[:10]}"
-
-
-def _admin_execute(url: str, statement: sql.SQL, name: str) -> None:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True  # CREATE/DROP DATABASE cannot run inside a transaction
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement.format(sql.Identifier(name)))
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="session")

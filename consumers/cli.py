@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 from typing import Any
 
 from casesync.adapters.postgres import connect, transaction
 from casesync.metrics import Metrics, serve
 from casesync.settings import Settings
+from casesync.stopping import stop_on_signals
 from casesync.tuning import tune_for_consuming
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
@@ -55,9 +54,7 @@ def run_consume(args: argparse.Namespace, settings: Settings) -> int:
         serve(metrics, args.metrics_port)
     tune_for_consuming()
     consumer = build_consumer(settings, options, plan, metrics=metrics)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = stop_on_signals()
     stats = consumer.run(stop, until_idle=args.until_idle)
     print(
         f"region {args.region}: {stats.records} records, {stats.applied} applied, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from casesync.contract.errors import ContractError
 from casesync.errors import CasesyncError
 
 
@@ -32,3 +33,8 @@ class TransientFailure(ConsumerError):
     """A service the batch needs did not answer (database, broker, schema topic); retry later."""
 
     retriable = True
+
+
+class EmptyRecord(ContractError):
+    """The record has no value (a tombstone), which the events contract never produces: a
+    decode rejection, dead-lettered like undecodable bytes."""

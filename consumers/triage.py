@@ -14,13 +14,10 @@ from casesync.domain.catalogue import Catalogue
 from casesync.domain.errors import DomainError, SpoofedSource
 from casesync.domain.events import CaseEvent
 from casesync.domain.validation import validate_event
+from consumers.errors import EmptyRecord
 from consumers.records import NOT_TARGETED, Incoming, Outcome, Rejection, Stage
 
 Decode = Callable[[bytes], CaseEvent]
-
-
-class EmptyRecord(ContractError):
-    """The record has no value (a tombstone), which the events contract never produces."""
 
 
 class Triage:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +18,7 @@ from casesync.domain.vocabulary import ApplicantKind, EventType, HandlingMode
 from casesync.errors import ConfigError
 from casesync.metrics import Metrics, serve
 from casesync.settings import Settings
+from casesync.stopping import stop_on_signals
 from producers.app import build_recorder, build_relay, init_region
 from producers.changes import CaseChange
 from producers.recorder import CaseRecorder
@@ -115,20 +114,13 @@ def _change_from(args: argparse.Namespace, expected: int) -> CaseChange:
     )
 
 
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
-
-
 def run_relay(args: argparse.Namespace, settings: Settings) -> int:
     metrics = Metrics()
     if args.metrics_port:
         serve(metrics, args.metrics_port)
     relay = build_relay(settings, args.region, metrics=metrics)
     log.info("relay starting", region=args.region, topic=relay.topic)
-    stats = relay.run(_stop_on_signals(), until_idle=args.until_idle)
+    stats = relay.run(stop_on_signals(), until_idle=args.until_idle)
     log.info("relay stopped", region=args.region, published=stats.published,
              batches=stats.batches)  # fmt: skip
     return 0
@@ -141,7 +133,7 @@ def run_simulate(args: argparse.Namespace, settings: Settings) -> int:
     total = sum(len(case.path) for case in planned)
     recorder = build_recorder(args.region)
     conn = connect(settings.region_database_url(args.region), application_name="casesync-sim")
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     started, done, batch = time.monotonic(), 0, []
     try:
         for change in simulation.changes(planned, datetime):

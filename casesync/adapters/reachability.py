@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg2
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
+from casesync.adapters.postgres import connect
 from casesync.errors import Unreachable
-from casesync.settings import redact_url
 
 
 @contextmanager
@@ -53,11 +52,7 @@ def check_kafka(bootstrap: str, timeout_s: float = 10.0) -> None:
 
 def check_database(url: str, timeout_s: int = 5) -> None:
     """Raise Unreachable unless PostgreSQL at url accepts a connection and a query."""
-    try:
-        conn = psycopg2.connect(url, connect_timeout=timeout_s)
-    except psycopg2.Error as e:
-        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise Unreachable("PostgreSQL", redact_url(url), reason) from e
+    conn = connect(url, timeout_s=timeout_s)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT 1")

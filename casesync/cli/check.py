@@ -3,20 +3,49 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from casesync.adapters.reachability import check_database, check_kafka
-from casesync.settings import Settings
+from casesync.errors import Unreachable
+from casesync.settings import Settings, redact_url
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("check", help="check that Kafka and PostgreSQL answer")
+    parser = commands.add_parser(
+        "check", help="check that Kafka and PostgreSQL answer (one line each)"
+    )
+    parser.add_argument(
+        "--region", help="check this region's own database (default: the server only)"
+    )
     parser.set_defaults(handler=run)
 
 
-def run(_: argparse.Namespace, settings: Settings) -> int:
-    check_kafka(settings.kafka_bootstrap)
-    print(f"Kafka      {settings.kafka_bootstrap} answers")
-    check_database(settings.database_url)
-    print(f"PostgreSQL {settings.database_url_redacted} answers")
-    return 0
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """A line per service (stdout if it answers, stderr if not), each checked whatever the
+    other answered; 2 if any is away."""
+    away = 0
+    try:
+        check_kafka(settings.kafka_bootstrap)
+        print(f"Kafka      {settings.kafka_bootstrap} answers")
+    except Unreachable as e:
+        print(f"casesync: {e}", file=sys.stderr)
+        away += 1
+    url = _database_to_check(settings, args.region)
+    try:
+        check_database(url)
+        print(f"PostgreSQL {redact_url(url)} answers")
+    except Unreachable as e:
+        print(f"casesync: {e}", file=sys.stderr)
+        away += 1
+    return 2 if away else 0
+
+
+def _database_to_check(settings: Settings, region: str | None) -> str:
+    if region is not None:
+        return settings.region_database_url(region)
+    if "{region}" in settings.database_url:
+        # A database per region, made by `region init`: the server's own database answers for it.
+        base, _, _ = settings.database_url.rpartition("/")
+        return f"{base}/postgres"
+    return settings.database_url

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
 from typing import Any
 
@@ -11,6 +10,7 @@ import structlog
 
 from casesync.metrics import Metrics, serve
 from casesync.settings import Settings
+from casesync.stopping import stop_on_signals
 from casesync.tuning import tune_for_consuming
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
 from producers.app import build_relay, init_region
@@ -43,9 +43,7 @@ def run_region(args: argparse.Namespace, settings: Settings) -> int:
     tune_for_consuming()
     consumer = build_consumer(settings, options, plan, metrics=metrics)
     relay = build_relay(settings, args.region, metrics=metrics)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals()
     failures: list[BaseException] = []
 
     def guarded(name: str, work: Any) -> None:

@@ -18,21 +18,17 @@ from pathlib import Path
 from casesync.adapters.postgres import drop_database
 from casesync.adapters.topics import delete_topics_with_prefix
 from casesync.demo import summary
+from casesync.demo.errors import DemoFailed
 from casesync.demo.scripts import materials_round_trip, transfer_out_done, transfer_request
 from casesync.demo.world import DEMO_PREFIX, REGIONS, TRANSFER_IN, TRANSFER_OUT, DemoRun
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.workdays import china_date
-from casesync.errors import CasesyncError
 from casesync.settings import Settings
 from consumers.workflow import task_case_id
 from producers.app import build_recorder, init_region, record_committed
 from producers.changes import CaseChange
 
 BY_CODE = {r.code: r for r in REGIONS}
-
-
-class DemoFailed(CasesyncError):
-    """The demo did not converge in time; the message says what was still missing."""
 
 
 class Demo:

@@ -120,18 +120,10 @@ class PostgresLauncher:
             conf.write(settings)
 
     def _create_database(self) -> None:
-        import psycopg2  # imported late: the launcher itself needs no driver until here
-        from psycopg2 import sql
+        # Imported late: the launcher itself needs no driver until the server runs.
+        from casesync.adapters.postgres import ensure_database
 
-        conn = psycopg2.connect(self.url.rpartition("/")[0] + "/postgres")
-        conn.autocommit = True  # CREATE DATABASE cannot run inside a transaction
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
-                if cur.fetchone() is None:
-                    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
-        finally:
-            conn.close()
+        ensure_database(self.url)
 
     def _pg_ctl(self, bin_dir: Path, *args: str) -> None:
         try:
