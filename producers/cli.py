@@ -40,7 +40,9 @@ def register(commands: Any) -> None:
     emit.add_argument("--case", required=True, dest="case_id")
     emit.add_argument("--event", required=True, choices=[e.value for e in EventType])
     emit.add_argument("--expected-version", type=int, help="default: the case's current one")
-    emit.add_argument("--item", help="national item code (new cases)")
+    emit.add_argument(
+        "--item", help="item code, national or the region's own local one (new cases)"
+    )
     emit.add_argument("--mode", choices=[m.value for m in HandlingMode], help="(new cases)")
     emit.add_argument("--applicant-name", help="(new cases)")
     emit.add_argument("--company", action="store_true", help="the applicant is a company")
@@ -107,7 +109,8 @@ def _change_from(args: argparse.Namespace, expected: int) -> CaseChange:
         event_type=EventType(args.event),
         expected_version=expected,
         occurred_at=datetime.now(UTC),
-        item_code=args.item,
+        # A region's systems know their own item codes; events carry the national one.
+        item_code=shipped_catalogue().national_code(args.region, args.item) if args.item else None,
         handling_mode=HandlingMode(args.mode) if args.mode else None,
         applicant=applicant,
         target_regions=tuple(args.target) if args.target else None,

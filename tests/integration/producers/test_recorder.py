@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 
@@ -13,7 +16,7 @@ from casesync.domain.vocabulary import EventType
 from producers.changes import CaseChange
 from producers.errors import ConcurrentChange
 
-from .conftest import SourceRegion, new_case, next_change
+from .conftest import HOUSING_WITHDRAWAL, RUDONG, TONGXIANG, SourceRegion, new_case, next_change
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +33,32 @@ def test_a_change_writes_case_history_and_outbox_in_one_transaction(
     """One submission leaves one case row, one history row and one outbox row."""
     source_region.record([new_case("RD-1")])
     assert source_region.scalar(COUNTS) == 1_001_001
+
+
+def test_emit_takes_the_regions_local_item_code_and_records_the_national_one(
+    source_region: SourceRegion,
+) -> None:
+    """`casesync emit --item` with Rudong's own code for an item records its national code."""
+    env = {
+        **os.environ,
+        "CASESYNC_KAFKA_BOOTSTRAP": source_region.services.kafka_bootstrap,
+        "CASESYNC_DATABASE_URL": source_region.url,
+    }
+    emit = [sys.executable, "-m", "casesync", "emit", "--region", RUDONG, "--event",
+            "CASE_SUBMITTED", "--mode", "FULLY_ONLINE", "--applicant-name", "王芳",
+            "--id-number", "330483199001011234", "--target", TONGXIANG]  # fmt: skip
+    local = subprocess.run([*emit, "--case", "RD-L", "--item", "JS32062300002"], env=env,
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert local.returncode == 0, local.stderr
+    recorded = "SELECT count(*) FROM cases WHERE case_id = 'RD-L' AND item_code = '002023002000'"
+    assert HOUSING_WITHDRAWAL == "002023002000"
+    assert source_region.scalar(recorded) == 1
+    unknown = subprocess.run([*emit, "--case", "RD-U", "--item", "JS-NO-SUCH"], env=env,
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().splitlines() == [
+        "casesync: region 320623 has no item with local code 'JS-NO-SUCH'"
+    ]
 
 
 def test_illegal_transition_is_rejected_and_writes_nothing(source_region: SourceRegion) -> None:
