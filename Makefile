@@ -6,9 +6,9 @@ SETUP := .venv/.installed
 .PHONY: help setup up down status lint typecheck demo test test-unit test-integration bench bench-codec bench-relay bench-consumer bench-e2e clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: ## install what is missing (Debian packages, .venv, Kafka jars)
+setup: ## install what is missing (Debian packages when root, .venv, Kafka jars, compiled codecs)
 	@scripts/setup.sh
 
 up: setup ## start local Kafka and PostgreSQL (idempotent; honours CASESYNC_* overrides)
@@ -24,10 +24,10 @@ lint: setup ## ruff check and format check
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 
-typecheck: setup ## mypy --strict over the packages
+typecheck: setup ## mypy --strict over the packages and benchmarks
 	@.venv/bin/mypy
 
-demo: up ## the main job: four regions exchanging case traffic, with a summary
+demo: up ## four regions exchanging case traffic, ending with a summary and a consistency verdict
 	@.venv/bin/casesync demo
 
 test: up lint typecheck ## everything: set-up, infrastructure, lint, types, the whole test suite
@@ -54,5 +54,5 @@ bench-consumer: up ## consumer apply rate beside its limits and a naive consumer
 bench-e2e: up ## end-to-end throughput and sync latency
 	@cd benchmarks && ../$(PY) bench_e2e.py
 
-clean: down ## stop services and remove run data (keeps the jar cache)
+clean: down ## stop services; remove run data, build output and compiled codecs (keeps the jar cache)
 	rm -rf .run build casesync/contract/_native/gen_*

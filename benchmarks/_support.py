@@ -145,6 +145,40 @@ def fresh_topic(settings: Settings, label: str, partitions: int = 6) -> str:
     return name
 
 
+def cpu_times() -> dict[str, float]:
+    """CPU seconds used so far (Linux /proc), by who: ``this`` process, ``postgres`` (every
+    server process), ``broker`` (java processes), and the machine's ``busy`` and ``kernel``
+    totals (kernel time is part of each process's figure too)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"this": 0.0, "postgres": 0.0, "broker": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if int(pid) == os.getpid():
+            used["this"] += seconds
+        elif name.startswith("postgres"):
+            used["postgres"] += seconds
+        elif name == "java":
+            used["broker"] += seconds
+    cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    system, idle, iowait, irq, softirq = cpu[2:7]  # after user and nice
+    used["busy"] = (sum(cpu[:8]) - idle - iowait) / tick
+    used["kernel"] = (system + irq + softirq) / tick
+    return used
+
+
+def cpu_per_event(
+    before: dict[str, float], after: dict[str, float], events: int
+) -> dict[str, float]:
+    """Microseconds of CPU per event between two ``cpu_times``, by who."""
+    return {who: round((after[who] - before[who]) / events * 1e6, 1) for who in before}
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 

@@ -28,6 +28,8 @@ import uuid
 from typing import Any
 
 from _support import (
+    cpu_per_event,
+    cpu_times,
     fresh_region_database,
     machine,
     record_changes,
@@ -42,7 +44,7 @@ from casesync.contract.codec import case_event_codec
 from casesync.settings import Settings, TopicSettings
 from casesync.snapshots import canonical, snapshot_to_json
 from casesync.tuning import tune_for_consuming, tune_for_throughput
-from consumers.applier import BatchApplier
+from consumers.applier import BatchApplier, Triaged
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
 
 SOURCE, PARTNER = "320623", "330483"
@@ -134,16 +136,23 @@ def consumer_rate(settings: Settings, count: int) -> tuple[float, dict[str, Any]
     options = ConsumerOptions(region=PARTNER)
     consumer = build_consumer(local, options, plan_consumer(local, options))
     times: list[float] = []
+    cpu: list[dict[str, float]] = []  # at the first batch, and when the last one committed
+    written = 0
     triage, apply = BatchApplier.triage, BatchApplier.apply_triaged
 
     def timed_triage(self: BatchApplier, *args: Any) -> Any:
         if not times:
+            cpu.append(cpu_times())
             times.append(time.perf_counter())
         return triage(self, *args)
 
-    def timed_apply(self: BatchApplier, *args: Any) -> Any:
-        result = apply(self, *args)
+    def timed_apply(self: BatchApplier, batch: Triaged, *args: Any) -> Any:
+        nonlocal written
+        result = apply(self, batch, *args)
         times[1:] = [time.perf_counter()]
+        written += len(batch.records)
+        if written >= count:
+            cpu[1:] = [cpu_times()]
         return result
 
     BatchApplier.triage = timed_triage  # type: ignore[method-assign,assignment]
@@ -155,7 +164,13 @@ def consumer_rate(settings: Settings, count: int) -> tuple[float, dict[str, Any]
     BatchApplier.triage, BatchApplier.apply_triaged = triage, apply  # type: ignore[method-assign]
     stats = consumer.stats
     assert stats.records == count, (stats, count)
-    return count / (times[1] - times[0]), {"transactions": stats.batches, "applied": stats.applied}
+    details = {
+        "transactions": stats.batches,
+        "applied": stats.applied,
+        # CPU per event while it applied: where the time goes, and why the cores run out.
+        "cpu_us_per_event": cpu_per_event(cpu[0], cpu[1], count),
+    }
+    return count / (times[1] - times[0]), details
 
 
 def naive_rate(settings: Settings, topic: str, limit: int) -> float:

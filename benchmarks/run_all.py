@@ -122,40 +122,29 @@ def render(r: dict[str, dict[str, Any]]) -> str:
             if "events_per_s" in row
         ],
         "",
-        "## Where the time goes (profiles taken beside these runs)",
+        "## Where the time goes",
         "",
-        "- End to end, every part shares the two cores: sampled per process during a throughput "
-        "run, the two region services (relay + consumer) took ~0.67 core, the two recorders "
-        "~0.57 (92% of their samples in `CaseRecorder.record_many`, the regional systems' own "
-        "write path; generating the traffic is ~6%), PostgreSQL ~0.48 and the broker ~0.11: "
-        "1.86 of 2 cores. Nothing waits on anything else; more throughput needs less work per "
-        "event or more cores.",
+        *_consumer_cpu(consumer),
+        f"- Relay: the rounds vary by {_spread(relay['rounds']['relay'])} here, the raw loop's "
+        f"by {_spread(relay['rounds']['raw'])}; the ratio is of the medians. ~80% of the relay's "
+        "main thread is kafka-python's `send()`, cheaper per message than in the raw loop "
+        "because the relay remembers each key's partition and hashes new keys a word at a time. "
+        "The next batch is read on a second connection while the current one is sent. After a "
+        "read that emptied the outbox it reads again only when a commit announces rows, and "
+        "its reads mark published rows' index entries dead instead of revisiting them until "
+        "a vacuum (profiled on 2026-11-27).",
+        "- End to end, every part shares the two cores. Sampled per process during a "
+        "throughput run on 2026-11-27: the two region services (relay + consumer) took ~0.67 "
+        "core, the two recorders ~0.57 (92% of their samples in `CaseRecorder.record_many`, the "
+        "regional systems' own write path), PostgreSQL ~0.48 and the broker ~0.11: 1.83 of 2 "
+        "cores. More throughput needs less work per event or more cores.",
         "- Sync latency: relays sleep on `LISTEN` and wake on the outbox trigger's `NOTIFY`; "
         "mirror batches commit without waiting for their WAL flush. What is left is the "
         "recorder's own commit, the producer's 5 ms linger, one consumer transaction and "
         "scheduling on busy cores. Each phase starts after a `CHECKPOINT`, and traffic starts "
         "once both relays lead and both consumers hold their partitions.",
-        "- Relay: ~80% of its main thread is kafka-python's `send()`, cheaper per message than "
-        "in the raw loop because the relay remembers each key's partition and hashes new keys "
-        "a word at a time. The next batch is read on a second connection while the current one "
-        "is sent. After a read that emptied the outbox it reads again only when a commit "
-        "announces rows (it used to read every 5 ms while waiting for acks), and its reads "
-        "mark published rows' index entries dead instead of revisiting them until a vacuum. "
-        "The raw loop alone varies by about 10% between rounds here; see the rounds above.",
-        "- Consumer (not met): sampled while it applies, the consumer process takes ~35 µs of "
-        "CPU per event, PostgreSQL ~19 µs, the broker ~4 µs and the kernel ~7 µs: ~65 µs, so two "
-        "cores hold it near 30k events/s however well the stages overlap. 0.6 of the smaller "
-        "limit (~60k/s in this run) would need under ~33 µs per event in all, while the two "
-        "limits alone, each measured with the machine to itself, cost ~10 µs of Python "
-        "(consume+decode) and ~10 µs of PostgreSQL (COPY, rows formatted beforehand). The "
-        "consumer must do both, plus per event: validation ~3.6 µs, row formatting ~7.6 µs "
-        "(now on the polling thread, beside the previous batch's transaction), sequencing "
-        "~1.8 µs, the mirror upsert and the lookups. Within the process the GIL is the limit: "
-        "the polling thread (kafka-python's record parsing ~7 µs, decode ~3 µs) and the writer "
-        "thread take turns, and the writer's waits to get the GIL back after each round trip "
-        "were a fifth of a batch until consuming processes set a 0.5 ms switch interval.",
-        "- Codec: both directions run code generated per schema pair and compiled with Cython "
-        "by `make setup` (about 3.5 µs per event), 6 to 7 times fastavro doing the same work.",
+        f"- Codec: both directions run code generated per schema pair and compiled with Cython "
+        f"by `make setup`, {_codec_gain(r['codec']['results'])} fastavro doing the same work.",
         "",
         "## Method",
         "",
@@ -166,6 +155,38 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _consumer_cpu(consumer: dict[str, Any]) -> list[str]:
+    """The consumer's CPU per event while it applied (measured in this run), and what follows."""
+    cpu = consumer["consumer"].get("cpu_us_per_event")
+    if not cpu:
+        return []
+    ceiling = round(1e6 / cpu["this"])
+    goal = round(0.6 * min(consumer["raw_consume_decode_rate"], consumer["bulk_copy_rate"]))
+    return [
+        f"- Consumer: while it applied, per event, the consumer process used {cpu['this']} µs of "
+        f"CPU, PostgreSQL {cpu['postgres']} µs and the broker {cpu['broker']} µs; the machine "
+        f"was busy {cpu['busy']} µs per event (of which {cpu['kernel']} µs in the kernel) out of "
+        f"the {round(2e6 / consumer['consumer_rate'], 1)} µs that two cores offer at its rate. "
+        "Its decoding, validating, row formatting, sequencing and driver calls share one "
+        f"interpreter lock, so one process cannot pass ~{ceiling:,} events/s however well the "
+        f"database work overlaps; 0.6 of the smaller limit ({goal:,}/s) would need under "
+        f"{round(1e6 / goal, 1)} µs of it. The raw limit's loop spends ~10 µs per event (record "
+        "parsing in kafka-python ~6 µs, decoding ~4 µs); the consumer adds validation "
+        "(~1.4 µs), formatting of its two rows (~8 µs, on the polling thread while the previous "
+        "batch commits), sequencing (~2 µs) and its part of the mirror upsert, history COPY and "
+        "lookups. Per-stage figures: single-thread profiles of 2026-11-27.",
+    ]
+
+
+def _spread(rounds: list[float]) -> str:
+    return f"{(max(rounds) - min(rounds)) / min(rounds):.0%}"
+
+
+def _codec_gain(rows: list[dict[str, Any]]) -> str:
+    gains = [row["events_per_s"] / row["fastavro_per_s"] for row in rows if "fastavro_per_s" in row]
+    return f"{min(gains):.1f} to {max(gains):.1f} times" if gains else "beside"
 
 
 def main() -> int:

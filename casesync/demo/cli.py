@@ -1,4 +1,4 @@
-"""``casesync demo``: the main job over the article's regions."""
+"""``casesync demo``: four regions of two real agreements exchanging case traffic."""
 
 from __future__ import annotations
 

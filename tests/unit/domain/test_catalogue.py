@@ -13,7 +13,7 @@ from casesync.domain.items import ApplicantField, parse_basic_code
 
 from .conftest import PARTNERSHIP_SETUP, PENSION_TRANSFER, RUDONG, VEHICLE_INSPECTION
 
-BRIEF_CSV = Path(__file__).parents[2] / "data" / "national_items_partial.csv"  # from the brief
+NATIONAL_LIST_CSV = Path(__file__).parents[2] / "data" / "national_items_partial.csv"
 DOMAIN_REGION_CODES = [
     "320500", "640100", "320300", "371300", "411400", "340600", "320707", "371103", "320585",
     "320581", "320205", "320206", "320411", "310113", "320382", "320722", "320481", "320623",
@@ -22,7 +22,7 @@ DOMAIN_REGION_CODES = [
 
 
 def test_every_region_of_the_domain_is_present(catalogue: Catalogue) -> None:
-    """Every GB/T 2260 code named in the domain brief is a region marked as GB/T 2260."""
+    """Every GB/T 2260 code of the agreements' regions is a region marked as GB/T 2260."""
     for code in DOMAIN_REGION_CODES:
         assert catalogue.region(code).gbt2260, code
 
@@ -42,8 +42,8 @@ def test_every_item_code_has_the_basic_code_shape(catalogue: Catalogue) -> None:
 
 
 def test_confirmed_national_names_are_used(catalogue: Catalogue) -> None:
-    """Items marked as confirmed national carry a name from the brief's confirmed list."""
-    with BRIEF_CSV.open(encoding="utf-8") as f:
+    """Items marked as confirmed national carry a name from the published national list."""
+    with NATIONAL_LIST_CSV.open(encoding="utf-8") as f:
         names = {row["name"].removeprefix("[2022新增] ") for row in csv.DictReader(f)}
     confirmed = [i for i in catalogue.items.values() if i.name_confirmed_national]
     assert len(confirmed) >= 30

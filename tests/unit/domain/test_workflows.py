@@ -16,7 +16,7 @@ CURRENT = "medical-insurance-transfer-2021"
 
 
 def test_mailed_procedure_has_four_steps_of_fifteen_days(catalogue: Catalogue) -> None:
-    """The article's procedure: four steps of 15 working days, 20 promised overall."""
+    """The mailed procedure of 2016: four steps of 15 working days, 20 promised overall."""
     workflow = catalogue.workflow(OLD)
     assert [s.limit_days for s in workflow.steps] == [15, 15, 15, 15]
     assert [s.role for s in workflow.steps] == [
