@@ -211,10 +211,10 @@ def write_plan(cur: Any, plan: BatchPlan, ahead: RowTexts | None = None) -> None
     formatted here.
     """
     if plan.applied:
-        mirror = [_row_of(applied, ahead).mirror for applied in plan.latest().values()]
+        mirror = [_mirror_line(applied, ahead) for applied in plan.latest().values()]
         copy_lines(cur, _STAGE_TABLE, _MIRROR_COLUMNS, mirror)
         cur.execute(_UPSERT_MIRROR)
-        history = [_row_of(applied, ahead).history for applied in plan.applied]
+        history = [_history_line(applied, ahead) for applied in plan.applied]
         copy_lines(cur, "mirror_history", _HISTORY_COLUMNS, history)
     if plan.dead:
         write_dead_letters(cur, plan.dead)
@@ -278,10 +278,11 @@ def write_positions(cur: Any, plan: BatchPlan, *, wait_for_flush: bool = True) -
 
 
 class RowText(NamedTuple):
-    """An event's rows in COPY text format: its mirror row and its history row."""
+    """An event's rows in COPY text format: its mirror row (None: not formatted) and its
+    history row."""
 
     event: CaseEvent  # the event they were formatted from
-    mirror: str
+    mirror: str | None
     history: str
 
 
@@ -292,32 +293,44 @@ def row_texts(records: Sequence[Incoming], outcomes: Sequence[Outcome]) -> RowTe
     """The rows of every event in a triaged batch, formatted before its transaction.
 
     Why ahead: the consumer's polling thread formats a batch while the previous one commits,
-    so the writer's transaction holds only database work. A row this misses (an event held
-    by an earlier batch) is formatted when it is written.
+    so the writer's transaction holds only database work. A case's mirror row is written once
+    per batch, from its last applied event: it is formatted ahead only for each case's highest
+    version in the batch. A row this misses (an earlier version, when the highest is held or
+    refused; an event held by an earlier batch) is formatted when it is written.
     """
+    newest: dict[str, int] = {}
+    for outcome in outcomes:
+        if isinstance(outcome, CaseEvent) and outcome.case_version > newest.get(outcome.case_id, 0):
+            newest[outcome.case_id] = outcome.case_version
     return {
-        (record.topic, record.partition, record.offset): row_text(record, outcome)
+        (record.topic, record.partition, record.offset): row_text(
+            record, outcome, with_mirror=outcome.case_version == newest[outcome.case_id]
+        )
         for record, outcome in zip(records, outcomes, strict=True)
         if isinstance(outcome, CaseEvent)
     }
 
 
-def row_text(record: Incoming, event: CaseEvent) -> RowText:
-    """``event``'s mirror and history rows as it came in ``record``."""
+def row_text(record: Incoming, event: CaseEvent, *, with_mirror: bool = True) -> RowText:
+    """``event``'s history row as it came in ``record``, and its mirror row if asked for."""
+    history = [
+        event.case_id, str(event.case_version), event.event_id, event.event_type,
+        event.snapshot.state, event.source_region, event.occurred_at.isoformat(), record.topic,
+        str(record.partition), str(record.offset),
+    ]  # fmt: skip
+    return RowText(event, mirror_line(event) if with_mirror else None, _line(history))
+
+
+def mirror_line(event: CaseEvent) -> str:
+    """The mirror row ``event`` leaves, in COPY text format."""
     s = event.snapshot
-    occurred_at = event.occurred_at.isoformat()
     # StrEnum members join as their values. The snapshot's key order does not matter: jsonb
     # normalises it, and digests read jsonb back.
-    mirror = [
+    return _line([
         event.case_id, event.source_region, str(event.case_version), s.state, s.item_code,
         s.handling_mode, s.step_owner, s.promised_deadline.isoformat(), event.correlation_id,
-        occurred_at, snapshot_json_text(s), event.event_id,
-    ]  # fmt: skip
-    history = [
-        event.case_id, str(event.case_version), event.event_id, event.event_type, s.state,
-        event.source_region, occurred_at, record.topic, str(record.partition), str(record.offset),
-    ]  # fmt: skip
-    return RowText(event, _line(mirror), _line(history))
+        event.occurred_at.isoformat(), snapshot_json_text(s), event.event_id,
+    ])  # fmt: skip
 
 
 def _line(fields: list[str]) -> str:
@@ -329,12 +342,24 @@ def _line(fields: list[str]) -> str:
     return line + "\n"
 
 
-def _row_of(applied: Applied, ahead: RowTexts | None) -> RowText:
+def _ready(applied: Applied, ahead: RowTexts | None) -> RowText | None:
     record = applied.record
     ready = None if ahead is None else ahead.get((record.topic, record.partition, record.offset))
-    if ready is not None and ready.event is applied.event:
-        return ready
-    return row_text(record, applied.event)  # e.g. an event held by an earlier batch
+    return ready if ready is not None and ready.event is applied.event else None
+
+
+def _mirror_line(applied: Applied, ahead: RowTexts | None) -> str:
+    ready = _ready(applied, ahead)
+    if ready is not None and ready.mirror is not None:
+        return ready.mirror
+    return mirror_line(applied.event)
+
+
+def _history_line(applied: Applied, ahead: RowTexts | None) -> str:
+    ready = _ready(applied, ahead)
+    if ready is not None:
+        return ready.history
+    return row_text(applied.record, applied.event, with_mirror=False).history  # e.g. held
 
 
 def _write_held(cur: Any, held: Sequence[Held]) -> None:

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from casesync.adapters.copying import text
+from casesync.domain.vocabulary import CaseState, EventType
 from casesync.snapshots import snapshot_json_text
 from consumers import store
 from consumers.planning import plan_batch
@@ -74,6 +75,29 @@ def test_rows_formatted_ahead_are_the_rows_written(make_event: EventFactory) -> 
     plan = plan_batch(zip(records, events, strict=True), {}, (), {})
     assert [ahead[(r.topic, r.partition, r.offset)] for r in records] == [
         store.row_text(a.record, a.event) for a in plan.applied
+    ]
+
+
+def test_only_each_cases_newest_event_gets_its_mirror_row_ahead(
+    make_event: EventFactory,
+) -> None:
+    """A case's mirror row is written once per batch: formatted ahead for its highest version
+    only, and, when that version is held, formatted for the applied one as it is written."""
+    v1 = make_event(case_version=1)
+    v3 = make_event(case_version=3, event_type=EventType.CASE_ACCEPTED, state=CaseState.ACCEPTED)
+    other = make_event(case_id="320623-2026-0000002")
+    records = [record_at(n) for n in range(3)]
+    ahead = store.row_texts(records, [v1, v3, other])
+    assert [ahead[(TOPIC, 0, n)].mirror is not None for n in range(3)] == [False, True, True]
+    plan = plan_batch(zip(records, [v1, v3, other], strict=True), {}, (), {})
+    assert [h.event for h in plan.held] == [v3]  # version 2 missing: v1 is the case's mirror
+    latest = plan.latest()
+    assert [store._mirror_line(a, ahead) for a in latest.values()] == [
+        store.mirror_line(v1),
+        store.mirror_line(other),
+    ]
+    assert [store._history_line(a, ahead) for a in plan.applied] == [
+        store.row_text(a.record, a.event).history for a in plan.applied
     ]
 
 
