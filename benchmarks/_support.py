@@ -74,8 +74,14 @@ def scratch_topics(bootstrap: str, prefix: str) -> str:
 def _remove_scratch_at_exit() -> None:
     atexit.register(_remove_scratch)  # once (cached)
     # SIGTERM (``timeout``, a CI runner) would otherwise end the process without exit handlers.
+    # Not sys.exit: it would wait for the benchmark's own threads, which may never end.
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+        signal.signal(signal.SIGTERM, _remove_scratch_and_exit)
+
+
+def _remove_scratch_and_exit(signum: int, frame: object) -> None:
+    _remove_scratch()
+    os._exit(128 + signum)
 
 
 def _remove_scratch() -> None:

@@ -300,8 +300,11 @@ def row_texts(records: Sequence[Incoming], outcomes: Sequence[Outcome]) -> RowTe
     """
     newest: dict[str, int] = {}
     for outcome in outcomes:
-        if isinstance(outcome, CaseEvent) and outcome.case_version > newest.get(outcome.case_id, 0):
-            newest[outcome.case_id] = outcome.case_version
+        if isinstance(outcome, CaseEvent):
+            # No floor: a malformed version (0, negative) is dead-lettered by sequencing, later.
+            known = newest.get(outcome.case_id)
+            if known is None or outcome.case_version > known:
+                newest[outcome.case_id] = outcome.case_version
     return {
         (record.topic, record.partition, record.offset): row_text(
             record, outcome, with_mirror=outcome.case_version == newest[outcome.case_id]

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg2
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
 from casesync.adapters.postgres import connect
 from casesync.errors import Unreachable
+from casesync.settings import redact_url
 
 
 @contextmanager
@@ -56,5 +58,8 @@ def check_database(url: str, timeout_s: int = 5) -> None:
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT 1")
+    except psycopg2.Error as e:
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise Unreachable("PostgreSQL", redact_url(url), reason) from e
     finally:
         conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from casesync.adapters.reachability import check_database, check_kafka
 from casesync.errors import Unreachable
@@ -32,6 +33,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"casesync: {e}", file=sys.stderr)
         away += 1
     url = _database_to_check(settings, args.region)
+    if url is None:
+        print(
+            "casesync: CASESYNC_DATABASE_URL names a server per region; add --region CODE to "
+            "check one",
+            file=sys.stderr,
+        )
+        return 2
     try:
         check_database(url)
         print(f"PostgreSQL {redact_url(url)} answers")
@@ -41,11 +49,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 2 if away else 0
 
 
-def _database_to_check(settings: Settings, region: str | None) -> str:
+def _database_to_check(settings: Settings, region: str | None) -> str | None:
+    """The URL to check; None when only a region's own one would tell (``--region``)."""
     if region is not None:
         return settings.region_database_url(region)
-    if "{region}" in settings.database_url:
-        # A database per region, made by `region init`: the server's own database answers for it.
-        base, _, _ = settings.database_url.rpartition("/")
-        return f"{base}/postgres"
-    return settings.database_url
+    if "{region}" not in settings.database_url:
+        return settings.database_url
+    parts = urlsplit(settings.database_url)
+    if "{region}" in parts.netloc:  # a server per region: no server to ask without the region
+        return None
+    # A database per region on one server, made by `region init`: the server's own database
+    # answers for the server (the query, e.g. sslmode, kept).
+    return urlunsplit(parts._replace(path="/postgres"))

@@ -82,7 +82,10 @@ class Catalogue:
             return national
         if local_code in self.items:
             return local_code
-        raise UnknownItem(f"region {region_code} has no item with local code {local_code!r}")
+        raise UnknownItem(
+            f"{local_code!r} is neither a national item code nor a local one of region "
+            f"{region_code}"
+        )
 
     def workflow(self, workflow_id: str) -> Workflow:
         """The declared workflow with this id; UnknownWorkflow if absent."""

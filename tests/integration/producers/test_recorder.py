@@ -57,7 +57,7 @@ def test_emit_takes_the_regions_local_item_code_and_records_the_national_one(
                              capture_output=True, text=True, check=False)  # fmt: skip
     assert unknown.returncode == 2
     assert unknown.stderr.strip().splitlines() == [
-        "casesync: region 320623 has no item with local code 'JS-NO-SUCH'"
+        "casesync: 'JS-NO-SUCH' is neither a national item code nor a local one of region 320623"
     ]
 
 

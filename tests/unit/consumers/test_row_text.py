@@ -68,7 +68,7 @@ def test_a_field_with_a_copy_special_character_is_escaped(
 
 
 def test_rows_formatted_ahead_are_the_rows_written(make_event: EventFactory) -> None:
-    """``row_texts`` gives each event of a triaged batch the row ``row_text`` gives it alone."""
+    """``row_texts`` gives a case's only event in a batch the rows ``row_text`` gives it alone."""
     events = [make_event(case_id=f"c{n}") for n in range(3)]
     records = [record_at(n) for n in range(3)]
     ahead = store.row_texts(records, events)
@@ -99,6 +99,14 @@ def test_only_each_cases_newest_event_gets_its_mirror_row_ahead(
     assert [store._history_line(a, ahead) for a in plan.applied] == [
         store.row_text(a.record, a.event).history for a in plan.applied
     ]
+
+
+def test_an_event_with_a_malformed_version_is_formatted_and_left_to_sequencing(
+    make_event: EventFactory,
+) -> None:
+    """Version 0 (which sequencing dead-letters) still gets its rows, never an error."""
+    ahead = store.row_texts([record_at(0)], [make_event(case_version=0)])
+    assert ahead[(TOPIC, 0, 0)].mirror is not None
 
 
 @given(st.lists(st.text(alphabet=st.sampled_from("ab\t\n\r\\N.终"), max_size=6), min_size=1))
