@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from casesync.errors import ConfigError
+
 # Sync latency is judged against limits of working days, but must stay in the sub-second range.
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _BATCH_BUCKETS = (1, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 20000)
@@ -65,5 +67,8 @@ class Metrics:
 
 
 def serve(metrics: Metrics, port: int, host: str = "127.0.0.1") -> None:
-    """Expose ``/metrics`` on host:port from a daemon thread."""
-    start_http_server(port, addr=host, registry=metrics.registry)
+    """Expose ``/metrics`` on host:port from a daemon thread; ConfigError if the port is taken."""
+    try:
+        start_http_server(port, addr=host, registry=metrics.registry)
+    except OSError as e:
+        raise ConfigError(f"cannot serve metrics on {host}:{port}: {e.strerror}") from e

@@ -48,6 +48,9 @@ class BatchOutcome:
     next_offsets: dict[TopicPartition, int] = field(default_factory=dict)
     applied: int = 0
     dead_lettered: int = 0
+    ignored: int = 0  # duplicates and stale versions
+    held: int = 0
+    not_targeted: int = 0
     transactions: int = 0
     # Seconds from each applied event's occurred_at to this commit, by source region.
     sync_latencies: dict[str, list[float]] = field(default_factory=dict)
@@ -184,6 +187,10 @@ class BatchApplier:
             result.next_offsets[tp] = offset
         result.applied += len(plan.applied)
         result.dead_lettered += len(plan.dead)
+        for counts in plan.counts.values():
+            result.ignored += counts.ignored
+            result.held += counts.held
+            result.not_targeted += counts.not_targeted
         result.transactions += 1
 
 

@@ -44,7 +44,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         check_database(url)
         print(f"PostgreSQL {redact_url(url)} answers")
     except Unreachable as e:
-        print(f"casesync: {e}", file=sys.stderr)
+        hint = ""
+        if args.region is not None and "does not exist" in str(e):
+            hint = f" (run `casesync region init --region {args.region}`)"
+        print(f"casesync: {e}{hint}", file=sys.stderr)
         away += 1
     return 2 if away else 0
 

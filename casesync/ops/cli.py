@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from casesync.adapters.schema_topic import KafkaSchemaSource
@@ -74,7 +75,7 @@ def register(commands: Any) -> None:
     tail.add_argument(
         "--show-personal-data",
         action="store_true",
-        help="print ID numbers and credit codes unmasked",
+        help="print ID numbers, credit codes and names unmasked",
     )
     tail.set_defaults(handler=run_tail)  # fmt: skip
 
@@ -84,7 +85,11 @@ def register(commands: Any) -> None:
 
 def run_status(args: argparse.Namespace, settings: Settings) -> int:
     options = StatusOptions(args.window, Thresholds(stop_after_s=args.stop_after))
-    reports = [check_region(settings, region, options) for region in args.region]
+    # Regions side by side: each waits out its own window, and they should share one.
+    with ThreadPoolExecutor(max_workers=len(args.region)) as pool:
+        reports = list(
+            pool.map(lambda region: check_region(settings, region, options), args.region)
+        )
     worst = max((Verdict[r["verdict"]] for r in reports), default=Verdict.OK)
     if args.json:
         document: Any = reports[0] if len(reports) == 1 else {"regions": reports}
@@ -105,16 +110,17 @@ def _print_status(r: dict[str, Any]) -> None:
         print(f"  outbox: {r['outbox']['backlog']} unpublished{oldest}")
     for p in r.get("partitions", ()):
         where = f"{p['topic']}[{p['partition']}]"
-        print(f"  {where} end {p['end_offset']} position {p['position']} lag {p['lag']}"
+        position = "-" if p["position"] is None else p["position"]
+        print(f"  {where} end {p['end_offset']} position {position} lag {p['lag']}"
               f" ({p['lag_seconds']:.1f} s) {p['verdict']}: {p['reason']}")  # fmt: skip
     for topic in r.get("missing_topics", ()):
         print(f"  {topic}: not created yet (nothing published)")
     if "dead_letters" in r:
         d = r["dead_letters"]
         print(f"  dead letters: {d['open']} open of {d['total']}, {d['unpublished']} unpublished")
-        for reason in d["by_reason"]:
-            print(f"    {reason['count']:>6}  {reason['stage']}/{reason['error_class']}: "
-                  f"{reason['reason']}")  # fmt: skip
+        for cause in d["by_class"]:
+            print(f"    {cause['count']:>6}  {cause['stage']}/{cause['error_class']}, latest: "
+                  f"{cause['latest_reason']}")  # fmt: skip
     if "overdue" in r:
         o = r["overdue"]
         print(f"  overdue on {o['today']}: {o['owned']} owned, {o['mirror']} mirrored")

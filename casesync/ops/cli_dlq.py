@@ -11,10 +11,11 @@ from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames
 from casesync.contract.codec import case_event_codec
+from casesync.errors import ConfigError
 from casesync.ops import redrive
 from casesync.ops.applying import build_apply_parts, prepare_region_database
 from casesync.ops.errors import DeadLetterNotFound
-from casesync.ops.tail import describe, to_json_line
+from casesync.ops.tail import describe, json_default, to_json_line
 from casesync.ops.topic_reader import RawRecord
 from casesync.settings import Settings
 
@@ -39,7 +40,7 @@ def register(commands: Any) -> None:
     show.add_argument("id", type=int, metavar="ID")
     show.add_argument("--region", required=True)
     show.add_argument("--show-personal-data", action="store_true",
-                      help="print ID numbers and credit codes unmasked")  # fmt: skip
+                      help="print ID numbers, credit codes and names unmasked")  # fmt: skip
     show.set_defaults(handler=run_show)
 
     again = actions.add_parser("redrive", help="apply dead letters again, once each, audited")
@@ -61,6 +62,8 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
             rows = cur.fetchall()
     finally:
         conn.close()
+    if not rows and not args.json:
+        print("no dead letters" if args.all else "no open dead letters")
     for (
         i,
         dead_at,
@@ -86,7 +89,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
         else:
             done = "" if outcome is None else f"  [redriven: {outcome}]"
             print(f"{i:>6} {dead_at:%Y-%m-%d %H:%M:%S} {topic}[{partition}]@{offset} "
-                  f"{stage}/{cls}: {reason} case={case}{done}")  # fmt: skip
+                  f"{stage}/{cls}: {reason} case={case or '-'}{done}")  # fmt: skip
     return 0
 
 
@@ -134,13 +137,13 @@ def run_show(args: argparse.Namespace, settings: Settings) -> int:
             for by, at, outcome, s, c, why in redrives
         ],
     }  # fmt: skip
-    print(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    print(json.dumps(document, ensure_ascii=False, indent=2, default=json_default))
     return 0
 
 
 def run_redrive(args: argparse.Namespace, settings: Settings) -> int:
     if bool(args.ids) == bool(args.all):
-        raise SystemExit("casesync dlq redrive: give dead-letter ids or --all, not both")
+        raise ConfigError("dlq redrive takes dead-letter ids or --all (one of the two)")
     url = settings.region_database_url(args.region)
     prepare_region_database(url)
     names = TopicNames(settings.topic_prefix)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     )
     count = replay.export(settings, args.topic, wanted, args.out)
     print(f"{count} records of {args.topic} written to {args.out}")
+    if count == 0:
+        print(f"casesync: {args.topic} holds no records in that range", file=sys.stderr)
     return 0
 
 
@@ -60,7 +63,9 @@ def run_apply(args: argparse.Namespace, settings: Settings) -> int:
     stats = replay.apply(settings, args.file, args.region)
     print(
         f"region {args.region}: {stats.records} records, {stats.skipped} applied before, "
-        f"{stats.applied} applied now, {stats.dead_lettered} dead-lettered"
+        f"{stats.applied} applied now, {stats.ignored} already applied or stale, "
+        f"{stats.held} held for an earlier version, {stats.not_targeted} not shared with "
+        f"this region, {stats.dead_lettered} dead-lettered"
     )
     return 0
 

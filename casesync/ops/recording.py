@@ -108,11 +108,21 @@ class Recording:
         self.info = RecordingInfo.from_metadata(self._reader.metadata)
 
     def __iter__(self) -> Iterator[RawRecord]:
-        for row in self._reader:
-            yield from_avro(row)  # type: ignore[arg-type]
+        try:
+            for row in self._reader:
+                yield from_avro(row)  # type: ignore[arg-type]
+        except (ValueError, EOFError, KeyError, TypeError) as e:  # a damaged block
+            raise BadRecording(f"damaged recording ({type(e).__name__}: {e})") from e
 
 
 def count_records(path: Path) -> int:
     """How many records a recording holds (reads block headers only, not the records)."""
-    with path.open("rb") as f:
-        return sum(block.num_records for block in fastavro.block_reader(f))
+    try:
+        with path.open("rb") as f:
+            return sum(block.num_records for block in fastavro.block_reader(f))
+    except OSError as e:
+        raise BadRecording(f"cannot read {path}: {e.strerror}") from e
+    except Exception as e:  # fastavro raises plain ValueError and friends on a bad header
+        raise BadRecording(
+            f"{path} is not an Avro object container file ({type(e).__name__})"
+        ) from e

@@ -107,7 +107,7 @@ def _result(
 ) -> RedriveResult:
     if counts.applied:
         reacted = [why for _, why in dead]
-        note = f"applied; workflow answer failed: {reacted[0].reason}" if reacted else "applied"
+        note = f"workflow answer failed: {reacted[0].reason}" if reacted else ""
         return RedriveResult(dead_letter_id, "applied", note)
     if counts.dead_lettered:
         why = dead[0][1]

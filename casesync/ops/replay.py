@@ -53,6 +53,9 @@ class ApplyStats:
     skipped: int = 0  # before the stored position: applied by an earlier run
     applied: int = 0
     dead_lettered: int = 0
+    ignored: int = 0  # already applied (other ids) or stale versions
+    held: int = 0  # waiting for an earlier version
+    not_targeted: int = 0  # events not shared with this region
 
 
 def source_region_of(topic: str, names: TopicNames) -> str | None:
@@ -68,7 +71,13 @@ def export(settings: Settings, topic: str, wanted: Range, out: Path) -> int:
     names = TopicNames(settings.topic_prefix)
     reader = TopicReader(settings.kafka_bootstrap)
     try:
-        partitions = list(wanted.partitions) or reader.partitions(topic)
+        present = reader.partitions(topic)
+        unknown = sorted(set(wanted.partitions) - set(present))
+        if unknown:
+            raise BadRange(
+                f"{topic} has partitions {min(present)}-{max(present)}, not {unknown[0]}"
+            )
+        partitions = list(wanted.partitions) or present
         bounds = reader.bounds(topic, partitions)
         starts, ends = dict(bounds.start), dict(bounds.end)
         if wanted.from_offset is not None:
@@ -114,6 +123,9 @@ def apply(settings: Settings, path: Path, region: str, batch_size: int = 2000) -
                     positions.update(outcome.next_offsets)
                     stats.applied += outcome.applied
                     stats.dead_lettered += outcome.dead_lettered
+                    stats.ignored += outcome.ignored
+                    stats.held += outcome.held
+                    stats.not_targeted += outcome.not_targeted
                 progress.advance(len(batch))
         finally:
             parts.database.discard()

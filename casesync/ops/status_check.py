@@ -6,7 +6,7 @@ Steps:
   3. wait ``window`` seconds; second sample;
   4. judge each partition (``status.judge_partition``); for those with lag, read the oldest
      unapplied record's timestamp: the lag in seconds;
-  5. outbox backlog, dead letters by reason, overdue cases.
+  5. outbox backlog, dead letters by stage and class, overdue cases.
 A service that cannot be reached makes the region ERR, and the report says which.
 """
 
@@ -142,12 +142,12 @@ def _as_sample(tp: TP, snapshot: _Snapshot) -> Sample:
 def _dead_letters(cur: Any) -> dict[str, Any]:
     cur.execute("SELECT count(*), count(*) FILTER (WHERE published_at IS NULL) FROM dead_letters")
     total, unpublished = cur.fetchone()
-    by_reason = q.dead_letters_by_reason(cur)
+    by_class = q.dead_letters_by_class(cur)
     return {
         "total": int(total),
         "unpublished": int(unpublished),
-        "open": sum(r["count"] for r in by_reason),
-        "by_reason": by_reason,
+        "open": sum(r["count"] for r in by_class),
+        "by_class": by_class,
     }
 
 

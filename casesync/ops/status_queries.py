@@ -15,13 +15,15 @@ from casesync.domain.workdays import WorkingCalendar
 from producers.outbox_store import read_backlog
 
 _TERMINAL = sorted(state.value for state in TERMINAL_STATES)
-_BY_REASON = (
-    "SELECT d.stage, d.error_class, d.reason, count(*), min(d.dead_at), max(d.dead_at)"
+# By stage and class: reasons name the event or fingerprint, so each would count once.
+_BY_CLASS = (
+    "SELECT d.stage, d.error_class, count(*), min(d.dead_at), max(d.dead_at),"
+    " (array_agg(d.reason ORDER BY d.id DESC))[1]"
     " FROM dead_letters d {where}"
-    " GROUP BY d.stage, d.error_class, d.reason ORDER BY count(*) DESC, d.stage"
+    " GROUP BY d.stage, d.error_class ORDER BY count(*) DESC, d.stage, d.error_class"
 )
-_ALL_DEAD_LETTERS = _BY_REASON.format(where="")
-_OPEN_DEAD_LETTERS = _BY_REASON.format(
+_ALL_DEAD_LETTERS = _BY_CLASS.format(where="")
+_OPEN_DEAD_LETTERS = _BY_CLASS.format(
     where="WHERE NOT EXISTS (SELECT 1 FROM dead_letter_redrives r"
     " WHERE r.dead_letter_id = d.id AND r.resolved)"
 )
@@ -66,17 +68,18 @@ def positions(cur: Any, topics: Sequence[str]) -> dict[tuple[str, int], StoredPo
     }
 
 
-def dead_letters_by_reason(cur: Any) -> list[dict[str, Any]]:
-    """Dead letters not (yet) resolved by a redrive, counted by stage, class and reason.
+def dead_letters_by_class(cur: Any) -> list[dict[str, Any]]:
+    """Dead letters not (yet) resolved by a redrive, counted by stage and error class, each
+    with the reason of its latest one.
 
     A database from before redrives existed (migration 002 not applied) counts every one.
     """
     cur.execute("SELECT to_regclass('dead_letter_redrives') IS NOT NULL")
     cur.execute(_OPEN_DEAD_LETTERS if cur.fetchone()[0] else _ALL_DEAD_LETTERS)
     return [
-        {"stage": stage, "error_class": error_class, "reason": reason, "count": int(count),
-         "first": first.isoformat(), "last": last.isoformat()}
-        for stage, error_class, reason, count, first, last in cur.fetchall()
+        {"stage": stage, "error_class": error_class, "count": int(count),
+         "first": first.isoformat(), "last": last.isoformat(), "latest_reason": reason}
+        for stage, error_class, count, first, last, reason in cur.fetchall()
     ]  # fmt: skip
 
 

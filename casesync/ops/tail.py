@@ -23,13 +23,17 @@ DecodeRecord = Callable[[bytes], Mapping[str, Any]]
 
 
 def mask_personal(record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` with the applicant's ID number and credit code masked (in place)."""
+    """``record`` with the applicant's ID number and credit code masked, and a person's name
+    but its first character (the surname, as Chinese counters do), in place."""
     snapshot = record.get("snapshot")
     applicant = snapshot.get("applicant") if isinstance(snapshot, dict) else None
     if isinstance(applicant, dict):
         for name in PERSONAL_FIELDS:
             if applicant.get(name) is not None:
                 applicant[name] = MASK
+        person = applicant.get("name")
+        if applicant.get("kind") != "COMPANY" and isinstance(person, str) and person:
+            applicant["name"] = person[0] + "*" * (len(person) - 1)
     return record
 
 
@@ -59,10 +63,11 @@ def describe(
 
 def to_json_line(line: Mapping[str, Any]) -> str:
     """One JSON line; dates and times ISO-8601, bytes base64, Chinese text as it is."""
-    return json.dumps(line, ensure_ascii=False, default=_json_default, sort_keys=False)
+    return json.dumps(line, ensure_ascii=False, default=json_default, sort_keys=False)
 
 
-def _json_default(value: object) -> object:
+def json_default(value: object) -> object:
+    """JSON for what ``json`` cannot write: dates and times ISO-8601, bytes base64."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes):

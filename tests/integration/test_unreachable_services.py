@@ -87,6 +87,7 @@ def test_a_region_database_template_is_checked_on_its_server(
     missing = _run_check(env, "--region", "999999")
     assert missing.returncode == 2
     assert "casesync_999999" in missing.stderr
+    assert "casesync region init --region 999999" in missing.stderr
 
 
 def test_a_region_set_up_against_a_dead_broker_is_one_line_naming_it(

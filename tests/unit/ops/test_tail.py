@@ -47,18 +47,34 @@ def test_a_binary_key_is_shown_as_base64() -> None:
     )
 
 
-def test_mask_personal_hides_id_number_and_credit_code_only() -> None:
-    """The applicant's ID number and credit code are masked; name and absent fields are not."""
-    record: dict[str, Any] = {"snapshot": {"applicant": {
-        "name": "王芳", "id_number": "330483199001011234", "credit_code": None}}}  # fmt: skip
-    masked = mask_personal(record)["snapshot"]["applicant"]
-    assert masked == {"name": "王芳", "id_number": MASK, "credit_code": None}
+def test_mask_personal_hides_id_number_credit_code_and_a_persons_given_name() -> None:
+    """A person's ID number is masked and their name kept to its surname; a company's name is
+    shown; absent fields stay absent."""
+    person: dict[str, Any] = {"snapshot": {"applicant": {
+        "kind": "PERSON", "name": "王芳", "id_number": "330483199001011234",
+        "credit_code": None}}}  # fmt: skip
+    assert mask_personal(person)["snapshot"]["applicant"] == {
+        "kind": "PERSON",
+        "name": "王*",
+        "id_number": MASK,
+        "credit_code": None,
+    }
+    company: dict[str, Any] = {"snapshot": {"applicant": {
+        "kind": "COMPANY", "name": "如东某某科技有限公司", "id_number": None,
+        "credit_code": "91320623MA1XXXXXX1"}}}  # fmt: skip
+    assert mask_personal(company)["snapshot"]["applicant"] == {
+        "kind": "COMPANY",
+        "name": "如东某某科技有限公司",
+        "id_number": None,
+        "credit_code": MASK,
+    }
 
 
 @settings(max_examples=50, deadline=None)
 @given(case_events())
 def test_decoded_events_mask_personal_data_unless_asked(event: Any) -> None:
-    """For any event, ID number and credit code print masked, or as they are when asked for."""
+    """For any event, ID number, credit code and a person's given name print masked, or as
+    they are when asked for."""
     encoded = _record(CODEC.encode(event))
     applicant = event.snapshot.applicant
     masked = describe(encoded, CODEC.records.decode_record)["value"]["snapshot"]["applicant"]
@@ -68,4 +84,8 @@ def test_decoded_events_mask_personal_data_unless_asked(event: Any) -> None:
         original = getattr(applicant, name)
         assert masked[name] == (None if original is None else MASK)
         assert unmasked[name] == original
-    assert masked["name"] == applicant.name
+    assert unmasked["name"] == applicant.name
+    if applicant.kind == "COMPANY" or not applicant.name:
+        assert masked["name"] == applicant.name
+    else:
+        assert masked["name"] == applicant.name[0] + "*" * (len(applicant.name) - 1)
