@@ -57,6 +57,14 @@ def test_a_fixed_dead_letter_redriven_twice_is_applied_once(
     [dead] = json_lines(out)
     assert (dead["stage"], dead["error_class"]) == ("decode", "UnknownFingerprint")
     ident = str(dead["id"])
+    _, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--json", "--window", "0")
+    [cause] = json.loads(out)["dead_letters"]["by_class"]
+    assert (cause["stage"], cause["error_class"], cause["count"]) == (
+        "decode",
+        "UnknownFingerprint",
+        1,
+    )
+    assert cause["latest_reason"] == dead["reason"]
 
     code, out = cli(tongxiang, "dlq", "redrive", ident, "--region", TONGXIANG, "--by", "ops-a")
     assert (code, out.split()[1]) == (1, "rejected")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from casesync.adapters.topics import TopicNames
+from casesync.cli import main
 from casesync.ops.recording import Recording
 from casesync.testing_regions import RegionFactory
 
@@ -94,3 +95,59 @@ def test_tail_prints_decoded_events_with_personal_data_masked(
     _, out = cli(rudong, "topic", "tail", rudong.topic, "--limit", "50", "--show-personal-data")
     shown = [line["value"]["snapshot"]["applicant"] for line in json_lines(out)]
     assert any((a["id_number"] or a["credit_code"] or "***") != "***" for a in shown)
+
+
+def test_a_recording_for_another_region_reports_what_was_not_shared(
+    region_factory: RegionFactory, cli: Cli, tmp_path: Path
+) -> None:
+    """Applying Rudong's recording to a region it shares nothing with accounts for every record:
+    none applied, all reported as not shared with that region."""
+    rudong = region_factory(RUDONG)
+    events = rudong.simulate(10, seed=9, partners=[TONGXIANG])
+    rudong.relay()
+    out = tmp_path / "rudong.avro"
+    cli(rudong, "replay", "export", "--topic", rudong.topic, "--out", str(out))
+    suzhou = region_factory("320500")
+    code, text = cli(suzhou, "replay", "apply", str(out), "--region", "320500")
+    assert code == 0
+    assert "0 applied now, 0 already applied or stale, 0 held for an earlier version, " in text
+    assert f"{events} not shared with this region, 0 dead-lettered" in text
+
+
+def test_bad_files_and_ranges_are_one_line_each(
+    region_factory: RegionFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A missing or non-Avro recording, an unwritable output and a partition the topic lacks
+    each give exit 2 and one stderr line, never a traceback."""
+    rudong = region_factory(RUDONG)
+    rudong.simulate(2, seed=1, partners=[TONGXIANG])
+    rudong.relay()
+    monkeypatch.setenv("CASESYNC_KAFKA_BOOTSTRAP", rudong.settings.kafka_bootstrap)
+    monkeypatch.setenv("CASESYNC_DATABASE_URL", rudong.url)
+    monkeypatch.setenv("CASESYNC_TOPIC_PREFIX", rudong.settings.topic_prefix)
+    not_avro = tmp_path / "notes.txt"
+    not_avro.write_text("not a recording")
+    attempts = {
+        "missing": ("replay", "apply", str(tmp_path / "none.avro"), "--region", TONGXIANG),
+        "not avro": ("replay", "apply", str(not_avro), "--region", TONGXIANG),
+        "unwritable": ("replay", "export", "--topic", rudong.topic,
+                       "--out", str(tmp_path / "no" / "dir.avro")),
+        "no partition": ("replay", "export", "--topic", rudong.topic, "--partition", "99",
+                         "--out", str(tmp_path / "p.avro")),
+    }  # fmt: skip
+    said = {}
+    for name, argv in attempts.items():
+        capsys.readouterr()
+        code = main(["--log-level", "WARNING", *argv])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2, name
+        assert len(err) == 1, (name, err)
+        assert err[0].startswith("casesync: "), (name, err)
+        said[name] = err[0]
+    assert "none.avro" in said["missing"]
+    assert "not an Avro object container file" in said["not avro"]
+    assert "no/dir.avro" in said["unwritable"]
+    assert "partitions 0-5, not 99" in said["no partition"]
