@@ -29,6 +29,7 @@ import psycopg2
 from _support import machine, scratch_database, scratch_topics, write_json
 
 from casesync.adapters.postgres import connect
+from casesync.cli.run import service_ready
 from casesync.settings import Settings
 from producers.app import init_region
 
@@ -117,8 +118,7 @@ class Run:
 
 
 def _ready(log: Path) -> bool:
-    text = log.read_text(errors="replace") if log.exists() else ""
-    return "relay leads its region" in text and "positions restored" in text
+    return log.exists() and service_ready(log.read_text(errors="replace"))
 
 
 def wait_until_mirrored(

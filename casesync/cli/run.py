@@ -18,6 +18,12 @@ from producers.app import build_relay, init_region
 log = structlog.get_logger(__name__)
 
 
+def service_ready(log_text: str) -> bool:
+    """Whether a region service's log shows it ready for traffic: its relay leads the region
+    and its consumer holds its partitions (before that, events wait for the group to form)."""
+    return "relay leads its region" in log_text and "positions restored" in log_text
+
+
 def register(commands: Any) -> None:
     run = commands.add_parser(
         "run", help="a region's service: publish its outbox and mirror its partners' events"

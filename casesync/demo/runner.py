@@ -17,6 +17,7 @@ from pathlib import Path
 
 from casesync.adapters.postgres import drop_database
 from casesync.adapters.topics import delete_topics_with_prefix
+from casesync.cli.run import service_ready
 from casesync.demo import summary
 from casesync.demo.errors import DemoFailed
 from casesync.demo.scripts import materials_round_trip, transfer_out_done, transfer_request
@@ -71,7 +72,14 @@ class Demo:
                 f"{region.code}-service",
                 "run", "--region", region.code, "--metrics-port", str(19500 + n),
             )  # fmt: skip
-        self._say("4 region services started (metrics on :19500-19503)")
+        # Traffic waits for them: events sent while groups form would wait too, and count.
+        logs = [self.logs / f"{region.code}-service.log" for region in REGIONS]
+        self._wait(
+            lambda: all(log.exists() and service_ready(log.read_text(errors="replace"))
+                        for log in logs) or None,
+            "the region services to lead their regions and hold their partitions",
+        )  # fmt: skip
+        self._say("4 region services ready (metrics on :19500-19503)")
 
     # 3.
     def _traffic(self) -> str:
