@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import itertools
 import json
 import os
 import platform
@@ -22,12 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from casesync.adapters.postgres import connect, drop_database, ensure_database, transaction
+from casesync.adapters.postgres import connect, drop_database, ensure_database
 from casesync.adapters.topics import delete_topics_with_prefix, ensure_topics
 from casesync.domain.loading import shipped_catalogue
 from casesync.settings import Settings, TopicSettings, redact_url
 from consumers.schema import migrate_region
-from producers.app import build_recorder
+from producers.app import build_recorder, record_in_batches
 from producers.simulation import Simulation
 
 
@@ -124,19 +125,12 @@ def record_changes(
     database at ``url``, ``batch_size`` to a transaction; the recording rate (events/s)."""
     simulation = Simulation(shipped_catalogue(), region, seed=seed)
     planned = simulation.plan(cases, datetime.now(UTC).date(), partners=list(partners))
-    recorder = build_recorder(region)
+    changes = itertools.islice(simulation.changes(planned, datetime), events)
     conn = connect(url)
-    started, done, batch = time.perf_counter(), 0, []
+    started, done = time.perf_counter(), 0
     try:
-        for change in simulation.changes(planned, datetime):
-            batch.append(change)
-            if len(batch) == batch_size or done + len(batch) == events:
-                with transaction(conn) as cur:
-                    recorder.record_many(cur, batch)
-                done += len(batch)
-                batch = []
-                if done >= events:
-                    break
+        for recorded in record_in_batches(conn, build_recorder(region), changes, batch_size):
+            done = recorded
     finally:
         conn.close()
     return done / (time.perf_counter() - started)

@@ -28,7 +28,7 @@ from typing import Any
 import psycopg2
 from _support import machine, scratch_database, scratch_topics, write_json
 
-from casesync.adapters.postgres import connect
+from casesync.adapters.postgres import connect, with_database
 from casesync.cli.run import service_ready
 from casesync.settings import Settings
 from producers.app import init_region
@@ -56,8 +56,7 @@ class Run:
         self.env = {
             **os.environ,
             "CASESYNC_KAFKA_BOOTSTRAP": base.kafka_bootstrap,
-            "CASESYNC_DATABASE_URL": base.database_url.rpartition("/")[0]
-            + f"/bench_{tag}_{{region}}",
+            "CASESYNC_DATABASE_URL": with_database(base.database_url, f"bench_{tag}_{{region}}"),
             "CASESYNC_TOPIC_PREFIX": f"bench.{tag}.",
         }
         self.settings = Settings.from_env(self.env)
@@ -104,7 +103,7 @@ class Run:
             self.spawn(f"{region}-run", "run", "--region", region)
         logs = [self.logs / f"{region}-run.log" for region in REGIONS]
         deadline = time.monotonic() + timeout
-        while not all(_ready(log) for log in logs):
+        while not all(service_ready(log) for log in logs):
             if time.monotonic() > deadline or any(p.poll() is not None for p in self.processes):
                 raise SystemExit(f"services not ready within {timeout:.0f} s; see {self.logs}")
             time.sleep(0.2)
@@ -115,10 +114,6 @@ class Run:
                 process.terminate()
         for process in self.processes:
             process.wait(timeout=60)
-
-
-def _ready(log: Path) -> bool:
-    return log.exists() and service_ready(log.read_text(errors="replace"))
 
 
 def wait_until_mirrored(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pytest
 
-from casesync.adapters.postgres import drop_database, ensure_database
+from casesync.adapters.postgres import drop_database, ensure_database, with_database
 from casesync.errors import CasesyncError
 from casesync.settings import Settings
 
@@ -127,11 +127,6 @@ def casesync_services() -> Iterator[Services]:
         context.__exit__(None, None, None)
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
-
-
 @pytest.fixture
 def database_factory(casesync_services: Services) -> Iterator[Callable[[str], str]]:
     """Create fresh, empty databases on the real server; returns their URLs; drops them after."""
@@ -139,14 +134,14 @@ def database_factory(casesync_services: Services) -> Iterator[Callable[[str], st
 
     def create(label: str = "test") -> str:
         name = f"{label}_{uuid.uuid4().hex[:10]}".lower()
-        url = _with_database(casesync_services.database_url, name)
+        url = with_database(casesync_services.database_url, name)
         ensure_database(url)
         created.append(name)
         return url
 
     yield create
     for name in created:
-        drop_database(_with_database(casesync_services.database_url, name))
+        drop_database(with_database(casesync_services.database_url, name))
 
 
 @pytest.fixture

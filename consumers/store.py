@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+from psycopg2 import sql
 from psycopg2.extras import execute_values
 
 from casesync.adapters.copying import copy_lines, text
@@ -77,19 +78,22 @@ class Known(NamedTuple):
 _HEAD, _APPLIED_ID, _SOMETHING_HELD, _POSITION = 0, 1, 2, 3
 #   _HEAD: case id, version, -, state;  _APPLIED_ID: event id;  _SOMETHING_HELD: nothing;
 #   _POSITION: topic, partition, next offset (a locked position row).
-_LOCK_AND_READ = (
+_LOCK_AND_READ = sql.SQL(
     "WITH locked AS (SELECT p.topic, p.partition, p.next_offset FROM consumer_positions p"
     " JOIN unnest(%s::text[], %s::int[]) AS w(topic, partition)"
     " ON p.topic = w.topic AND p.partition = w.partition"
     " ORDER BY p.topic, p.partition FOR UPDATE OF p)"
-    " SELECT 3, topic, partition, next_offset, NULL::text FROM locked"
-    " UNION ALL SELECT 0, case_id, version, NULL::bigint, state FROM mirror_cases"
+    " SELECT {position}, topic, partition, next_offset, NULL::text FROM locked"
+    " UNION ALL SELECT {head}, case_id, version, NULL::bigint, state FROM mirror_cases"
     " WHERE case_id = ANY(%s)"
-    " UNION ALL SELECT 1, event_id::text, NULL::int, NULL::bigint, NULL::text FROM mirror_history"
-    " WHERE event_id = ANY(%s::uuid[])"
-    " UNION ALL SELECT 2, NULL::text, NULL::int, NULL::bigint, NULL::text"
+    " UNION ALL SELECT {applied_id}, event_id::text, NULL::int, NULL::bigint, NULL::text"
+    " FROM mirror_history WHERE event_id = ANY(%s::uuid[])"
+    " UNION ALL SELECT {something_held}, NULL::text, NULL::int, NULL::bigint, NULL::text"
     " WHERE EXISTS (SELECT 1 FROM held_events)"
-)
+).format(
+    position=sql.Literal(_POSITION), head=sql.Literal(_HEAD),
+    applied_id=sql.Literal(_APPLIED_ID), something_held=sql.Literal(_SOMETHING_HELD),
+)  # fmt: skip
 
 
 def lock_and_read(
@@ -316,12 +320,16 @@ def row_texts(records: Sequence[Incoming], outcomes: Sequence[Outcome]) -> RowTe
 
 def row_text(record: Incoming, event: CaseEvent, *, with_mirror: bool = True) -> RowText:
     """``event``'s history row as it came in ``record``, and its mirror row if asked for."""
-    history = [
+    return RowText(event, mirror_line(event) if with_mirror else None, history_line(record, event))
+
+
+def history_line(record: Incoming, event: CaseEvent) -> str:
+    """The history row ``event`` leaves, as it came in ``record``, in COPY text format."""
+    return _line([
         event.case_id, str(event.case_version), event.event_id, event.event_type,
         event.snapshot.state, event.source_region, event.occurred_at.isoformat(), record.topic,
         str(record.partition), str(record.offset),
-    ]  # fmt: skip
-    return RowText(event, mirror_line(event) if with_mirror else None, _line(history))
+    ])  # fmt: skip
 
 
 def mirror_line(event: CaseEvent) -> str:
@@ -362,7 +370,7 @@ def _history_line(applied: Applied, ahead: RowTexts | None) -> str:
     ready = _ready(applied, ahead)
     if ready is not None:
         return ready.history
-    return row_text(applied.record, applied.event, with_mirror=False).history  # e.g. held
+    return history_line(applied.record, applied.event)  # e.g. an event held by an earlier batch
 
 
 def _write_held(cur: Any, held: Sequence[Held]) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
 
 from casesync.adapters.partitioning import CachedKeyPartitioner
 from casesync.adapters.postgres import (
+    Connection,
     Migration,
     connect,
     ensure_database,
@@ -69,6 +70,31 @@ def record_committed(
             return recorder.record_many(cur, changes)
     finally:
         conn.close()
+
+
+def record_in_batches(
+    conn: Connection, recorder: CaseRecorder, changes: Iterable[CaseChange], batch_size: int
+) -> Iterator[int]:
+    """Record ``changes`` on ``conn``, ``batch_size`` to a transaction; after each commit,
+    yield how many are recorded so far (stop iterating to stop between transactions)."""
+    batch: list[CaseChange] = []
+    done = 0
+
+    def commit() -> int:
+        with transaction(conn) as cur:
+            recorder.record_many(cur, batch)
+        recorded = len(batch)
+        batch.clear()
+        return recorded
+
+    for change in changes:
+        batch.append(change)
+        if len(batch) >= batch_size:
+            done += commit()
+            yield done
+    if batch:
+        done += commit()
+        yield done
 
 
 def build_codec() -> CaseEventCodec:

@@ -19,9 +19,8 @@ from casesync.errors import ConfigError
 from casesync.metrics import Metrics, serve
 from casesync.settings import Settings
 from casesync.stopping import stop_on_signals
-from producers.app import build_recorder, build_relay, init_region
+from producers.app import build_recorder, build_relay, init_region, record_in_batches
 from producers.changes import CaseChange
-from producers.recorder import CaseRecorder
 from producers.simulation import Simulation
 
 log = structlog.get_logger(__name__)
@@ -137,18 +136,14 @@ def run_simulate(args: argparse.Namespace, settings: Settings) -> int:
     recorder = build_recorder(args.region)
     conn = connect(settings.region_database_url(args.region), application_name="casesync-sim")
     stop = stop_on_signals()
-    started, done, batch = time.monotonic(), 0, []
+    started, done = time.monotonic(), 0
+    changes = simulation.changes(planned, datetime)
     try:
-        for change in simulation.changes(planned, datetime):
-            batch.append(change)
-            if len(batch) >= _batch_size(args):
-                done += _record(conn, recorder, batch)
-                _pace(args.rate, started, done)
-                _progress(done, total, started)
-                if stop.is_set():
-                    break
-        if batch:
-            done += _record(conn, recorder, batch)
+        for done in record_in_batches(conn, recorder, changes, _batch_size(args)):
+            _pace(args.rate, started, done)
+            _progress(done, total, started)
+            if stop.is_set():
+                break
     finally:
         conn.close()
     _progress(done, total, started, final=True)
@@ -159,14 +154,6 @@ def _batch_size(args: argparse.Namespace) -> int:
     if args.rate:  # small transactions at a steady pace: latency is measured from commit
         return max(1, min(int(args.batch), int(args.rate / 50)))
     return int(args.batch)
-
-
-def _record(conn: Any, recorder: CaseRecorder, batch: list[CaseChange]) -> int:
-    with transaction(conn) as cur:
-        recorder.record_many(cur, batch)
-    count = len(batch)
-    batch.clear()
-    return count
 
 
 def _pace(rate: float | None, started: float, done: int) -> None:

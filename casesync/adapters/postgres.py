@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.errorcodes
@@ -61,11 +62,21 @@ def transaction(conn: Connection) -> Iterator[Any]:
         raise
 
 
+def database_name(url: str) -> str:
+    """The database a ``postgresql://`` URL names."""
+    return urlsplit(url).path.lstrip("/")
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` naming database ``name`` instead: user, host, port and options (e.g. sslmode)
+    kept. ``postgres`` is the server's own database, for work on databases themselves."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
 def ensure_database(url: str) -> bool:
     """Create the database named in ``url`` when missing (connecting to ``postgres``)."""
-    base, _, name = url.rpartition("/")
-    name = name.split("?", 1)[0]
-    conn = connect(f"{base}/postgres")
+    name = database_name(url)
+    conn = connect(with_database(url, "postgres"))
     conn.autocommit = True  # CREATE DATABASE cannot run inside a transaction
     try:
         with conn.cursor() as cur:
@@ -83,13 +94,12 @@ def ensure_database(url: str) -> bool:
 
 def drop_database(url: str) -> None:
     """Drop the database named in ``url`` if it exists, closing its sessions first."""
-    base, _, name = url.rpartition("/")
-    conn = connect(f"{base}/postgres")
+    conn = connect(with_database(url, "postgres"))
     conn.autocommit = True  # DROP DATABASE cannot run inside a transaction
     try:
         with conn.cursor() as cur:
             statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            cur.execute(statement.format(sql.Identifier(name.split("?", 1)[0])))
+            cur.execute(statement.format(sql.Identifier(database_name(url))))
     finally:
         conn.close()
 

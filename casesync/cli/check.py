@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from casesync.adapters.postgres import with_database
 from casesync.adapters.reachability import check_database, check_kafka
 from casesync.errors import Unreachable
 from casesync.settings import Settings, redact_url
@@ -58,9 +59,8 @@ def _database_to_check(settings: Settings, region: str | None) -> str | None:
         return settings.region_database_url(region)
     if "{region}" not in settings.database_url:
         return settings.database_url
-    parts = urlsplit(settings.database_url)
-    if "{region}" in parts.netloc:  # a server per region: no server to ask without the region
-        return None
+    if "{region}" in urlsplit(settings.database_url).netloc:
+        return None  # a server per region: no server to ask without the region
     # A database per region on one server, made by `region init`: the server's own database
-    # answers for the server (the query, e.g. sslmode, kept).
-    return urlunsplit(parts._replace(path="/postgres"))
+    # answers for the server.
+    return with_database(settings.database_url, "postgres")

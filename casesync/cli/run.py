@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -18,10 +19,13 @@ from producers.app import build_relay, init_region
 log = structlog.get_logger(__name__)
 
 
-def service_ready(log_text: str) -> bool:
-    """Whether a region service's log shows it ready for traffic: its relay leads the region
-    and its consumer holds its partitions (before that, events wait for the group to form)."""
-    return "relay leads its region" in log_text and "positions restored" in log_text
+def service_ready(log: Path) -> bool:
+    """Whether a region service's log file shows it ready for traffic: its relay leads the
+    region and its consumer holds its partitions (before that, events wait for the group)."""
+    if not log.exists():
+        return False
+    text = log.read_text(errors="replace")
+    return "relay leads its region" in text and "positions restored" in text
 
 
 def register(commands: Any) -> None:

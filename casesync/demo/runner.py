@@ -75,8 +75,7 @@ class Demo:
         # Traffic waits for them: events sent while groups form would wait too, and count.
         logs = [self.logs / f"{region.code}-service.log" for region in REGIONS]
         self._wait(
-            lambda: all(log.exists() and service_ready(log.read_text(errors="replace"))
-                        for log in logs) or None,
+            lambda: all(service_ready(log) for log in logs) or None,
             "the region services to lead their regions and hold their partitions",
         )  # fmt: skip
         self._say("4 region services ready (metrics on :19500-19503)")
