@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg2
+import psycopg2.errors
 import structlog
 
 from casesync.adapters.postgres import is_retriable, transaction
@@ -30,6 +31,8 @@ log = structlog.get_logger(__name__)
 
 # SQLSTATE classes that blame the data of some record: data exception, integrity violation.
 _RECORD_FAULT_CLASSES = ("22", "23")
+# What a batch applied without looking up its event ids, with its new cases inserted, can meet.
+_OPTIMISM_FAILED = frozenset({store.MIRROR_CASE_KEY, store.HISTORY_EVENT_ID_KEY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +114,18 @@ class BatchApplier:
         rows: store.RowTexts,
         positions: dict[TopicPartition, int | None],
         result: BatchOutcome,
+        careful: bool = False,
     ) -> None:
         try:
-            self._apply_once(records, outcomes, rows, positions, result)
+            self._apply_once(records, outcomes, rows, positions, result, careful)
         except psycopg2.Error as e:
+            if not careful and _optimism_failed(e):
+                # Rare: an event id came again on another version, or another writer created
+                # one of the cases. Nothing of these records committed: apply them again the
+                # careful way, which finds both before writing.
+                log.info("batch applied again with every check", constraint=e.diag.constraint_name)
+                self._apply_split(records, outcomes, rows, positions, result, careful=True)
+                return
             if (e.pgcode or "")[:2] not in _RECORD_FAULT_CLASSES:
                 if is_retriable(e):
                     self._database.discard()
@@ -126,11 +137,11 @@ class BatchApplier:
                             sqlstate=e.pgcode)  # fmt: skip
                 refused = Rejection(Stage.STORE, type(e).__name__, f"SQLSTATE {e.pgcode}",
                                     _event_of(outcomes[0]))  # fmt: skip
-                self._apply_once(records, [refused], rows, positions, result)
+                self._apply_once(records, [refused], rows, positions, result, careful)
                 return
             half = len(records) // 2
-            self._apply_split(records[:half], outcomes[:half], rows, positions, result)
-            self._apply_split(records[half:], outcomes[half:], rows, positions, result)
+            self._apply_split(records[:half], outcomes[:half], rows, positions, result, careful)
+            self._apply_split(records[half:], outcomes[half:], rows, positions, result, careful)
 
     def _apply_once(
         self,
@@ -139,11 +150,13 @@ class BatchApplier:
         rows: store.RowTexts,
         positions: dict[TopicPartition, int | None],
         result: BatchOutcome,
+        careful: bool,
     ) -> None:
         # Steps, all in one transaction:
         #   1. lock the batch's position rows and check they are where this member left them
         #      (else PositionConflict: another member owns the partition now);
-        #   2. read the head version/state, applied event ids and held events of its cases;
+        #   2. read the head version/state and held events of its cases, and, when careful,
+        #      which of its event ids were applied before;
         #   3. plan: sequence each event against its case (pure);
         #   4. write mirror rows (version-guarded), history, dead letters, holds;
         #   5. record this region's workflow answers (own cases + outbox);
@@ -155,9 +168,12 @@ class BatchApplier:
         with transaction(conn) as cur:
             events = [o for o in outcomes if isinstance(o, CaseEvent)]
             case_ids = list({e.case_id for e in events})
-            known = store.lock_and_read(
-                cur, expected, case_ids, [e.event_id for e in events]
-            )  # 1, 2
+            # Why not always careful: looking up every event id costs the database as much
+            # again as reading the heads, for an id that almost never comes again on another
+            # version. When it does, its unique index refuses the history row, and the batch
+            # is applied again carefully; likewise for a new case another writer created.
+            event_ids = [e.event_id for e in events] if careful else []
+            known = store.lock_and_read(cur, expected, case_ids, event_ids)  # 1, 2
             held = (
                 held_by_case(store.read_held_rows(cur, case_ids), self._decode)
                 if known.any_held
@@ -168,7 +184,7 @@ class BatchApplier:
             answers = self._reactor is not None and self._reactor.may_write(plan.applied)
             if answers and self._reactor is not None:  # 5 (before 4's dead letters are written)
                 plan.dead.extend(self._reactor.react_to(cur, plan.applied))
-            store.write_plan(cur, plan, rows)  # 4
+            store.write_plan(cur, plan, rows, insert_new_cases=not careful)  # 4
             # The mirror is derived from the partners' topics: a crash that loses this commit
             # loses its positions with it, and the events are applied again from Kafka. So it
             # need not wait for its WAL flush. A batch that writes answers to the outbox, or
@@ -192,6 +208,14 @@ class BatchApplier:
             result.held += counts.held
             result.not_targeted += counts.not_targeted
         result.transactions += 1
+
+
+def _optimism_failed(error: psycopg2.Error) -> bool:
+    """Whether ``error`` is a unique index that only a careful batch is sure not to meet."""
+    return (
+        isinstance(error, psycopg2.errors.UniqueViolation)
+        and error.diag.constraint_name in _OPTIMISM_FAILED
+    )
 
 
 def _event_of(outcome: Outcome) -> CaseEvent | None:

@@ -76,6 +76,8 @@ class BatchPlan:
     dead: list[tuple[Incoming, Rejection]] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
     released: list[tuple[str, int]] = field(default_factory=list)  # held rows now applied
+    # Cases with no mirror row before this batch: their rows can be inserted, not upserted.
+    new_cases: set[str] = field(default_factory=set)
     next_offsets: dict[TopicPartition, int] = field(default_factory=dict)
     counts: dict[TopicPartition, Counts] = field(default_factory=dict)
 
@@ -136,6 +138,8 @@ class _Sequencer:
         except DomainError as e:
             self._refused(record, event, e, counts)
             return
+        if head is None:
+            self._plan.new_cases.add(event.case_id)
         self._apply(record, event, new_state, counts)
         self._release_successors(event.case_id, counts)
 

@@ -32,6 +32,23 @@ def test_events_in_order_all_apply_and_the_last_is_the_mirror_row(make_event: Ev
     assert plan.counts[(TOPIC, 0)].applied == 4
 
 
+def test_only_cases_the_mirror_lacks_are_new(make_event: EventFactory) -> None:
+    """A case without a head is new even when several of its versions apply; one with a head
+    is not, and a case whose only event is held is not written at all."""
+    fresh = _lifecycle(make_event, "c1")[:2]
+    known = _lifecycle(make_event, "c2")[1]
+    gap = _lifecycle(make_event, "c3")[2]
+    batch = [*fresh, known, gap]
+    plan = plan_batch(
+        [(record_at(i), e) for i, e in enumerate(batch)],
+        {"c2": CaseHead(1, CaseState.SUBMITTED)},
+        (),
+        {},
+    )
+    assert plan.new_cases == {"c1"}
+    assert set(plan.latest()) == {"c1", "c2"}
+
+
 def test_older_or_repeated_version_changes_nothing(make_event: EventFactory) -> None:
     """A version at or below the applied head is ignored, never written."""
     events = _lifecycle(make_event)

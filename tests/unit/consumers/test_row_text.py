@@ -32,7 +32,7 @@ def test_rows_hold_the_event_fields_in_column_order(make_event: EventFactory) ->
     mirror = row.mirror.removesuffix("\n").split("\t")
     history = row.history.removesuffix("\n").split("\t")
     s = event.snapshot
-    assert dict(zip(store._MIRROR_COLUMNS, mirror, strict=True)) == {
+    assert dict(zip(store.MIRROR_COLUMNS, mirror, strict=True)) == {
         "case_id": event.case_id, "source_region": event.source_region,
         "version": str(event.case_version), "state": s.state.value, "item_code": s.item_code,
         "handling_mode": s.handling_mode.value, "step_owner": s.step_owner,
@@ -58,7 +58,7 @@ def test_a_field_with_a_copy_special_character_is_escaped(
     row = store.row_text(record_at(0), event)
     mirror = row.mirror.removesuffix("\n").split("\t")
     history = row.history.removesuffix("\n").split("\t")
-    assert len(mirror) == len(store._MIRROR_COLUMNS)
+    assert len(mirror) == len(store.MIRROR_COLUMNS)
     assert len(history) == len(store._HISTORY_COLUMNS)
     assert "\n" not in row.mirror[:-1]
     assert "\n" not in row.history[:-1]
