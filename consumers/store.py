@@ -220,7 +220,7 @@ def write_plan(
 
     ``ahead`` holds rows formatted before the transaction (``row_texts``); any other row is
     formatted here. With ``insert_new_cases`` the rows of cases the mirror did not hold when the
-    batch read its heads are COPYed straight into the mirror, a third of the upsert's cost; a
+    batch read its heads are COPYed straight into the mirror (two thirds of the upsert's cost); a
     case another writer created meanwhile then fails the batch on ``MIRROR_CASE_KEY``.
     """
     if plan.applied:
