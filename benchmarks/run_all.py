@@ -181,8 +181,10 @@ def _consumer_cpu(consumer: dict[str, Any]) -> list[str]:
         "kafka-python, then decoding, ~4 µs); the consumer adds validation (~1.4 µs), its "
         "history row and, for each case's newest event in the batch, its mirror row (~3 and ~6 "
         "µs, on the polling thread while the previous batch commits), sequencing (~2 µs) and "
-        "its part of the mirror upsert, history COPY and lookups. Per-stage figures: "
-        "single-thread profiles of 2026-11-27.",
+        "its part of the writes (new cases' mirror rows COPYed, known cases' upserted, history "
+        "COPYed, the cases' heads read). Per-stage figures: single-thread profiles of "
+        f"2026-11-27. Even with every core busy all the time, {cpu['busy']} µs per event would "
+        f"allow at most ~{round(cores * 1e6 / cpu['busy']):,} events/s.",
     ]
 
 
