@@ -23,7 +23,7 @@ from casesync.domain.events import CaseEvent
 from consumers import store
 from consumers.database import Database
 from consumers.errors import TransientFailure
-from consumers.planning import held_by_case, plan_batch
+from consumers.planning import BatchPlan, event_ids, held_by_case, plan_batch
 from consumers.reactions import Reactor
 from consumers.records import Incoming, Outcome, Rejection, Stage, TopicPartition
 
@@ -122,7 +122,7 @@ class BatchApplier:
             if not careful and _optimism_failed(e):
                 # Rare: an event id came again on another version, or another writer created
                 # one of the cases. Nothing of these records committed: apply them again the
-                # careful way, which finds both before writing.
+                # careful way, which reads which ids were applied and upserts every case.
                 log.info("batch applied again with every check", constraint=e.diag.constraint_name)
                 self._apply_split(records, outcomes, rows, positions, result, careful=True)
                 return
@@ -155,9 +155,9 @@ class BatchApplier:
         # Steps, all in one transaction:
         #   1. lock the batch's position rows and check they are where this member left them
         #      (else PositionConflict: another member owns the partition now);
-        #   2. read the head version/state and held events of its cases, and, when careful,
-        #      which of its event ids were applied before;
-        #   3. plan: sequence each event against its case (pure);
+        #   2. read the head version/state and held events of its cases;
+        #   3. plan: sequence each event against its case (pure), knowing which event ids were
+        #      applied before when careful, or when a plan without them holds or refuses any;
         #   4. write mirror rows (version-guarded), history, dead letters, holds;
         #   5. record this region's workflow answers (own cases + outbox);
         #   6. advance the positions; 7. commit.
@@ -168,19 +168,26 @@ class BatchApplier:
         with transaction(conn) as cur:
             events = [o for o in outcomes if isinstance(o, CaseEvent)]
             case_ids = list({e.case_id for e in events})
-            # Why not always careful: looking up every event id costs the database as much
-            # again as reading the heads, for an id that almost never comes again on another
-            # version. When it does, its unique index refuses the history row, and the batch
-            # is applied again carefully; likewise for a new case another writer created.
-            event_ids = [e.event_id for e in events] if careful else []
-            known = store.lock_and_read(cur, expected, case_ids, event_ids)  # 1, 2
+            known = store.lock_and_read(cur, expected, case_ids)  # 1, 2
             held = (
                 held_by_case(store.read_held_rows(cur, case_ids), self._decode)
                 if known.any_held
                 else {}
             )
-            plan = plan_batch(zip(records, outcomes, strict=True), known.heads,
-                              known.applied_ids, held)  # fmt: skip # 3
+
+            def make_plan(look_up_ids: bool) -> BatchPlan:
+                ids = store.read_applied_ids(cur, event_ids(events, held)) if look_up_ids else ()
+                return plan_batch(zip(records, outcomes, strict=True), known.heads, ids, held)
+
+            # Why not always look the event ids up: it costs the database as much again as
+            # reading the heads, for an id that almost never comes again on another version.
+            # Where one would change an outcome: a plan that holds or refuses an event is made
+            # again knowing the ids; an event that would apply is refused by the history's
+            # unique index, and the batch applied again carefully (likewise for a case another
+            # writer created).
+            plan = make_plan(look_up_ids=careful)  # 3
+            if not careful and not plan.stands_without_applied_ids():
+                plan = make_plan(look_up_ids=True)
             answers = self._reactor is not None and self._reactor.may_write(plan.applied)
             if answers and self._reactor is not None:  # 5 (before 4's dead letters are written)
                 plan.dead.extend(self._reactor.react_to(cur, plan.applied))

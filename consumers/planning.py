@@ -85,6 +85,21 @@ class BatchPlan:
         """Each changed case's last applied event: the mirror row to write."""
         return {a.event.case_id: a for a in self.applied}
 
+    def stands_without_applied_ids(self) -> bool:
+        """Whether this plan holds when made without knowing which event ids were applied
+        before: it holds nothing and sequencing refused nothing. (An event it applies whose id
+        was applied before is refused by the history's unique index instead.)"""
+        return not self.held and all(why.stage is not Stage.SEQUENCE for _, why in self.dead)
+
+
+def event_ids(events: Iterable[CaseEvent], held: Mapping[str, Mapping[int, Held]]) -> list[str]:
+    """The ids of the events a plan could apply: the batch's, and the held ones it may release.
+    Passed to ``plan_batch`` as the applied ones among them, they let it ignore an event id
+    applied before, whatever version it now claims."""
+    return [e.event_id for e in events] + [
+        h.event.event_id for versions in held.values() for h in versions.values()
+    ]
+
 
 def plan_batch(
     outcomes: Iterable[tuple[Incoming, Outcome]],
@@ -183,6 +198,9 @@ class _Sequencer:
             else:
                 self._plan.held.remove(successor)  # held and released within this batch
             event = successor.event
+            if event.event_id in self._applied_ids:
+                counts.ignored += 1  # a repeated event id changes nothing, held or not
+                continue
             try:
                 new_state = check_sequence(head.version, head.state, event)
             except DomainError as e:

@@ -71,17 +71,16 @@ def load_positions(cur: Any, tps: Iterable[TopicPartition]) -> dict[TopicPartiti
 
 
 class Known(NamedTuple):
-    """What the database knows of a batch's cases and events, before planning it."""
+    """What the database knows of a batch's cases, before planning it."""
 
     heads: dict[str, CaseHead]
-    applied_ids: set[str]
     any_held: bool  # whether any event is held at all (then ``read_held_rows``)
 
 
 # Why one statement: each round trip costs the writer thread a wait for the GIL as well.
 # Each row is (kind, key, number, offset, state), by kind:
-_HEAD, _APPLIED_ID, _SOMETHING_HELD, _POSITION = 0, 1, 2, 3
-#   _HEAD: case id, version, -, state;  _APPLIED_ID: event id;  _SOMETHING_HELD: nothing;
+_HEAD, _SOMETHING_HELD, _POSITION = 0, 1, 2
+#   _HEAD: case id, version, -, state;  _SOMETHING_HELD: nothing;
 #   _POSITION: topic, partition, next offset (a locked position row).
 _LOCK_AND_READ = sql.SQL(
     "WITH locked AS (SELECT p.topic, p.partition, p.next_offset FROM consumer_positions p"
@@ -91,13 +90,11 @@ _LOCK_AND_READ = sql.SQL(
     " SELECT {position}, topic, partition, next_offset, NULL::text FROM locked"
     " UNION ALL SELECT {head}, case_id, version, NULL::bigint, state FROM mirror_cases"
     " WHERE case_id = ANY(%s)"
-    " UNION ALL SELECT {applied_id}, event_id::text, NULL::int, NULL::bigint, NULL::text"
-    " FROM mirror_history WHERE event_id = ANY(%s::uuid[])"
     " UNION ALL SELECT {something_held}, NULL::text, NULL::int, NULL::bigint, NULL::text"
     " WHERE EXISTS (SELECT 1 FROM held_events)"
 ).format(
     position=sql.Literal(_POSITION), head=sql.Literal(_HEAD),
-    applied_id=sql.Literal(_APPLIED_ID), something_held=sql.Literal(_SOMETHING_HELD),
+    something_held=sql.Literal(_SOMETHING_HELD),
 )  # fmt: skip
 
 
@@ -105,9 +102,8 @@ def lock_and_read(
     cur: Any,
     expected: dict[TopicPartition, int | None],
     case_ids: Sequence[str],
-    event_ids: Sequence[str],
 ) -> Known:
-    """Lock the batch's position rows and read what is known of its cases and events.
+    """Lock the batch's position rows and read what is known of its cases.
 
     PositionConflict unless each position holds what we expect. Why the lock: two members
     that both believe they own a partition (one not yet told of a rebalance) serialise on
@@ -123,16 +119,13 @@ def lock_and_read(
     _insert_fresh_positions(cur, [tp for tp, offset in expected.items() if offset is None])
     expected_offsets = {tp: offset for tp, offset in expected.items() if offset is not None}
     topics, partitions = _unzip(expected_offsets)
-    cur.execute(_LOCK_AND_READ, (topics, partitions, case_ids, event_ids))
+    cur.execute(_LOCK_AND_READ, (topics, partitions, case_ids))
     heads: dict[str, CaseHead] = {}
-    applied_ids: set[str] = set()
     stored: dict[TopicPartition, int] = {}
     any_held = False
     for kind, key, number, offset, state in cur:
         if kind == _HEAD:
             heads[key] = CaseHead(number, CaseState(state))
-        elif kind == _APPLIED_ID:
-            applied_ids.add(key)
         elif kind == _POSITION:
             stored[(key, number)] = offset
         elif kind == _SOMETHING_HELD:
@@ -142,7 +135,7 @@ def lock_and_read(
     for tp, offset in expected_offsets.items():
         if stored.get(tp) != offset:
             raise PositionConflict(tp[0], tp[1], offset, stored.get(tp))
-    return Known(heads, applied_ids, any_held)
+    return Known(heads, any_held)
 
 
 def _insert_fresh_positions(cur: Any, fresh: list[TopicPartition]) -> None:

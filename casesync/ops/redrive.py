@@ -25,7 +25,7 @@ from casesync.errors import Unreachable
 from casesync.ops.applying import ApplyParts
 from casesync.ops.errors import DeadLetterNotFound
 from consumers import store
-from consumers.planning import held_by_case, plan_batch
+from consumers.planning import event_ids, held_by_case, plan_batch
 from consumers.records import Incoming, Rejection
 
 
@@ -85,8 +85,8 @@ class Redriver:
             events = [outcome] if isinstance(outcome, CaseEvent) else []  # 3
             case_ids = [e.case_id for e in events]
             heads = store.read_heads(cur, case_ids)
-            applied_ids = store.read_applied_ids(cur, [e.event_id for e in events])
             held = held_by_case(store.read_held(cur, case_ids), self._parts.codec.decode)
+            applied_ids = store.read_applied_ids(cur, event_ids(events, held))
             plan = plan_batch([(record, outcome)], heads, applied_ids, held)
             plan.dead.extend(self._parts.reactor.react_to(cur, plan.applied))  # 4
             store.write_plan(cur, plan)

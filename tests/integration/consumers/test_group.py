@@ -63,15 +63,15 @@ def test_a_member_whose_position_moved_while_it_waited_for_the_lock_is_fenced_of
     setup, owner, stale = connect(url), connect(url), connect(url)
     try:
         with transaction(setup) as cur:
-            store.lock_and_read(cur, {tp: None}, [], [])  # the partition's position row, at 0
+            store.lock_and_read(cur, {tp: None}, [])  # the partition's position row, at 0
         result: list[BaseException | None] = []
         with transaction(owner) as cur:
-            store.lock_and_read(cur, {tp: 0}, [], [])  # the owner holds the lock ...
+            store.lock_and_read(cur, {tp: 0}, [])  # the owner holds the lock ...
 
             def stale_member() -> None:
                 try:
                     with transaction(stale) as stale_cur:
-                        store.lock_and_read(stale_cur, {tp: 0}, ["c1"], [])
+                        store.lock_and_read(stale_cur, {tp: 0}, ["c1"])
                     result.append(None)
                 except PositionConflict as e:
                     result.append(e)

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from casesync.adapters.copying import copy_lines
 from casesync.adapters.postgres import connect, transaction
+from casesync.domain.vocabulary import CaseState, EventType
 from consumers import store
+from consumers.planning import plan_batch
+from consumers.records import Incoming
 
 from .conftest import RUDONG, TONGXIANG, World, housing_cases
 
@@ -29,75 +31,95 @@ def test_partner_mirror_digest_equals_source_owned_digest(world: World) -> None:
     ]
 
 
-def _careful_reads(monkeypatch: pytest.MonkeyPatch, after_read: Any = None) -> list[int]:
-    """Counts, batch by batch, the event ids each batch looked up (only a careful batch does);
-    ``after_read(case_ids)`` runs once the batch has read its cases (as another writer)."""
-    looked_up: list[int] = []
-    read = store.lock_and_read
+def _lookups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many event ids each lookup of applied ids asked for (a batch planned without them
+    makes none)."""
+    asked: list[int] = []
+    read = store.read_applied_ids
 
-    def spying(cur: Any, expected: Any, case_ids: Any, event_ids: Any) -> store.Known:
-        looked_up.append(len(event_ids))
-        known = read(cur, expected, case_ids, event_ids)
-        if after_read is not None:
-            after_read(case_ids)
-        return known
+    def spying(cur: Any, event_ids: Any) -> set[str]:
+        asked.append(len(event_ids))
+        return read(cur, event_ids)
 
-    monkeypatch.setattr(store, "lock_and_read", spying)
-    return looked_up
+    monkeypatch.setattr(store, "read_applied_ids", spying)
+    return asked
 
 
-def test_an_applied_event_id_on_a_newer_version_changes_nothing(
+def test_an_applied_event_id_changes_nothing_whatever_version_it_claims(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An event that reuses an applied event's id for its case's next version is ignored, not
-    dead-lettered: the history's unique index sends the batch back to look its ids up."""
+    """Events reusing applied ids are ignored, neither held nor dead-lettered, whether they
+    claim the next version (the history's unique index sends the batch back), one beyond it
+    or an illegal step (a batch that would hold or refuse looks its ids up); clean batches
+    look nothing up, and the real versions after them all apply."""
     rudong, tongxiang = world.region(RUDONG), world.region(TONGXIANG)
-    submitted = rudong.record(housing_cases(0, 2, steps=1))
+    submitted = rudong.record(housing_cases(0, 3, steps=1))
+    world.relay(RUDONG)
+    lookups = _lookups(monkeypatch)
+    world.consume(TONGXIANG, until_idle=2.0)
+    assert lookups == [], "a clean batch looked its event ids up"
+    accepted = rudong.record(housing_cases(0, 3, steps=2)[3:])
+    reviewing = rudong.record(housing_cases(0, 3, steps=3)[6:])
+    next_version = dataclasses.replace(accepted[0], event_id=submitted[1].event_id)
+    beyond_next = dataclasses.replace(reviewing[1], event_id=submitted[2].event_id)
+    illegal = dataclasses.replace(
+        accepted[2],
+        event_id=submitted[0].event_id,
+        event_type=EventType.CASE_APPROVED,
+        snapshot=dataclasses.replace(accepted[2].snapshot, state=CaseState.APPROVED),
+    )
+    topic = world.names.events(RUDONG)
+
+    for reused in ([next_version], [beyond_next, illegal]):  # one way each, batch by batch
+        world.send(topic, [(e.case_id, world.codec.encode(e)) for e in reused])
+        world.consume(TONGXIANG, until_idle=2.0)
+        assert tongxiang.query("SELECT count(*) FROM dead_letters") == [(0,)]
+        assert tongxiang.query("SELECT count(*) FROM case_gaps") == [(0,)]
     world.relay(RUDONG)
     world.consume(TONGXIANG, until_idle=2.0)
-    accepted = rudong.record(housing_cases(0, 2, steps=2)[2:])
-    reused = dataclasses.replace(accepted[0], event_id=submitted[1].event_id)
-    world.send(world.names.events(RUDONG), [(reused.case_id, world.codec.encode(reused))])
-    world.relay(RUDONG)
-    looked_up = _careful_reads(monkeypatch)
 
-    consumer = world.consume(TONGXIANG, until_idle=2.0)
-
-    assert any(looked_up), "no batch looked its event ids up"
-    assert consumer.stats.dead_lettered == 0
-    assert tongxiang.query("SELECT sum(ignored), sum(applied) FROM consumer_positions") == [(1, 4)]
+    assert lookups, "no batch looked its event ids up"
+    assert tongxiang.query("SELECT count(*) FROM dead_letters") == [(0,)]
+    assert tongxiang.query("SELECT sum(ignored), sum(applied) FROM consumer_positions") == [(3, 9)]
     assert tongxiang.mirror_digest(RUDONG) == rudong.owned_digest()
 
 
 def test_a_case_another_writer_creates_during_a_batch_is_updated_not_refused(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A case that enters the mirror after a batch found it absent (another writer) sends the
-    batch back for the upsert: nothing is dead-lettered, and the mirror ends as the source."""
+    """A case that enters the mirror after a batch found it absent (another writer applied its
+    first version) sends the batch back to upsert it: nothing is dead-lettered, and the mirror
+    ends as the source."""
     rudong, tongxiang = world.region(RUDONG), world.region(TONGXIANG)
     events = rudong.record(housing_cases(0, 3, steps=2))
     world.relay(RUDONG)
     first_versions = {e.case_id: e for e in events if e.case_version == 1}
     raced: list[str] = []
+    read = store.lock_and_read
 
-    def other_writer_creates(case_ids: list[str]) -> None:
-        if raced or not case_ids:
-            return
-        raced.append(case_ids[0])
-        conn = connect(tongxiang.url)
-        try:
-            with transaction(conn) as cur:
-                line = store.mirror_line(first_versions[case_ids[0]])
-                copy_lines(cur, "mirror_cases", store.MIRROR_COLUMNS, [line])
-        finally:
-            conn.close()
+    def read_then_another_writer_applies(cur: Any, expected: Any, case_ids: Any) -> store.Known:
+        known = read(cur, expected, case_ids)
+        if not raced and case_ids:
+            raced.append(case_ids[0])
+            first = first_versions[case_ids[0]]
+            conn = connect(tongxiang.url)
+            try:
+                with transaction(conn) as other:
+                    store.prepare_session(other)
+                    elsewhere = Incoming("elsewhere", 0, 0, None, None)
+                    store.write_plan(other, plan_batch([(elsewhere, first)], {}, (), {}))
+            finally:
+                conn.close()
+        return known
 
-    looked_up = _careful_reads(monkeypatch, other_writer_creates)
+    monkeypatch.setattr(store, "lock_and_read", read_then_another_writer_applies)
+    lookups = _lookups(monkeypatch)
 
     consumer = world.consume(TONGXIANG, until_idle=2.0)
 
     assert raced, "no batch read the recorded cases"
-    assert any(looked_up), "the batch did not meet the other writer's row"
+    assert lookups, "the batch was not applied again carefully"
     assert consumer.stats.dead_lettered == 0
     assert tongxiang.query("SELECT version FROM mirror_cases WHERE case_id = %s", raced) == [(2,)]
+    assert tongxiang.query("SELECT count(*) FROM mirror_history") == [(6,)]
     assert tongxiang.mirror_digest(RUDONG) == rudong.owned_digest()

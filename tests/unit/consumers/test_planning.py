@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from casesync.domain.vocabulary import CaseState, EventType
-from consumers.planning import CaseHead, Held, plan_batch
+from consumers.planning import CaseHead, Held, event_ids, plan_batch
 from consumers.records import NOT_TARGETED, Rejection, Stage
 
 from .conftest import TOPIC, EventFactory, record_at
@@ -34,7 +34,7 @@ def test_events_in_order_all_apply_and_the_last_is_the_mirror_row(make_event: Ev
 
 def test_only_cases_the_mirror_lacks_are_new(make_event: EventFactory) -> None:
     """A case without a head is new even when several of its versions apply; one with a head
-    is not, and a case whose only event is held is not written at all."""
+    is not, and a case whose only event is held gets no mirror row."""
     fresh = _lifecycle(make_event, "c1")[:2]
     known = _lifecycle(make_event, "c2")[1]
     gap = _lifecycle(make_event, "c3")[2]
@@ -84,6 +84,41 @@ def test_gap_is_held_and_released_when_the_missing_version_arrives(
     assert [a.event.case_version for a in plan.applied] == [2, 3]
     assert plan.released == [("c1", 3)]
     assert plan.applied[1].record.offset == 5
+
+
+def test_a_held_event_whose_id_was_applied_meanwhile_is_released_and_ignored(
+    make_event: EventFactory,
+) -> None:
+    """Version 2 arrives; the held version 3 carries an id applied since: its hold is deleted,
+    it is counted as ignored, and it does not apply."""
+    _, v2, v3, _ = _lifecycle(make_event)
+    earlier = {"c1": {3: Held(record_at(5), v3, 2)}}
+    plan = plan_batch(
+        [(record_at(6), v2)], {"c1": CaseHead(1, CaseState.SUBMITTED)}, {v3.event_id}, earlier
+    )
+    assert [a.event.case_version for a in plan.applied] == [2]
+    assert plan.released == [("c1", 3)]
+    assert plan.counts[(TOPIC, 0)].ignored == 1
+
+
+def test_a_plan_that_holds_or_refuses_needs_the_applied_ids(make_event: EventFactory) -> None:
+    """Applying and ignoring stand without knowing the applied ids; holding a gap or refusing
+    a transition does not (an id applied before would make either an ignore)."""
+    v1, v2, v3, _ = _lifecycle(make_event)
+    head = {"c1": CaseHead(1, CaseState.SUBMITTED)}
+    assert plan_batch(
+        [(record_at(0), v1), (record_at(1), v2)], {}, (), {}
+    ).stands_without_applied_ids()
+    assert plan_batch([(record_at(0), v1)], head, (), {}).stands_without_applied_ids()
+    assert not plan_batch([(record_at(0), v3)], head, (), {}).stands_without_applied_ids()
+    bad = make_event(case_version=2, event_type=EventType.CASE_APPROVED, state=CaseState.APPROVED)
+    assert not plan_batch([(record_at(0), bad)], head, (), {}).stands_without_applied_ids()
+
+
+def test_event_ids_are_the_batch_and_the_held_events(make_event: EventFactory) -> None:
+    """The ids a plan looks up are its events' and those of the held events it may release."""
+    v1, _, v3, _ = _lifecycle(make_event)
+    assert event_ids([v1], {"c1": {3: Held(record_at(5), v3, 2)}}) == [v1.event_id, v3.event_id]
 
 
 def test_gap_held_and_filled_in_one_batch_leaves_no_hold(make_event: EventFactory) -> None:
