@@ -158,7 +158,8 @@ class BatchApplier:
         #   2. read the head version/state and held events of its cases;
         #   3. plan: sequence each event against its case (pure), knowing which event ids were
         #      applied before when careful, or when a plan without them holds or refuses any;
-        #   4. write mirror rows (version-guarded), history, dead letters, holds;
+        #   4. write mirror rows (new cases inserted, known ones version-guarded), history,
+        #      dead letters, holds;
         #   5. record this region's workflow answers (own cases + outbox);
         #   6. advance the positions; 7. commit.
         # The caller then commits the same offsets to the Kafka group (for lag tools only:
@@ -181,14 +182,18 @@ class BatchApplier:
 
             # Why not always look the event ids up: it costs the database as much again as
             # reading the heads, for an id that almost never comes again on another version.
-            # Where one would change an outcome: a plan that holds or refuses an event is made
-            # again knowing the ids; an event that would apply is refused by the history's
-            # unique index, and the batch applied again carefully (likewise for a case another
-            # writer created).
+            # Where one would change an outcome: a plan that holds or refuses an event, or
+            # answers one, is made again knowing the ids; an event that would apply is refused
+            # by the history's unique index, and the batch applied again carefully (likewise
+            # for a case another writer created).
             plan = make_plan(look_up_ids=careful)  # 3
-            if not careful and not plan.stands_without_applied_ids():
-                plan = make_plan(look_up_ids=True)
             answers = self._reactor is not None and self._reactor.may_write(plan.applied)
+            # Workflow answers take their ids from their trigger's, so an answer to an id that
+            # came again would break the answers' own unique index: answer only a plan that
+            # knows the applied ids.
+            if not careful and (answers or not plan.stands_without_applied_ids()):
+                plan = make_plan(look_up_ids=True)
+                answers = self._reactor is not None and self._reactor.may_write(plan.applied)
             if answers and self._reactor is not None:  # 5 (before 4's dead letters are written)
                 plan.dead.extend(self._reactor.react_to(cur, plan.applied))
             store.write_plan(cur, plan, rows, insert_new_cases=not careful)  # 4

@@ -5,8 +5,9 @@ Per case, events apply strictly in version order:
   * an older or repeated version, or an event id already applied, changes nothing (ignored);
   * a version beyond the next is held, visibly, until the missing one arrives (a gap);
   * an event that can never apply (illegal transition, malformed) is dead-lettered.
-The caller reads the heads, applied ids and held events of the batch's cases first, then writes
-what the plan says in one transaction.
+The caller reads the heads and held events of the batch's cases first (and which of its event ids
+were applied, when a plan needs them: ``stands_without_applied_ids``), then writes what the plan
+says in one transaction.
 """
 
 from __future__ import annotations

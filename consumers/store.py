@@ -28,9 +28,9 @@ _HISTORY_COLUMNS = (
     "topic", "partition", "offset",
 )  # fmt: skip
 _STAGE_TABLE = "mirror_stage"
-# The unique constraints an optimistic batch can run into (named by 001_mirror.sql): a case
-# created by another writer since the batch read its heads; an event id applied before, which
-# the batch did not look up.
+# The unique constraints an optimistic batch can run into (PostgreSQL's names for those that
+# 001_mirror.sql declares inline): a case created by another writer since the batch read its
+# heads; an event id applied before, which the batch did not look up.
 MIRROR_CASE_KEY = "mirror_cases_pkey"
 HISTORY_EVENT_ID_KEY = "mirror_history_event_id_key"
 

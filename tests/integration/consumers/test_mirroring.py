@@ -50,8 +50,8 @@ def test_an_applied_event_id_changes_nothing_whatever_version_it_claims(
 ) -> None:
     """Events reusing applied ids are ignored, neither held nor dead-lettered, whether they
     claim the next version (the history's unique index sends the batch back), one beyond it
-    or an illegal step (a batch that would hold or refuse looks its ids up); clean batches
-    look nothing up, and the real versions after them all apply."""
+    or an illegal step (a batch that would hold or refuse looks its ids up); a clean batch
+    looks nothing up, and the real versions after them all apply."""
     rudong, tongxiang = world.region(RUDONG), world.region(TONGXIANG)
     submitted = rudong.record(housing_cases(0, 3, steps=1))
     world.relay(RUDONG)
@@ -70,8 +70,8 @@ def test_an_applied_event_id_changes_nothing_whatever_version_it_claims(
     )
     topic = world.names.events(RUDONG)
 
-    for reused in ([next_version], [beyond_next, illegal]):  # one way each, batch by batch
-        world.send(topic, [(e.case_id, world.codec.encode(e)) for e in reused])
+    for reused in (next_version, beyond_next, illegal):  # one way each, consumed on its own
+        world.send(topic, [(reused.case_id, world.codec.encode(reused))])
         world.consume(TONGXIANG, until_idle=2.0)
         assert tongxiang.query("SELECT count(*) FROM dead_letters") == [(0,)]
         assert tongxiang.query("SELECT count(*) FROM case_gaps") == [(0,)]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import timedelta
 
 import pytest
 
-from casesync.domain.events import Material
+from casesync.domain.events import CaseEvent, Material
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.vocabulary import EventType, HandlingMode, MaterialStatus
 from consumers.workflow import DOCUMENT_PREFIX, task_case_id
@@ -20,12 +21,13 @@ pytestmark = pytest.mark.integration
 FORM = "参保人员基本医疗保险类型变更信息表"
 
 
-def _request_transfer_out(world: World, case_id: str) -> None:
-    """Rudong's window: the insured person applies, Rudong accepts and asks Tongxiang (step 2)."""
+def _request_transfer_out(world: World, case_id: str) -> list[CaseEvent]:
+    """Rudong's window: the insured person applies, Rudong accepts and asks Tongxiang (step 2);
+    returns the three events."""
     flow = shipped_catalogue().workflow_for(MEDICAL_TRANSFER, START.date())
     bound = flow.bind(transfer_in=RUDONG, transfer_out=TONGXIANG)
     at = START
-    world.region(RUDONG).record(
+    events = world.region(RUDONG).record(
         [
             CaseChange(case_id, EventType.CASE_SUBMITTED, 0, at, item_code=MEDICAL_TRANSFER,
                        handling_mode=HandlingMode.JOINT, applicant=person(9),
@@ -36,6 +38,7 @@ def _request_transfer_out(world: World, case_id: str) -> None:
         ]
     )  # fmt: skip
     world.relay(RUDONG)
+    return events
 
 
 def test_transfer_runs_end_to_end_between_two_regions(world: World) -> None:
@@ -95,4 +98,26 @@ def test_withdrawal_of_the_case_withdraws_the_partner_task(world: World) -> None
     world.consume(TONGXIANG, until_idle=2.0)
     assert tongxiang.query("SELECT state, version FROM cases") == [("WITHDRAWN", 3)]
     assert tongxiang.query("SELECT state FROM mirror_cases") == [("WITHDRAWN",)]
+    assert tongxiang.mirror_digest(RUDONG) == rudong.owned_digest()
+
+
+def test_a_withdrawal_reusing_the_step_requests_event_id_changes_nothing(world: World) -> None:
+    """A withdrawal that reuses the applied step request's event id is ignored: no dead letter,
+    no answer recorded, the task stays open; the real withdrawal then withdraws it."""
+    rudong, tongxiang = world.region(RUDONG), world.region(TONGXIANG)
+    case_id = f"{RUDONG}-2026-MI-0003"
+    step_requested = _request_transfer_out(world, case_id)[2]
+    world.consume(TONGXIANG, until_idle=2.0)
+    task_before = tongxiang.query("SELECT state, version FROM cases")
+    [withdrawn] = rudong.record(
+        [CaseChange(case_id, EventType.CASE_WITHDRAWN, 3, START + timedelta(days=1))]
+    )
+    reused = dataclasses.replace(withdrawn, event_id=step_requested.event_id)
+    world.send(world.names.events(RUDONG), [(case_id, world.codec.encode(reused))])
+    world.consume(TONGXIANG, until_idle=2.0)
+    assert tongxiang.query("SELECT count(*) FROM dead_letters") == [(0,)]
+    assert tongxiang.query("SELECT state, version FROM cases") == task_before
+    world.relay(RUDONG)
+    world.consume(TONGXIANG, until_idle=2.0)
+    assert tongxiang.query("SELECT state, version FROM cases") == [("WITHDRAWN", 3)]
     assert tongxiang.mirror_digest(RUDONG) == rudong.owned_digest()
