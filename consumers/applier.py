@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg2
-import psycopg2.errors
 import structlog
 
 from casesync.adapters.postgres import is_retriable, transaction
@@ -31,8 +30,6 @@ log = structlog.get_logger(__name__)
 
 # SQLSTATE classes that blame the data of some record: data exception, integrity violation.
 _RECORD_FAULT_CLASSES = ("22", "23")
-# What a batch applied without looking up its event ids, with its new cases inserted, can meet.
-_OPTIMISM_FAILED = frozenset({store.MIRROR_CASE_KEY, store.HISTORY_EVENT_ID_KEY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +116,17 @@ class BatchApplier:
         try:
             self._apply_once(records, outcomes, rows, positions, result, careful)
         except psycopg2.Error as e:
-            if not careful and _optimism_failed(e):
-                # Rare: an event id came again on another version, or another writer created
-                # one of the cases. Nothing of these records committed: apply them again the
-                # careful way, which reads which ids were applied and upserts every case.
-                log.info("batch applied again with every check", constraint=e.diag.constraint_name)
+            record_fault = (e.pgcode or "")[:2] in _RECORD_FAULT_CLASSES
+            if record_fault and not careful:
+                # Nothing of these records committed. Either a unique index that only an
+                # optimistic batch meets (an event id that came again on another version, a
+                # case another writer created), or a record the database refuses: apply them
+                # again the careful way, which reads which ids were applied and upserts every
+                # case; so a refused record is dead-lettered knowing them too.
+                log.info("batch applied again with every check", sqlstate=e.pgcode)
                 self._apply_split(records, outcomes, rows, positions, result, careful=True)
                 return
-            if (e.pgcode or "")[:2] not in _RECORD_FAULT_CLASSES:
+            if not record_fault:
                 if is_retriable(e):
                     self._database.discard()
                 raise
@@ -220,14 +220,6 @@ class BatchApplier:
             result.held += counts.held
             result.not_targeted += counts.not_targeted
         result.transactions += 1
-
-
-def _optimism_failed(error: psycopg2.Error) -> bool:
-    """Whether ``error`` is a unique index that only a careful batch is sure not to meet."""
-    return (
-        isinstance(error, psycopg2.errors.UniqueViolation)
-        and error.diag.constraint_name in _OPTIMISM_FAILED
-    )
 
 
 def _event_of(outcome: Outcome) -> CaseEvent | None:

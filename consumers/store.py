@@ -28,11 +28,6 @@ _HISTORY_COLUMNS = (
     "topic", "partition", "offset",
 )  # fmt: skip
 _STAGE_TABLE = "mirror_stage"
-# The unique constraints an optimistic batch can run into (PostgreSQL's names for those that
-# 001_mirror.sql declares inline): a case created by another writer since the batch read its
-# heads; an event id applied before, which the batch did not look up.
-MIRROR_CASE_KEY = "mirror_cases_pkey"
-HISTORY_EVENT_ID_KEY = "mirror_history_event_id_key"
 
 # Why a staging table: COPY cannot upsert, and the upsert keeps a version guard: a row already
 # at a newer version is never overwritten, whatever reaches it.
@@ -214,7 +209,7 @@ def write_plan(
     ``ahead`` holds rows formatted before the transaction (``row_texts``); any other row is
     formatted here. With ``insert_new_cases`` the rows of cases the mirror did not hold when the
     batch read its heads are COPYed straight into the mirror (two thirds of the upsert's cost); a
-    case another writer created meanwhile then fails the batch on ``MIRROR_CASE_KEY``.
+    case another writer created meanwhile then fails the batch on the mirror's primary key.
     """
     if plan.applied:
         fresh: list[str] = []
