@@ -157,7 +157,8 @@ class BatchApplier:
         #      (else PositionConflict: another member owns the partition now);
         #   2. read the head version/state and held events of its cases;
         #   3. plan: sequence each event against its case (pure), knowing which event ids were
-        #      applied before when careful, or when a plan without them holds or refuses any;
+        #      applied before when careful, or when a plan without them holds, refuses or
+        #      answers any;
         #   4. write mirror rows (new cases inserted, known ones version-guarded), history,
         #      dead letters, holds;
         #   5. record this region's workflow answers (own cases + outbox);
