@@ -22,7 +22,7 @@ from casesync.domain.events import CaseEvent
 from consumers import store
 from consumers.database import Database
 from consumers.errors import TransientFailure
-from consumers.planning import BatchPlan, event_ids, held_by_case, plan_batch
+from consumers.planning import BatchPlan, Counts, event_ids, held_by_case, plan_batch
 from consumers.reactions import Reactor
 from consumers.records import Incoming, Outcome, Rejection, Stage, TopicPartition
 
@@ -42,15 +42,11 @@ class Triaged:
 
 
 @dataclass
-class BatchOutcome:
-    """What a committed batch did, for the caller's positions, logs and DLQ publisher."""
+class BatchOutcome(Counts):
+    """What a committed batch did, for the caller's positions, logs and DLQ publisher: its
+    records' counts (``dead_lettered`` includes failed workflow answers), and more."""
 
     next_offsets: dict[TopicPartition, int] = field(default_factory=dict)
-    applied: int = 0
-    dead_lettered: int = 0
-    ignored: int = 0  # duplicates and stale versions
-    held: int = 0
-    not_targeted: int = 0
     transactions: int = 0
     # Seconds from each applied event's occurred_at to this commit, by source region.
     sync_latencies: dict[str, list[float]] = field(default_factory=dict)

@@ -60,13 +60,21 @@ class Applied(NamedTuple):
 
 @dataclass
 class Counts:
-    """What happened to one partition's records in a batch."""
+    """What happened to records: one partition's in a batch (a plan), or any summed up."""
 
     applied: int = 0
     ignored: int = 0
     not_targeted: int = 0
     held: int = 0
     dead_lettered: int = 0
+
+    def add(self, other: Counts) -> None:
+        """Add ``other``'s counts to these."""
+        self.applied += other.applied
+        self.ignored += other.ignored
+        self.not_targeted += other.not_targeted
+        self.held += other.held
+        self.dead_lettered += other.dead_lettered
 
 
 @dataclass

@@ -204,7 +204,8 @@ def read_dead_letter(cur: Any, dead_letter_id: int, *, lock: bool = False) -> In
 def write_plan(
     cur: Any, plan: BatchPlan, ahead: RowTexts | None = None, *, insert_new_cases: bool = False
 ) -> None:
-    """Mirror rows (version-guarded upsert), history, dead letters, holds and releases.
+    """Mirror rows (new cases inserted, known ones upserted behind a version guard), history,
+    dead letters, holds and releases.
 
     ``ahead`` holds rows formatted before the transaction (``row_texts``); any other row is
     formatted here. With ``insert_new_cases`` the rows of cases the mirror did not hold when the

@@ -19,12 +19,12 @@ from producers.app import build_relay, init_region
 log = structlog.get_logger(__name__)
 
 
-def service_ready(log: Path) -> bool:
+def service_ready(log_file: Path) -> bool:
     """Whether a region service's log file shows it ready for traffic: its relay leads the
     region and its consumer holds its partitions (before that, events wait for the group)."""
-    if not log.exists():
+    if not log_file.exists():
         return False
-    text = log.read_text(errors="replace")
+    text = log_file.read_text(errors="replace")
     return "relay leads its region" in text and "positions restored" in text
 
 

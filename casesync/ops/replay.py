@@ -26,6 +26,7 @@ from casesync.ops.recording import Recording, RecordingInfo, count_records, writ
 from casesync.ops.topic_reader import RawRecord, TopicReader
 from casesync.settings import Settings
 from consumers import store
+from consumers.planning import Counts
 from consumers.records import Incoming, TopicPartition
 
 
@@ -46,16 +47,11 @@ class Range:
 
 
 @dataclass
-class ApplyStats:
-    """What applying a recording did."""
+class ApplyStats(Counts):
+    """What applying a recording did: its records' counts, and more."""
 
     records: int = 0
     skipped: int = 0  # before the stored position: applied by an earlier run
-    applied: int = 0
-    dead_lettered: int = 0
-    ignored: int = 0  # already applied (other ids) or stale versions
-    held: int = 0  # waiting for an earlier version
-    not_targeted: int = 0  # events not shared with this region
 
 
 def source_region_of(topic: str, names: TopicNames) -> str | None:
@@ -121,11 +117,7 @@ def apply(settings: Settings, path: Path, region: str, batch_size: int = 2000) -
                 if fresh:
                     outcome = parts.applier.apply(fresh, positions)
                     positions.update(outcome.next_offsets)
-                    stats.applied += outcome.applied
-                    stats.dead_lettered += outcome.dead_lettered
-                    stats.ignored += outcome.ignored
-                    stats.held += outcome.held
-                    stats.not_targeted += outcome.not_targeted
+                    stats.add(outcome)
                 progress.advance(len(batch))
         finally:
             parts.database.discard()
