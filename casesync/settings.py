@@ -79,13 +79,25 @@ class Settings:
             retention_ms=_positive_int(env, "CASESYNC_TOPIC_RETENTION_MS", 30 * 24 * 3600 * 1000),
         )
         return cls(
-            kafka_bootstrap=bootstrap or DEFAULT_KAFKA_BOOTSTRAP,
-            database_url=database_url or DEFAULT_DATABASE_URL,
+            kafka_bootstrap=bootstrap or _local_kafka_bootstrap(env),
+            database_url=database_url or _local_database_url(env),
             topics=topics,
             topic_prefix=env.get("CASESYNC_TOPIC_PREFIX", "").strip() or "casesync.",
             kafka_overridden=bool(bootstrap),
             database_overridden=bool(database_url),
         )
+
+
+def _local_kafka_bootstrap(env: Mapping[str, str]) -> str:
+    """The local launcher's broker (``infra``), on ``CASESYNC_LOCAL_KAFKA_PORT`` when set."""
+    port = env.get("CASESYNC_LOCAL_KAFKA_PORT", "").strip()
+    return f"127.0.0.1:{port}" if port else DEFAULT_KAFKA_BOOTSTRAP
+
+
+def _local_database_url(env: Mapping[str, str]) -> str:
+    """The local launcher's cluster, on ``CASESYNC_LOCAL_POSTGRES_PORT`` when set."""
+    port = env.get("CASESYNC_LOCAL_POSTGRES_PORT", "").strip()
+    return DEFAULT_DATABASE_URL.replace(":15432/", f":{port}/") if port else DEFAULT_DATABASE_URL
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

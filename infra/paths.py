@@ -14,6 +14,27 @@ def run_dir() -> Path:
     return Path(os.environ.get("CASESYNC_RUN_DIR", PROJECT_ROOT / ".run")).resolve()
 
 
+def local_kafka_port() -> int:
+    """The local broker's client port: ``CASESYNC_LOCAL_KAFKA_PORT`` or 19092 (its controller
+    listens on the next port). A second local stack (a fault drill, another checkout) sets its
+    own ports and ``CASESYNC_RUN_DIR`` so it never touches the first."""
+    return _port("CASESYNC_LOCAL_KAFKA_PORT", 19092)
+
+
+def local_postgres_port() -> int:
+    """The local PostgreSQL cluster's port: ``CASESYNC_LOCAL_POSTGRES_PORT`` or 15432."""
+    return _port("CASESYNC_LOCAL_POSTGRES_PORT", 15432)
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1024 <= int(raw) <= 65534:
+        raise ValueError(f"{name} must be a port number from 1024 to 65534, got {raw!r}")
+    return int(raw)
+
+
 def cache_dir() -> Path:
     """The folder for downloaded broker jars: ``CASESYNC_CACHE_DIR`` or ``<project>/.cache``."""
     return Path(os.environ.get("CASESYNC_CACHE_DIR", PROJECT_ROOT / ".cache")).resolve()

@@ -16,11 +16,11 @@ import signal
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.errors import MissingPrerequisite, PortBusy, ServiceStartFailed
-from infra.paths import cache_dir, pid_alive, port_open, run_dir
+from infra.paths import cache_dir, local_kafka_port, pid_alive, port_open, run_dir
 
 HERE = Path(__file__).resolve().parent
 
@@ -54,8 +54,8 @@ def storage_format_args(cluster_id: str, config: Path) -> list[str]:
 class KafkaLauncher:
     """A private single-node Kafka on 127.0.0.1:port (controller on controller_port)."""
 
-    port: int = 19092
-    controller_port: int = 19093
+    port: int = field(default_factory=local_kafka_port)
+    controller_port: int = field(default_factory=lambda: local_kafka_port() + 1)
     heap: str = "768m"
 
     @property

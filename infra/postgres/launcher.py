@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.errors import MissingPrerequisite, PortBusy, ServiceStartFailed
-from infra.paths import pid_alive, port_open, run_dir
+from infra.paths import local_postgres_port, pid_alive, port_open, run_dir
 
 SUPERUSER = "casesync"
 DATABASE = "casesync"
@@ -54,7 +54,7 @@ def install_server() -> Path:
 class PostgresLauncher:
     """A private PostgreSQL cluster on 127.0.0.1:port."""
 
-    port: int = 15432
+    port: int = field(default_factory=local_postgres_port)
 
     @property
     def home(self) -> Path:
