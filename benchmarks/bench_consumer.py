@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_consumer.py [--events 100000] [--naive 5000] [--json FILE]
 
 1. Record ``--events`` realistic changes of 如东 (320623) shared with 桐乡 (330483) into a fresh
-   source database and send its outbox to a fresh events topic (6 partitions).
+   source database and send its outbox to a fresh inbox of 桐乡 (6 partitions), with the
+   routing headers the relay writes.
 2. Limits, each over the same events:
    raw  - kafka-python consumes the whole topic and decodes every value with the codec;
    COPY - the rows the consumer writes (one history row per event, one mirror row per case)
@@ -59,8 +60,9 @@ def publish(settings: Settings, url: str, topic: str) -> int:
     producer = KafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5, batch_size=512 * 1024
     )
+    routing = [("source_region", SOURCE.encode()), ("target_region", PARTNER.encode())]
     for case_id, payload in rows:
-        producer.send(topic, key=case_id.encode(), value=bytes(payload))
+        producer.send(topic, key=case_id.encode(), value=bytes(payload), headers=routing)
     producer.flush()
     producer.close()
     return len(rows)
@@ -239,7 +241,7 @@ def main() -> int:
         topics=base.topics, topic_prefix=prefix,
     )  # fmt: skip
     names = TopicNames(prefix)
-    topic = names.events(SOURCE)
+    topic = names.inbox(PARTNER)
     ensure_topics(
         settings.kafka_bootstrap, TopicSettings(partitions=6), [topic, names.dlq(PARTNER)],
         compacted=[names.schemas],

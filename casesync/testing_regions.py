@@ -19,6 +19,7 @@ from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.domain.events import CaseEvent
 from casesync.domain.loading import shipped_catalogue
+from casesync.domain.workdays import china_date
 from casesync.ops.applying import prepare_region_database
 from casesync.ops.replay import ApplyStats
 from casesync.ops.replay import apply as apply_recording
@@ -48,9 +49,9 @@ class TestRegion:
         return self.settings.region_database_url(self.code)
 
     @property
-    def topic(self) -> str:
-        """The events topic this region publishes to."""
-        return TopicNames(self.settings.topic_prefix).events(self.code)
+    def inbox(self) -> str:
+        """The inbox topic this region reads: every event addressed to it."""
+        return TopicNames(self.settings.topic_prefix).inbox(self.code)
 
     def record(self, changes: Sequence[CaseChange]) -> list[CaseEvent]:
         """Record own changes in one transaction (cases, history, outbox)."""
@@ -67,7 +68,7 @@ class TestRegion:
         return build_relay(self.settings, self.code).run(until_idle=until_idle).published
 
     def consume(self, until_idle: float = 2.0) -> ConsumerStats:
-        """Mirror partners' events with the real consumer until idle."""
+        """Mirror the events in this region's inbox with the real consumer until idle."""
         options = ConsumerOptions(region=self.code)
         plan = plan_consumer(self.settings, options)
         prepare(self.settings, plan)
@@ -115,7 +116,8 @@ class RegionFactory:
     regions: dict[str, TestRegion] = field(default_factory=dict)
 
     def __call__(self, code: str) -> TestRegion:
-        """Region ``code`` with a fresh migrated database and its topics (made once per code)."""
+        """Region ``code`` with a fresh migrated database and its topics (made once per code):
+        its inbox and dead-letter topic, and its partners' inboxes, as provisioning would."""
         if code not in self.regions:
             shipped_catalogue().region(code)  # an unknown code fails here, clearly
             url = self.make_database(f"r{code}")
@@ -125,7 +127,8 @@ class RegionFactory:
                 topic_prefix=self.topic_prefix, kafka_overridden=True, database_overridden=True,
             )  # fmt: skip
             names = TopicNames(self.topic_prefix)
-            topics = [names.events(code), names.dlq(code)]
+            partners = shipped_catalogue().partners_of(code, on=china_date(datetime.now(UTC)))
+            topics = [names.inbox(code), names.dlq(code), *map(names.inbox, sorted(partners))]
             ensure_topics(self.kafka_bootstrap, TopicSettings(), topics, compacted=[names.schemas])
             self.regions[code] = TestRegion(code, settings, build_recorder(code))
         return self.regions[code]

@@ -220,8 +220,4 @@ class BatchApplier:
 
 
 def _event_of(outcome: Outcome) -> CaseEvent | None:
-    if isinstance(outcome, CaseEvent):
-        return outcome
-    if isinstance(outcome, Rejection):
-        return outcome.event
-    return None
+    return outcome if isinstance(outcome, CaseEvent) else outcome.event

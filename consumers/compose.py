@@ -55,7 +55,7 @@ class ConsumerPlan:
 
 
 def plan_consumer(settings: Settings, options: ConsumerOptions) -> ConsumerPlan:
-    """Which partner topics, group and database a region's consumer uses (no I/O)."""
+    """Which inbox, group and database a region's consumer uses (no I/O)."""
     catalogue = shipped_catalogue()
     on = options.agreements_on or china_date(datetime.now(UTC))
     partners = tuple(sorted(catalogue.partners_of(options.region, on=on)))
@@ -65,7 +65,7 @@ def plan_consumer(settings: Settings, options: ConsumerOptions) -> ConsumerPlan:
     return ConsumerPlan(
         region=options.region,
         partners=partners,
-        topics=tuple(names.events(p) for p in partners),
+        topics=(names.inbox(options.region),),
         dlq_topic=names.dlq(options.region),
         group_id=names.group(options.region),
         schema_topic=names.schemas,
@@ -98,13 +98,12 @@ def build_consumer(
 ) -> RegionConsumer:
     """Wire one region's consumer (no I/O until it runs)."""
     catalogue = shipped_catalogue()
-    names = TopicNames(settings.topic_prefix)
     bootstrap = settings.kafka_bootstrap
     codec = case_event_codec(remote=KafkaSchemaSource(bootstrap, plan.schema_topic))
     database = Database(plan.database_url)
     recorder = CaseRecorder(plan.region, catalogue, shipped_calendar(), codec)
     applier = BatchApplier(
-        Triage(plan.region, catalogue, codec.decode, names.region_of),
+        Triage(plan.region, catalogue, codec.decode),
         codec.decode,
         database,
         Reactor(recorder, catalogue, clock),

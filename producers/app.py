@@ -16,7 +16,7 @@ from casesync.adapters.postgres import (
     transaction,
 )
 from casesync.adapters.schema_topic import KafkaSchemaSource
-from casesync.adapters.topics import TopicNames, ensure_topics
+from casesync.adapters.topics import TopicNames, ensure_topics, existing_topics
 from casesync.contract.codec import CaseEventCodec, case_event_codec
 from casesync.contract.schemas import RegisteredSchema, load_versions
 from casesync.domain.events import CaseEvent
@@ -29,10 +29,15 @@ from producers.changes import CaseChange
 from producers.outbox_store import OutboxStore
 from producers.recorder import CaseRecorder
 from producers.relay import Relay, RelayConfig
+from producers.routing import Inboxes
 
 
 def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration], list[str]]:
-    """Create the region's database if missing, migrate it, create its topics (all idempotent)."""
+    """Create the region's database if missing, migrate it, create its topics (all idempotent).
+
+    Its topics are its own inbox, its dead-letter topic and the shared schema topic; partners'
+    inboxes are theirs to create (the relay holds rows for a missing one in the outbox).
+    """
     shipped_catalogue().region(region)  # an unknown region code fails here, clearly
     url = settings.region_database_url(region)
     created = ensure_database(url)
@@ -45,7 +50,7 @@ def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration],
     topics = ensure_topics(
         settings.kafka_bootstrap,
         settings.topics,
-        [names.events(region), names.dlq(region)],
+        [names.inbox(region), names.dlq(region)],
         compacted=[names.schemas],
     )
     return created, applied, topics
@@ -135,7 +140,7 @@ def build_relay(
         lambda: kafka_producer(settings.kafka_bootstrap),
         schemas,
         lambda schema: schema_source.publish(schema.fingerprint_hex, schema.schema_json),
-        names.events(region),
+        Inboxes(names, lambda: existing_topics(settings.kafka_bootstrap)),
         config,
         metrics=metrics,
     )

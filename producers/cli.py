@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from casesync.adapters.postgres import connect, transaction
+from casesync.adapters.topics import TopicNames
 from casesync.domain.events import Applicant
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.vocabulary import ApplicantKind, EventType, HandlingMode
@@ -121,10 +122,11 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
     if args.metrics_port:
         serve(metrics, args.metrics_port)
     relay = build_relay(settings, args.region, metrics=metrics)
-    log.info("relay starting", region=args.region, topic=relay.topic)
+    log.info("relay starting", region=args.region,
+             inboxes=TopicNames(settings.topic_prefix).inbox("<target>"))  # fmt: skip
     stats = relay.run(stop_on_signals(), until_idle=args.until_idle)
     log.info("relay stopped", region=args.region, published=stats.published,
-             batches=stats.batches)  # fmt: skip
+             batches=stats.batches, untargeted=stats.untargeted, held=stats.held)  # fmt: skip
     return 0
 
 

@@ -22,10 +22,11 @@ RELAY_LOCK_KEY = 0x0C5E_5C_01
 OUTBOX_CHANNEL = "casesync_outbox"
 
 
-# One event to publish: (id, case_id, event_id, event_type, payload), exactly the tuple psycopg2
-# returns (payload a read-only memoryview), because the relay handles tens of thousands a second
-# and building any other object per row costs a tenth of its time.
-OutboxRow = tuple[int, str, str, str, memoryview]
+# One event to publish: (id, case_id, event_id, event_type, payload, target_regions), exactly the
+# tuple psycopg2 returns (payload a read-only memoryview, targets a list of region codes), because
+# the relay handles tens of thousands a second and building any other object per row costs a
+# tenth of its time.
+OutboxRow = tuple[int, str, str, str, memoryview, list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +39,10 @@ class Backlog:
 
 # Fresh rows (id > after), then the ids of unpublished rows at or below ``after`` (stragglers).
 _FETCH = (
-    "(SELECT id, case_id, event_id::text, event_type, payload FROM outbox"
+    "(SELECT id, case_id, event_id::text, event_type, payload, target_regions FROM outbox"
     "  WHERE published_at IS NULL AND id > %(after)s ORDER BY id LIMIT %(limit)s)"
     " UNION ALL"
-    " (SELECT id, NULL, NULL, NULL, NULL FROM outbox"
+    " (SELECT id, NULL, NULL, NULL, NULL, NULL FROM outbox"
     "  WHERE published_at IS NULL AND id <= %(after)s ORDER BY id)"
 )
 
@@ -145,8 +146,8 @@ class OutboxStore:
     def fetch_ids(self, ids: list[int]) -> list[OutboxRow]:
         with self.conn.cursor() as cur:
             cur.execute(
-                "SELECT id, case_id, event_id::text, event_type, payload FROM outbox"
-                " WHERE id = ANY(%s) ORDER BY id",
+                "SELECT id, case_id, event_id::text, event_type, payload, target_regions"
+                " FROM outbox WHERE id = ANY(%s) ORDER BY id",
                 (ids,),
             )
             rows: list[OutboxRow] = cur.fetchall()

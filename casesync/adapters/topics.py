@@ -1,6 +1,6 @@
 """Topic and group names under one prefix, and idempotent topic administration from settings.
 
-The default prefix ``casesync.`` gives ``casesync.events.<region>`` and friends; another prefix
+The default prefix ``casesync.`` gives ``casesync.inbox.<region>`` and friends; another prefix
 (``CASESYNC_TOPIC_PREFIX``) keeps a test run or a staging deployment apart on a shared broker.
 """
 
@@ -32,9 +32,9 @@ class TopicNames:
         """The compacted log of writer schemas, keyed by fingerprint, shared by all regions."""
         return f"{self.prefix}schemas"
 
-    def events(self, region: str) -> str:
-        """The topic ``region`` publishes its case events to; only that region writes there."""
-        return f"{self.prefix}events.{region}"
+    def inbox(self, region: str) -> str:
+        """The topic every event addressed to ``region`` arrives in; only ``region`` reads it."""
+        return f"{self.prefix}inbox.{region}"
 
     def dlq(self, region: str) -> str:
         """The dead-letter topic of ``region``'s consumer."""
@@ -43,11 +43,6 @@ class TopicNames:
     def group(self, region: str) -> str:
         """The consumer group of ``region``'s consumer processes."""
         return f"{self.prefix}consumer.{region}"
-
-    def region_of(self, topic: str) -> str | None:
-        """The source region of an events topic under this prefix, or None."""
-        head = f"{self.prefix}events."
-        return topic[len(head) :] if topic.startswith(head) else None
 
 
 def _topic_spec(settings: TopicSettings, *, compacted: bool) -> dict[str, Any]:
@@ -103,3 +98,9 @@ def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
         if doomed:
             admin.delete_topics(doomed)
         return doomed
+
+
+def existing_topics(bootstrap: str) -> set[str]:
+    """The names of every topic the cluster holds (Unreachable when no broker answers)."""
+    with kafka_admin(bootstrap) as admin:
+        return set(admin.list_topics())

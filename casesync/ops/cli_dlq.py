@@ -148,9 +148,8 @@ def run_redrive(args: argparse.Namespace, settings: Settings) -> int:
     prepare_region_database(url)
     names = TopicNames(settings.topic_prefix)
     parts = build_apply_parts(
-        args.region, url, KafkaSchemaSource(settings.kafka_bootstrap, names.schemas),
-        names.region_of,
-    )  # fmt: skip
+        args.region, url, KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+    )
     ids = list(args.ids)
     if args.all:
         conn = connect(url, application_name="casesync-ops")
