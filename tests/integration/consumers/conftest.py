@@ -25,6 +25,7 @@ from casesync.settings import Settings, TopicSettings
 from casesync.testing import Services
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
+from consumers.records import SOURCE_HEADER, TARGET_HEADER
 from consumers.runner import RegionConsumer
 from consumers.schema import migrate_region
 from producers.app import record_committed
@@ -111,7 +112,7 @@ class World:
             ensure_topics(
                 self.services.kafka_bootstrap,
                 TopicSettings(partitions=6),
-                [self.names.events(code), self.names.dlq(code)],
+                [self.names.inbox(code), self.names.dlq(code)],
                 compacted=[self.names.schemas],
             )
         return self.regions[code]
@@ -130,27 +131,42 @@ class World:
         """Publish region ``code``'s unpublished outbox rows in order (the relay's job)."""
         region = self.region(code)
         rows = region.query(
-            "SELECT id, case_id, payload FROM outbox WHERE published_at IS NULL ORDER BY id"
-            " LIMIT %s",
+            "SELECT id, case_id, payload, target_regions FROM outbox WHERE published_at IS NULL"
+            " ORDER BY id LIMIT %s",
             (limit,),
         )
         if not rows:
             return 0
-        self.send(self.names.events(code), [(case_id, bytes(p)) for _, case_id, p in rows])
+        for target in sorted({t for *_, targets in rows for t in targets}):
+            messages = [(case_id, bytes(p)) for _, case_id, p, ts in rows if target in ts]
+            self.deliver(code, target, messages)
         region.query(
             "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", ([r[0] for r in rows],)
         )
         return len(rows)
 
-    def send(self, topic: str, messages: Sequence[tuple[str, bytes | None]]) -> None:
-        """Send (key, value) messages to ``topic`` and wait for the broker's acks."""
+    def deliver(
+        self, source: str, target: str, messages: Sequence[tuple[str, bytes | None]]
+    ) -> None:
+        """Send (key, value) messages to ``target``'s inbox as ``source``'s relay would."""
+        self.region(target)  # its inbox exists
+        routing = [(SOURCE_HEADER, source.encode()), (TARGET_HEADER, target.encode())]
+        self.send(self.names.inbox(target), messages, routing)
+
+    def send(
+        self,
+        topic: str,
+        messages: Sequence[tuple[str, bytes | None]],
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        """Send (key, value) messages with ``headers`` to ``topic``; wait for the acks."""
         producer = KafkaProducer(
             bootstrap_servers=self.services.kafka_bootstrap, acks="all", linger_ms=5,
             batch_size=256 * 1024,
         )  # fmt: skip
         try:
             for key, value in messages:
-                producer.send(topic, key=key.encode(), value=value)
+                producer.send(topic, key=key.encode(), value=value, headers=list(headers))
             producer.flush()
         finally:
             producer.close()

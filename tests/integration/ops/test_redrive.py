@@ -15,6 +15,7 @@ from casesync.contract.schemas import RegisteredSchema, load_versions, register_
 from casesync.contract.store import SchemaStore
 from casesync.domain.events import CaseEvent
 from casesync.testing_regions import RegionFactory, TestRegion
+from consumers.records import SOURCE_HEADER, TARGET_HEADER
 
 from .conftest import RUDONG, TONGXIANG, Cli, housing_cases, json_lines
 
@@ -34,7 +35,12 @@ def _send_with_v3(source: TestRegion, event: CaseEvent, v3: RegisteredSchema) ->
     producer = KafkaProducer(bootstrap_servers=source.settings.kafka_bootstrap, acks="all")
     try:
         value = codec.encode_record(event_to_record(event))
-        producer.send(source.topic, key=event.case_id.encode(), value=value).get(timeout=30)
+        routing = [(SOURCE_HEADER, source.code.encode())]
+        routing += [(TARGET_HEADER, target.encode()) for target in event.target_regions[:1]]
+        inbox = TopicNames(source.settings.topic_prefix).inbox(event.target_regions[0])
+        producer.send(inbox, key=event.case_id.encode(), value=value, headers=routing).get(
+            timeout=30
+        )
     finally:
         producer.close()
 

@@ -32,15 +32,15 @@ def test_pending_events_show_as_lag_on_their_partitions_then_zero_and_ok(
     rudong.record(housing_cases(0, 12))
     rudong.relay()
     tongxiang.consume()
-    before = _ends(rudong.settings.kafka_bootstrap, rudong.topic)
+    before = _ends(rudong.settings.kafka_bootstrap, tongxiang.inbox)
     rudong.record(housing_cases(100, 9, steps=1))
     assert rudong.relay() == 9
-    after = _ends(rudong.settings.kafka_bootstrap, rudong.topic)
+    after = _ends(rudong.settings.kafka_bootstrap, tongxiang.inbox)
     expected = {p: after[p] - before[p] for p in after}
 
     code, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--json", "--window", "0.5")
     report = json.loads(out)
-    lags = {p["partition"]: p for p in report["partitions"] if p["topic"] == rudong.topic}
+    lags = {p["partition"]: p for p in report["partitions"] if p["topic"] == tongxiang.inbox}
     assert code == 0
     assert {p: row["lag"] for p, row in lags.items()} == expected
     assert sum(row["lag"] for row in report["partitions"]) == 9

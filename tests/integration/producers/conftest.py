@@ -33,7 +33,8 @@ LIFE = (
 
 @dataclass
 class SourceRegion:
-    """Rudong's database, its recorder and its events topic, private to one test."""
+    """Rudong's database, its recorder and Tongxiang's inbox (where its cases go), private to
+    one test."""
 
     url: str
     names: TopicNames
@@ -42,7 +43,7 @@ class SourceRegion:
 
     @property
     def topic(self) -> str:
-        return self.names.events(RUDONG)
+        return self.names.inbox(TONGXIANG)
 
     def record(self, changes: list[CaseChange]) -> None:
         record_committed(self.recorder, self.url, changes)
@@ -71,7 +72,7 @@ class SourceRegion:
         )  # fmt: skip
 
     def read_topic(self) -> list[tuple[int, int, bytes, bytes, dict[str, bytes]]]:
-        """Every record of the events topic: (partition, offset, key, value, headers)."""
+        """Every record of Tongxiang's inbox: (partition, offset, key, value, headers)."""
         consumer = KafkaConsumer(
             bootstrap_servers=self.services.kafka_bootstrap, enable_auto_commit=False
         )
@@ -123,6 +124,6 @@ def source_region(
     finally:
         conn.close()
     names = TopicNames(unique_name("t") + ".")
-    ensure_topics(casesync_services.kafka_bootstrap, TopicSettings(), [names.events(RUDONG)],
+    ensure_topics(casesync_services.kafka_bootstrap, TopicSettings(), [names.inbox(TONGXIANG)],
                   compacted=[names.schemas])  # fmt: skip
     return SourceRegion(url, names, casesync_services, build_recorder(RUDONG))

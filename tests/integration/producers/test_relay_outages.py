@@ -9,12 +9,14 @@ import pytest
 from kafka import KafkaProducer
 
 from casesync.adapters.postgres import retrying
+from casesync.adapters.topics import existing_topics
 from casesync.contract.schemas import load_versions
 from infra.kafka.launcher import KafkaLauncher
 from infra.postgres.launcher import PostgresLauncher
 from producers.app import kafka_producer
 from producers.outbox_store import OutboxStore
 from producers.relay import Relay
+from producers.routing import Inboxes
 
 from .conftest import RUDONG, SourceRegion, new_case, next_change
 from .test_relay import _first_occurrences_in_order
@@ -82,6 +84,7 @@ def test_a_producer_that_cannot_reach_the_broker_is_retried_not_fatal(
     """The relay's first producer finds no broker (nothing listens on its address): the relay
     counts a broker failure, builds another, and publishes everything."""
     bootstraps = ["127.0.0.1:1"]  # port 1: connection refused
+    bootstrap = source_region.services.kafka_bootstrap
 
     def producer() -> KafkaProducer:
         if bootstraps:
@@ -92,7 +95,8 @@ def test_a_producer_that_cannot_reach_the_broker_is_retried_not_fatal(
     source_region.record(changes + [next_change(f"B-{n}", 1) for n in range(10)])
     relay = Relay(
         RUDONG, OutboxStore(source_region.url), producer,
-        {s.fingerprint: s for s in load_versions()}, lambda schema: None, source_region.topic,
+        {s.fingerprint: s for s in load_versions()}, lambda schema: None,
+        Inboxes(source_region.names, lambda: existing_topics(bootstrap)),
     )  # fmt: skip
     stats = relay.run(until_idle=2.0)
     assert stats.kafka_failures == 1
