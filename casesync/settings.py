@@ -42,6 +42,9 @@ class Settings:
     topic_prefix: str = "casesync."  # every topic and group name starts with it
     kafka_overridden: bool = False
     database_overridden: bool = False
+    # How long the relay's producer retries a record before failing it (and the relay
+    # rebuilding the producer); outages of any length are ridden out either way.
+    kafka_delivery_timeout_s: float = 120.0
 
     @property
     def database_url_redacted(self) -> str:
@@ -85,6 +88,7 @@ class Settings:
             topic_prefix=env.get("CASESYNC_TOPIC_PREFIX", "").strip() or "casesync.",
             kafka_overridden=bool(bootstrap),
             database_overridden=bool(database_url),
+            kafka_delivery_timeout_s=_positive_int(env, "CASESYNC_KAFKA_DELIVERY_TIMEOUT_S", 120),
         )
 
 
