@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 
 from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
@@ -140,8 +139,6 @@ def build_relay(
     schema_source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
     schemas: dict[bytes, RegisteredSchema] = {s.fingerprint: s for s in load_versions()}
     delivery_timeout_s = settings.kafka_delivery_timeout_s
-    # A producer still silent well past its delivery timeout is wedged, not waiting.
-    config = replace(config or RelayConfig(), wedged_after_s=delivery_timeout_s + 30.0)
     return Relay(
         region,
         OutboxStore(settings.region_database_url(region)),

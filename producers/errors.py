@@ -34,5 +34,5 @@ class NotOwner(ProducerError):
 
 
 class ProducerWedged(ProducerError):
-    """The relay's producer neither acknowledged nor failed its records for far longer than its
-    delivery timeout: it is discarded and the rows are resent from the outbox."""
+    """The relay's producer neither acknowledged nor failed its records for too long (see
+    ``RelayConfig.wedged_after_s``): it is discarded and the rows are resent from the outbox."""
