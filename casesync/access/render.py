@@ -65,9 +65,9 @@ def plan_document(plan: AccessPlan) -> dict[str, Any]:
             "present": [t.name for t in plan.topics_present],
         },
         "acls": {
-            "add": [acl_document(g.acl) | {"reasons": list(g.reasons)} for g in plan.acls_to_add],
-            "revoke": [acl_document(a) | {"reasons": [UNJUSTIFIED]} for a in plan.acls_to_revoke],
-            "kept": [acl_document(g.acl) | {"reasons": list(g.reasons)} for g in plan.acls_kept],
+            "add": [grant_document(g) for g in plan.acls_to_add],
+            "revoke": [revocation_document(a) for a in plan.acls_to_revoke],
+            "kept": [grant_document(g) for g in plan.acls_kept],
         },
         "left_alone": [acl_document(item.acl) | {"why": item.why} for item in plan.left_alone],
         "idle_users": list(plan.idle_users),
@@ -85,6 +85,16 @@ def acl_document(acl: Acl) -> dict[str, str]:
         "permission_type": acl.permission.value,
         "host": acl.host,
     }
+
+
+def grant_document(grant: Grant) -> dict[str, Any]:
+    """A wanted ACL as JSON, with the rules that justify it."""
+    return acl_document(grant.acl) | {"reasons": list(grant.reasons)}
+
+
+def revocation_document(acl: Acl) -> dict[str, Any]:
+    """A revoked ACL as JSON, with the reason it goes."""
+    return acl_document(acl) | {"reasons": [UNJUSTIFIED]}
 
 
 def _grant_lines(mark: str, grant: Grant) -> list[str]:
