@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
 from casesync.adapters.reachability import kafka_admin
@@ -31,6 +32,10 @@ class TopicNames:
     def schemas(self) -> str:
         """The compacted log of writer schemas, keyed by fingerprint, shared by all regions."""
         return f"{self.prefix}schemas"
+
+    def inbox(self, region: str) -> str:
+        """The topic every event addressed to ``region`` arrives in; only ``region`` reads it."""
+        return f"{self.prefix}inbox.{region}"
 
     def events(self, region: str) -> str:
         """The topic ``region`` publishes its case events to; only that region writes there."""
@@ -73,19 +78,29 @@ def ensure_topics(
 
     Returns the names created now; existing topics are left as they are.
     """
+    with kafka_admin(bootstrap) as admin:
+        return create_missing_topics(admin, settings, names, compacted)
+
+
+def create_missing_topics(
+    admin: KafkaAdminClient,
+    settings: TopicSettings,
+    names: Iterable[str],
+    compacted: Iterable[str] = (),
+) -> list[str]:
+    """``ensure_topics`` through an admin client the caller holds (and configured)."""
     wanted = {name: _topic_spec(settings, compacted=False) for name in names}
     wanted.update({name: _topic_spec(settings, compacted=True) for name in compacted})
     created = []
-    with kafka_admin(bootstrap) as admin:
-        existing = set(admin.list_topics())
-        for name, spec in wanted.items():
-            if name in existing:
-                continue
-            try:  # one by one: a concurrent creator must not fail the others
-                admin.create_topics({name: spec}, wait_for_metadata=True)
-                created.append(name)
-            except TopicAlreadyExistsError:
-                pass
+    existing = set(admin.list_topics())
+    for name, spec in wanted.items():
+        if name in existing:
+            continue
+        try:  # one by one: a concurrent creator must not fail the others
+            admin.create_topics({name: spec}, wait_for_metadata=True)
+            created.append(name)
+        except TopicAlreadyExistsError:
+            pass
     if created:
         log.info("topics created", topics=created)
     return created
