@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SETUP := .venv/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status lint typecheck demo test test-unit test-integration bench bench-codec bench-relay bench-consumer bench-e2e clean
+.PHONY: help setup up down status lint typecheck demo test test-unit test-integration test-faults drill-outage bench bench-codec bench-relay bench-consumer bench-e2e clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,14 +30,28 @@ typecheck: setup ## mypy --strict over the packages and benchmarks
 demo: up ## four regions exchanging case traffic, ending with a summary and a consistency verdict
 	@.venv/bin/casesync demo
 
-test: up lint typecheck ## everything: set-up, infrastructure, lint, types, the whole test suite
-	@.venv/bin/pytest
+test: up lint typecheck ## set-up, infrastructure, lint, types, the unit and integration tests
+	@.venv/bin/pytest tests/unit tests/integration
 
 test-unit: setup ## the pure tests only (no broker, no database)
 	@.venv/bin/pytest tests/unit
 
 test-integration: up ## the tests against real Kafka and PostgreSQL
 	@.venv/bin/pytest tests/integration
+
+# Fault tests kill, freeze and restart services: they get a stack of their own, never yours.
+FAULTS_STACK := CASESYNC_RUN_DIR=$(CURDIR)/.run/faults CASESYNC_LOCAL_KAFKA_PORT=19192 \
+	CASESYNC_LOCAL_POSTGRES_PORT=15532 CASESYNC_KAFKA_BOOTSTRAP= CASESYNC_DATABASE_URL=
+
+test-faults: setup ## broker outages (dead, frozen) and restarts against real processes, on a stack of their own
+	@$(FAULTS_STACK) .venv/bin/pytest tests/faults
+
+FAULT ?= kill
+OUTAGE ?= 150
+drill-outage: setup ## broker dead (FAULT=freeze: frozen) for OUTAGE=150 s under a running relay and consumer; prints recovery figures
+	@CASESYNC_RUN_DIR=$(CURDIR)/.run/drill CASESYNC_LOCAL_KAFKA_PORT=19292 CASESYNC_LOCAL_POSTGRES_PORT=15632 \
+		CASESYNC_KAFKA_BOOTSTRAP= CASESYNC_DATABASE_URL= \
+		$(PY) benchmarks/drill_outage.py --fault $(FAULT) --outage $(OUTAGE) --json bench-results/outage-$(FAULT)-$(OUTAGE).json
 
 bench: up ## every benchmark in one go; writes bench-results/*.json and BENCHMARKS.md
 	@cd benchmarks && ../$(PY) run_all.py

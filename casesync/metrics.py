@@ -39,6 +39,16 @@ class Metrics:
             "casesync_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row",
             ["region"], registry=r,
         )  # fmt: skip
+        self.relay_outage = Gauge(
+            "casesync_relay_outage_seconds",
+            "How long the relay has been unable to publish (0 while it publishes)",
+            ["region"], registry=r,
+        )  # fmt: skip
+        self.relay_broker_failures = Counter(
+            "casesync_relay_broker_failures_total",
+            "Producers the relay discarded after a failed send, bootstrap or wedge",
+            ["region"], registry=r,
+        )  # fmt: skip
         self.applied = Counter(
             "casesync_consumer_applied_total", "Partner events applied to the mirror",
             ["region", "source"], registry=r,

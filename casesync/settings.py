@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from casesync.errors import ConfigError
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
 DEFAULT_DATABASE_URL = "postgresql://casesync@127.0.0.1:15432/casesync"
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where the local launchers keep .run
 
 
 def redact_url(url: str) -> str:
@@ -42,6 +44,10 @@ class Settings:
     topic_prefix: str = "casesync."  # every topic and group name starts with it
     kafka_overridden: bool = False
     database_overridden: bool = False
+    # How long the relay's producer retries a record before failing it (and the relay
+    # rebuilding the producer); outages of any length are ridden out either way.
+    kafka_delivery_timeout_s: float = 120.0
+    secrets_dir: Path = _PROJECT_ROOT / ".run" / "secrets"  # credentials of new principals
 
     @property
     def database_url_redacted(self) -> str:
@@ -85,6 +91,8 @@ class Settings:
             topic_prefix=env.get("CASESYNC_TOPIC_PREFIX", "").strip() or "casesync.",
             kafka_overridden=bool(bootstrap),
             database_overridden=bool(database_url),
+            kafka_delivery_timeout_s=_positive_int(env, "CASESYNC_KAFKA_DELIVERY_TIMEOUT_S", 120),
+            secrets_dir=_secrets_dir(env),
         )
 
 
@@ -98,6 +106,15 @@ def _local_database_url(env: Mapping[str, str]) -> str:
     """The local launcher's cluster, on ``CASESYNC_LOCAL_POSTGRES_PORT`` when set."""
     port = env.get("CASESYNC_LOCAL_POSTGRES_PORT", "").strip()
     return DEFAULT_DATABASE_URL.replace(":15432/", f":{port}/") if port else DEFAULT_DATABASE_URL
+
+
+def _secrets_dir(env: Mapping[str, str]) -> Path:
+    """``CASESYNC_SECRETS_DIR``, else ``secrets`` in the run folder (``CASESYNC_RUN_DIR``)."""
+    chosen = env.get("CASESYNC_SECRETS_DIR", "").strip()
+    if chosen:
+        return Path(chosen)
+    run_dir = env.get("CASESYNC_RUN_DIR", "").strip()
+    return (Path(run_dir) if run_dir else _PROJECT_ROOT / ".run") / "secrets"
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -8,6 +8,9 @@ wired as ``casesync relay`` and ``casesync consume`` wire them.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +77,21 @@ class TestRegion:
         prepare(self.settings, plan)
         consumer = build_consumer(self.settings, options, plan)
         return consumer.run(threading.Event(), until_idle=until_idle)
+
+    def spawn(self, command: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
+        """``casesync <command> --region <code>`` as a process of its own on this region's
+        database and topics, logging JSON lines to ``log``; ``env`` adds settings."""
+        settings = {
+            "CASESYNC_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            "CASESYNC_DATABASE_URL": self.url,
+            "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
+        }
+        with log.open("ab") as sink:
+            return subprocess.Popen(
+                [sys.executable, "-m", "casesync", "--log-json", command, "--region", self.code],
+                env={**os.environ, **settings, **env},
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=sink,
+            )  # fmt: skip
 
     def replay(self, recording: Path) -> ApplyStats:
         """Apply a recording (``casesync replay apply``) to this region's database."""

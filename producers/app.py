@@ -107,7 +107,9 @@ def build_codec() -> CaseEventCodec:
     return case_event_codec()
 
 
-def kafka_producer(bootstrap: str, *, remember_partitions: bool = True) -> KafkaProducer:
+def kafka_producer(
+    bootstrap: str, *, delivery_timeout_s: float = 120.0, remember_partitions: bool = True
+) -> KafkaProducer:
     """The relay's producer: idempotent, acks=all, batched for throughput.
 
     ``remember_partitions=False`` leaves kafka-python's own partitioner (for baselines).
@@ -119,8 +121,15 @@ def kafka_producer(bootstrap: str, *, remember_partitions: bool = True) -> Kafka
         linger_ms=5,
         batch_size=256 * 1024,
         max_in_flight_requests_per_connection=5,
-        delivery_timeout_ms=120_000,  # rides out a broker restart without failing sends
-        max_block_ms=60_000,
+        # Rides out a broker restart without failing sends; past it the relay rebuilds the
+        # producer and resends from its outbox.
+        delivery_timeout_ms=int(delivery_timeout_s * 1000),
+        # kafka-python wants the delivery timeout above linger plus request timeout.
+        request_timeout_ms=int(min(30.0, delivery_timeout_s / 3) * 1000),
+        # A healthy broker answers metadata in milliseconds; with it away, a send or a new
+        # producer gives up soon, so the relay stays responsive and says what is wrong.
+        max_block_ms=10_000,
+        bootstrap_timeout_ms=10_000,
         partitioner=CachedKeyPartitioner() if remember_partitions else DefaultPartitioner(),
     )
 
@@ -134,10 +143,11 @@ def build_relay(
     names = TopicNames(settings.topic_prefix)
     schema_source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
     schemas: dict[bytes, RegisteredSchema] = {s.fingerprint: s for s in load_versions()}
+    delivery_timeout_s = settings.kafka_delivery_timeout_s
     return Relay(
         region,
         OutboxStore(settings.region_database_url(region)),
-        lambda: kafka_producer(settings.kafka_bootstrap),
+        lambda: kafka_producer(settings.kafka_bootstrap, delivery_timeout_s=delivery_timeout_s),
         schemas,
         lambda schema: schema_source.publish(schema.fingerprint_hex, schema.schema_json),
         Inboxes(names, lambda: existing_topics(settings.kafka_bootstrap)),

@@ -31,3 +31,8 @@ class InvalidChange(ProducerError):
 
 class NotOwner(ProducerError):
     """A region tried to change a case another region owns: each region writes only its own."""
+
+
+class ProducerWedged(ProducerError):
+    """The relay's producer neither acknowledged nor failed its records for too long (see
+    ``RelayConfig.wedged_after_s``): it is discarded and the rows are resent from the outbox."""

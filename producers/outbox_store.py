@@ -176,6 +176,39 @@ class OutboxStore:
         with self.conn.cursor() as cur:
             return read_backlog(cur)
 
+    def report_health(self, *, publishing: bool, reason: str, lasted_s: float) -> None:
+        """Record whether the relay publishes, and why not (state in ``relay_health``)."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO relay_health (publishing, reason, since, reported_at)"
+                " VALUES (%(publishing)s, %(reason)s,"
+                "  now() - make_interval(secs => %(lasted)s), now())"
+                " ON CONFLICT (singleton) DO UPDATE SET publishing = excluded.publishing,"
+                "  reason = excluded.reason, since = excluded.since,"
+                "  reported_at = excluded.reported_at",
+                {"publishing": publishing, "reason": reason, "lasted": lasted_s},
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class RelayHealth:
+    """The relay's last word on publishing (``OutboxStore.report_health``)."""
+
+    publishing: bool
+    reason: str
+    for_s: float  # how long the state has lasted
+    reported_s_ago: float
+
+
+def read_relay_health(cur: Any) -> RelayHealth | None:
+    """The relay's last report; None when no relay ever led this region."""
+    cur.execute(
+        "SELECT publishing, reason, extract(epoch FROM now() - since),"
+        " extract(epoch FROM now() - reported_at) FROM relay_health"
+    )
+    row = cur.fetchone()
+    return None if row is None else RelayHealth(row[0], row[1], float(row[2]), float(row[3]))
+
 
 def read_backlog(cur: Any) -> Backlog:
     """Unpublished count and oldest age; both come from the small partial index."""

@@ -18,6 +18,13 @@ Steps of one cycle (``Relay._cycle``):
      which marks its rows published in the background — never before the acknowledgement.
 A crash between 3 and 4 republishes those rows, to every inbox again: the only source of
 duplicates, and consumers drop them by event id and version.
+
+Outages of any length: a send that fails, a producer that cannot bootstrap, or acknowledgements
+that stop for ``wedged_after_s`` while records wait, discard the producer (its sender thread
+stopped, never waited on: kafka-python's idempotent producer can wedge for good once a batch
+expires) and resend from the lowest unpublished row with a new one. The outage is logged when it
+starts, every ``remind_every_s`` while it lasts and when it ends (``producers.outage``), and
+reported in the region's database for ``ops status``.
 """
 
 from __future__ import annotations
@@ -32,13 +39,15 @@ from typing import Any
 
 import psycopg2
 import structlog
-from kafka.errors import KafkaError
+from kafka.errors import KafkaConfigurationError, KafkaError
 
 from casesync.adapters.postgres import is_retriable
 from casesync.contract.schemas import RegisteredSchema
-from casesync.errors import Unreachable
+from casesync.errors import ConfigError, Unreachable
 from casesync.metrics import Metrics
+from producers.errors import ProducerWedged
 from producers.marker import Marker
+from producers.outage import Notice, OutageClock
 from producers.outbox_store import OutboxRow, OutboxStore
 from producers.prefetch import Prefetcher
 from producers.routing import Inboxes
@@ -56,6 +65,15 @@ class RelayConfig:
     prune_every_s: float = 60.0
     gauges_every_s: float = 5.0
     backoff_max_s: float = 5.0
+    # Records waiting this long without an acknowledgement: the broker counts as away.
+    stall_after_s: float = 10.0
+    # ... and this long: the producer is replaced. A producer built while the broker was frozen
+    # was seen to stay silent for good after it came back (and one whose batch expired never
+    # recovers), so waiting for the delivery timeout would hold a recovered broker's traffic for
+    # minutes; a healthy broker acknowledges within a second, a leader election within ~12 s.
+    wedged_after_s: float = 20.0
+    remind_every_s: float = 60.0  # how often a lasting outage is logged again
+    pause_after_failure_s: float = 1.0
 
 
 @dataclass
@@ -144,6 +162,8 @@ class Relay:
         self._last_prune = self._last_gauges = 0.0
         # Whether the last read emptied the outbox, and when it was: see _worth_reading.
         self._drained, self._last_read = False, 0.0
+        self._outage = OutageClock(self.config.remind_every_s)
+        self._acked_at = 0.0  # the last sign of progress from the broker while records wait
 
     def run(
         self, stop: threading.Event | None = None, until_idle: float | None = None
@@ -188,6 +208,7 @@ class Relay:
             self.stats.leading, self._high, self._drained = True, 0, False
             self._marker = Marker(self._store.clone())
             log.info("relay leads its region", region=self.region)
+            self._report_health()
         assert self._marker is not None
         self._marker.raise_error()
         self._maybe_prune()
@@ -200,8 +221,20 @@ class Relay:
             # The pipeline is full, or nothing is new: wait on the broker, not the database.
             self._in_flight[0].wait(0.005)
             self._settle()
+            self._watch_acknowledgements()
             return True
         return False
+
+    def _watch_acknowledgements(self) -> None:
+        """Records wait and the broker says nothing: an outage, and after long enough a wedged
+        producer (kafka-python raises nothing while a broker is away)."""
+        if not self._in_flight:
+            return
+        silent = time.monotonic() - self._acked_at
+        if silent >= self.config.wedged_after_s:
+            self._kafka_failed(ProducerWedged(f"producer silent for {silent:.0f} s; rebuilt"))
+        elif silent >= self.config.stall_after_s:
+            self._outage_sign("the broker acknowledges nothing while records wait")
 
     def _worth_reading(self) -> bool:
         # After a read that emptied the outbox, new rows announce themselves (the outbox
@@ -250,6 +283,8 @@ class Relay:
         region = ("source_region", self.region.encode())
         types, schemas, futures = self._type_headers, self._schema_headers, batch.futures
         targets_h, ends, inbox = self._target_headers, batch.ends, self._inboxes.topic
+        if not self._in_flight:
+            self._acked_at = time.monotonic()  # the wait for this batch starts now
         self._in_flight.append(batch)
         try:
             # A new producer bootstraps here: with the broker down that fails like a send.
@@ -268,6 +303,8 @@ class Relay:
                     headers = [*common, targets_h.get(target) or self._target_header(target)]
                     futures.append(send(inbox(target), key=key, value=payload, headers=headers))
                 ends.append(len(futures))
+        except KafkaConfigurationError as e:  # no outage: the settings are wrong
+            raise ConfigError(f"Kafka producer settings refused: {e}") from e
         except KafkaError as e:
             self._kafka_failed(e)
         return True
@@ -318,6 +355,11 @@ class Relay:
     def _settle(self) -> None:
         """4. hand fully acknowledged batches to the marker, oldest first."""
         assert self._marker is not None
+        if self._in_flight:
+            head = self._in_flight[0]
+            finished = head.finished
+            if head.done() or head.finished > finished:
+                self._acked_at = time.monotonic()
         while self._in_flight and self._in_flight[0].done():
             batch = self._in_flight[0]
             if not batch.all_succeeded():
@@ -331,22 +373,90 @@ class Relay:
             if self._metrics is not None:
                 self._metrics.published.labels(self.region).inc(len(batch.rows))
                 self._metrics.relay_batch.labels(self.region).observe(len(batch.rows))
+            if self._outage.ongoing:
+                self._outage_over()
 
     def _kafka_failed(self, error: BaseException | None) -> None:
         """Drop the producer; keep what the broker did acknowledge; resend the rest in order."""
         self.stats.kafka_failures += 1
-        log.warning("broker send failed; relay resends", region=self.region,
-                    error=type(error).__name__)  # fmt: skip
-        if self._producer is not None:
-            self._producer.close(timeout=0)
-            self._producer = None
+        if self._metrics is not None:
+            self._metrics.relay_broker_failures.labels(self.region).inc()
+        self._discard_producer()
         acknowledged = [i for batch in self._in_flight for i in batch.succeeded_ids()]
         self._in_flight.clear()
         if acknowledged and self._marker is not None:
             self._marker.mark(acknowledged)
         self._high, self._drained = 0, False  # fetch again from the lowest unpublished row
         self._prefetcher.discard()
-        time.sleep(1.0)
+        self._outage_sign(_describe(error))
+        time.sleep(self.config.pause_after_failure_s)
+
+    def _discard_producer(self) -> None:
+        """Stop the producer's sender thread and let it go, without waiting on the broker.
+
+        kafka-python's ``close()`` first flushes, which never ends (no timeout) or raises (a
+        timeout) while the broker is away; with an idempotent producer wedged after an expired
+        batch it never recovers at all. Force-closing the sender fails what it still holds, so
+        the close that follows has nothing to wait for. Unacknowledged rows are resent.
+        """
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        sender = getattr(producer, "_sender", None)
+        if sender is not None:
+            sender.force_close()
+            sender.join(10)
+        try:
+            producer.close(timeout=0)
+        except KafkaError as e:
+            log.debug("discarded producer did not close cleanly", error=type(e).__name__)
+
+    def _outage_sign(self, reason: str) -> None:
+        """A sign the broker is away: log it when the outage starts and every reminder."""
+        now = time.monotonic()
+        notice = self._outage.failed(now, reason)
+        if notice is None:
+            return
+        lasted = self._outage.lasted(now)
+        if self._metrics is not None:
+            self._metrics.relay_outage.labels(self.region).set(lasted)
+        unpublished = self._unpublished()
+        if notice is Notice.STARTED:
+            log.warning("relay cannot publish: broker unavailable; outbox rows wait",
+                        region=self.region, reason=reason, unpublished=unpublished)  # fmt: skip
+        else:
+            log.warning("relay still cannot publish", region=self.region, reason=reason,
+                        outage_s=round(lasted), unpublished=unpublished)  # fmt: skip
+        self._report_health()
+
+    def _outage_over(self) -> None:
+        ended = self._outage.published(time.monotonic())
+        if ended is None:
+            return
+        if self._metrics is not None:
+            self._metrics.relay_outage.labels(self.region).set(0)
+        log.info("relay publishes again; broker outage over", region=self.region,
+                 outage_s=round(ended.lasted_s, 1), unpublished=self._unpublished())  # fmt: skip
+        self._report_health()
+
+    def _unpublished(self) -> int | None:
+        """The outbox backlog for a log line; None when the database cannot say now."""
+        try:
+            return self._store.backlog().unpublished
+        except (psycopg2.Error, Unreachable):
+            return None
+
+    def _report_health(self) -> None:
+        """Tell ``ops status`` (through the region's database) whether the relay publishes."""
+        try:
+            self._store.report_health(
+                publishing=not self._outage.ongoing,
+                reason=self._outage.reason,
+                lasted_s=self._outage.lasted(time.monotonic()),
+            )
+        except (psycopg2.Error, Unreachable) as e:
+            log.warning("relay could not record its health", region=self.region,
+                        error=type(e).__name__)  # fmt: skip
 
     def _step_down(self) -> None:
         """After a lost database connection: finish with the broker, then lead afresh."""
@@ -356,8 +466,7 @@ class Relay:
             except KafkaError as e:  # the broker is away too: what it did not confirm is resent
                 log.warning("broker unavailable while stepping down", region=self.region,
                             error=type(e).__name__)  # fmt: skip
-                self._producer.close(timeout=0)
-                self._producer = None
+                self._discard_producer()
         acknowledged = [i for batch in self._in_flight for i in batch.succeeded_ids()]
         self._in_flight.clear()
         if self._marker is not None:
@@ -406,6 +515,7 @@ class Relay:
             backlog = self._store.backlog()
             self._metrics.outbox_backlog.labels(self.region).set(backlog.unpublished)
             self._metrics.outbox_oldest_age.labels(self.region).set(backlog.oldest_age_s or 0.0)
+            self._metrics.relay_outage.labels(self.region).set(self._outage.lasted(now))
         if now - self._last_prune >= self.config.prune_every_s:
             self._last_prune = now
             pruned = self._store.prune(self.config.retention)
@@ -422,12 +532,26 @@ class Relay:
         except (psycopg2.Error, KafkaError, Unreachable) as e:
             log.warning("relay stopped with batches unconfirmed; they will be resent",
                         region=self.region, error=type(e).__name__)  # fmt: skip
+            self._discard_producer()
         finally:
             if self._producer is not None:
-                self._producer.close(timeout=5)
+                try:
+                    self._producer.close(timeout=5)
+                except KafkaError:
+                    self._discard_producer()
                 self._producer = None
             if self._marker is not None:
                 self._marker.close()
                 self._marker = None
             self._prefetcher.close()
             self._store.close()
+
+
+def _describe(error: BaseException | None) -> str:
+    """A broker failure in one short line (kafka-python's messages can run long)."""
+    if error is None:
+        return "send failed"
+    name, text = type(error).__name__, str(error).strip()
+    if not text or text == name:
+        return name
+    return text[:200] if text.startswith(name) else f"{name}: {text[:160]}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
 from casesync.adapters.reachability import kafka_admin
@@ -68,19 +69,29 @@ def ensure_topics(
 
     Returns the names created now; existing topics are left as they are.
     """
+    with kafka_admin(bootstrap) as admin:
+        return create_missing_topics(admin, settings, names, compacted)
+
+
+def create_missing_topics(
+    admin: KafkaAdminClient,
+    settings: TopicSettings,
+    names: Iterable[str],
+    compacted: Iterable[str] = (),
+) -> list[str]:
+    """``ensure_topics`` through an admin client the caller holds (and configured)."""
     wanted = {name: _topic_spec(settings, compacted=False) for name in names}
     wanted.update({name: _topic_spec(settings, compacted=True) for name in compacted})
     created = []
-    with kafka_admin(bootstrap) as admin:
-        existing = set(admin.list_topics())
-        for name, spec in wanted.items():
-            if name in existing:
-                continue
-            try:  # one by one: a concurrent creator must not fail the others
-                admin.create_topics({name: spec}, wait_for_metadata=True)
-                created.append(name)
-            except TopicAlreadyExistsError:
-                pass
+    existing = set(admin.list_topics())
+    for name, spec in wanted.items():
+        if name in existing:
+            continue
+        try:  # one by one: a concurrent creator must not fail the others
+            admin.create_topics({name: spec}, wait_for_metadata=True)
+            created.append(name)
+        except TopicAlreadyExistsError:
+            pass
     if created:
         log.info("topics created", topics=created)
     return created

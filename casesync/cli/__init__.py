@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "casesync.cli.run",
     "casesync.demo.cli",
     "casesync.ops.cli",
+    "casesync.cli.access",
 )
 
 

@@ -107,7 +107,8 @@ def _print_status(r: dict[str, Any]) -> None:
     if "outbox" in r:
         age = r["outbox"]["oldest_age_seconds"]
         oldest = "" if age is None else f", oldest {age:.1f} s"
-        print(f"  outbox: {r['outbox']['backlog']} unpublished{oldest}")
+        print(f"  outbox: {r['outbox']['backlog']} unpublished{oldest}"
+              f" {r['outbox']['verdict']}: {r['outbox']['reason']}")  # fmt: skip
     for p in r.get("partitions", ()):
         where = f"{p['topic']}[{p['partition']}]"
         position = "-" if p["position"] is None else p["position"]

@@ -13,6 +13,10 @@ partition never consumed, when the consumer last moved any position, None if it 
   OK     otherwise (the position moves and the lag does not grow).
 
 A region whose database or broker cannot be reached is ERR as a whole. The worst verdict wins.
+
+The region's own outbox is judged too (``judge_outbox``): ERR while its relay reports that it
+cannot publish (with the relay's reason) or when the oldest waiting row is ``stop_after`` old,
+WARN once it is ``outbox_warn_after`` old.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+
+from producers.outbox_store import RelayHealth
 
 
 class Verdict(IntEnum):
@@ -60,6 +66,7 @@ class Thresholds:
     """How long counts as "for long"."""
 
     stop_after_s: float = 300.0
+    outbox_warn_after_s: float = 60.0
 
 
 def judge_partition(
@@ -93,6 +100,31 @@ def judge_partition(
     if second.lag > first.lag:
         return Judgement(Verdict.WARN, f"lag grew from {first.lag} to {second.lag}")
     return Judgement(Verdict.OK, f"consuming, lag {second.lag}")
+
+
+def judge_outbox(
+    unpublished: int,
+    oldest_age_s: float | None,
+    relay: RelayHealth | None,
+    thresholds: Thresholds = Thresholds(),
+) -> Judgement:
+    """The verdict of the region's outbox: are its committed changes reaching the broker?"""
+    if relay is not None and not relay.publishing and unpublished:
+        return Judgement(
+            Verdict.ERR,
+            f"relay cannot publish for {relay.for_s:.0f} s ({relay.reason}); "
+            f"{unpublished} rows wait",
+        )
+    if not unpublished or oldest_age_s is None:
+        return Judgement(Verdict.OK, "all published")
+    if oldest_age_s >= thresholds.stop_after_s:
+        return Judgement(
+            Verdict.ERR,
+            f"{unpublished} rows wait, the oldest {oldest_age_s:.0f} s: is the relay running?",
+        )
+    if oldest_age_s >= thresholds.outbox_warn_after_s:
+        return Judgement(Verdict.WARN, f"{unpublished} rows wait, the oldest {oldest_age_s:.0f} s")
+    return Judgement(Verdict.OK, f"{unpublished} rows being published")
 
 
 def worst(verdicts: Iterable[Verdict]) -> Verdict:

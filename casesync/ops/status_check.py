@@ -7,7 +7,8 @@ Steps:
   4. judge each partition (``status.judge_partition``); for those with lag, read the oldest
      unapplied record's timestamp: the lag in seconds;
   5. outbox backlog, dead letters by stage and class, overdue cases.
-A service that cannot be reached makes the region ERR, and the report says which.
+A service that cannot be reached makes the region ERR, and the report says which; with the
+broker away, the database's part (outbox, dead letters, overdue cases) is still reported.
 """
 
 from __future__ import annotations
@@ -24,11 +25,19 @@ from casesync.domain.workdays import china_date
 from casesync.errors import CasesyncError, Unreachable
 from casesync.ops import status_queries as q
 from casesync.ops.errors import UnknownTopic
-from casesync.ops.status import Judgement, Sample, Thresholds, Verdict, judge_partition
+from casesync.ops.status import (
+    Judgement,
+    Sample,
+    Thresholds,
+    Verdict,
+    judge_outbox,
+    judge_partition,
+)
 from casesync.ops.status import lag_seconds as age_of
 from casesync.ops.topic_reader import Bounds, TopicReader
 from casesync.settings import Settings
 from consumers.compose import ConsumerOptions, plan_consumer
+from producers.outbox_store import read_relay_health
 
 TP = tuple[str, int]
 
@@ -60,22 +69,34 @@ def check_region(
         report["verdict"] = Verdict.ERR.name
         return report
     try:
-        first = _sample(conn, reader, plan.topics)  # 2
-        time.sleep(options.window_s)  # 3
-        second = _sample(conn, reader, plan.topics)
-        report["partitions"] = _partitions(reader, first, second, options, now)  # 4
+        try:
+            first = _sample(conn, reader, plan.topics)  # 2
+            time.sleep(options.window_s)  # 3
+            second = _sample(conn, reader, plan.topics)
+            report["partitions"] = _partitions(reader, first, second, options, now)  # 4
+            report["missing_topics"] = sorted(set(plan.topics) - {t for t, _ in second[0]})
+        except CasesyncError as e:
+            # The broker away is when the outbox matters most: go on with the database.
+            report["errors"].append(str(e))
         with transaction(conn) as cur:  # 5
             backlog, oldest = q.outbox_backlog(cur)
-            report["outbox"] = {"backlog": backlog, "oldest_age_seconds": oldest}
+            outbox = judge_outbox(backlog, oldest, read_relay_health(cur), options.thresholds)
+            report["outbox"] = {
+                "backlog": backlog,
+                "oldest_age_seconds": oldest,
+                "verdict": outbox.verdict.name,
+                "reason": outbox.reason,
+            }
             report["dead_letters"] = _dead_letters(cur)
             report["overdue"] = _overdue(cur, now(), options.overdue_listed)
-        report["missing_topics"] = sorted(set(plan.topics) - {t for t, _ in second[0]})
     except CasesyncError as e:
         report["errors"].append(str(e))
     finally:
         conn.close()
         reader.close()
     verdicts = [Verdict[p["verdict"]] for p in report.get("partitions", ())]
+    if "outbox" in report:
+        verdicts.append(Verdict[report["outbox"]["verdict"]])
     if report["errors"]:
         verdicts.append(Verdict.ERR)
     report["verdict"] = max(verdicts, default=Verdict.OK).name

@@ -54,6 +54,7 @@ class TopicReader:
                     enable_auto_commit=False,
                     isolation_level="read_committed",
                     request_timeout_ms=max(self._timeout_ms, 5000),
+                    bootstrap_timeout_ms=self._timeout_ms,  # a broker away: say so soon
                     client_id="casesync-ops",
                 )
             except (KafkaError, OSError, ValueError) as e:

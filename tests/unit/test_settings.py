@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from casesync.errors import ConfigError
@@ -61,3 +63,14 @@ def test_region_database_url_follows_placeholder_override_or_default() -> None:
     assert placeholder.region_database_url("330483") == "postgresql://h/cs_330483"
     fixed = Settings.from_env({"CASESYNC_DATABASE_URL": "postgresql://h/rudong"})
     assert fixed.region_database_url("320623") == "postgresql://h/rudong"
+
+
+def test_new_principals_credentials_go_to_the_secrets_folder() -> None:
+    """CASESYNC_SECRETS_DIR names the folder; else it is ``secrets`` in CASESYNC_RUN_DIR, else
+    in the project's ``.run``."""
+    chosen = Settings.from_env({"CASESYNC_SECRETS_DIR": "/srv/casesync/keys"})
+    assert chosen.secrets_dir == Path("/srv/casesync/keys")
+    in_run = Settings.from_env({"CASESYNC_RUN_DIR": "/tmp/run2"})
+    assert in_run.secrets_dir == Path("/tmp/run2/secrets")
+    default = Settings.from_env({})
+    assert default.secrets_dir.parts[-2:] == (".run", "secrets")

@@ -15,7 +15,7 @@ from infra.kafka.launcher import KafkaLauncher
 from infra.postgres.launcher import PostgresLauncher
 from producers.app import kafka_producer
 from producers.outbox_store import OutboxStore
-from producers.relay import Relay
+from producers.relay import Relay, RelayConfig
 from producers.routing import Inboxes
 
 from .conftest import RUDONG, SourceRegion, new_case, next_change
@@ -104,3 +104,69 @@ def test_a_producer_that_cannot_reach_the_broker_is_retried_not_fatal(
     assert duplicates == 0
     assert all(v == [1, 2] for v in versions.values())
     assert len(versions) == 10
+
+
+class _SilentFuture:
+    """A send that is never acknowledged and never fails: what a wedged producer hands out."""
+
+    is_done = False
+
+    class _Latch:
+        @staticmethod
+        def wait(timeout: float) -> bool:
+            time.sleep(timeout)
+            return False
+
+    _produce_future = _Latch()
+
+    @staticmethod
+    def succeeded() -> bool:
+        return False
+
+    @staticmethod
+    def failed() -> bool:
+        return False
+
+
+class _WedgedProducer:
+    """Accepts every record and never answers, as kafka-python 3.0.12's idempotent producer
+    does once it has dropped its producer id after an expired batch."""
+
+    closed = False
+
+    def send(self, *args: object, **kwargs: object) -> _SilentFuture:
+        return _SilentFuture()
+
+    def close(self, timeout: float | None = None) -> None:
+        self.closed = True
+
+
+def test_a_producer_that_never_answers_is_discarded_and_its_rows_resent(
+    source_region: SourceRegion,
+) -> None:
+    """A producer that neither acknowledges nor fails anything for ``wedged_after_s`` is
+    discarded; a new one publishes every row, each case in order."""
+    wedged = _WedgedProducer()
+    producers: list[object] = [wedged]
+
+    def producer() -> object:
+        if producers:
+            return producers.pop()
+        return kafka_producer(source_region.services.kafka_bootstrap)
+
+    changes = [new_case(f"W-{n}") for n in range(10)]
+    source_region.record(changes + [next_change(f"W-{n}", 1) for n in range(10)])
+    relay = Relay(
+        RUDONG, OutboxStore(source_region.url), producer,
+        {s.fingerprint: s for s in load_versions()}, lambda schema: None, source_region.topic,
+        RelayConfig(stall_after_s=0.5, wedged_after_s=2.0, pause_after_failure_s=0.1),
+    )  # fmt: skip
+    stats = relay.run(until_idle=3.0)
+    assert wedged.closed
+    assert stats.kafka_failures == 1
+    assert source_region.scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    versions, _ = _first_occurrences_in_order(source_region)
+    assert len(versions) == 10
+    assert all(v == [1, 2] for v in versions.values())
+    health = source_region.scalar("SELECT count(*) FROM relay_health WHERE publishing")
+    assert health == 1, "the relay reported publishing again once the new producer delivered"

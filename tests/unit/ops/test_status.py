@@ -7,10 +7,12 @@ from casesync.ops.status import (
     Thresholds,
     Verdict,
     exit_code,
+    judge_outbox,
     judge_partition,
     lag_seconds,
     worst,
 )
+from producers.outbox_store import RelayHealth
 
 
 def test_a_quiet_caught_up_partition_is_ok_however_long_nothing_moved() -> None:
@@ -86,3 +88,30 @@ def test_lag_seconds_is_the_age_of_the_oldest_unapplied_record() -> None:
     assert lag_seconds(1_000, 4_500) == 3.5
     assert lag_seconds(None, 4_500) == 0.0
     assert lag_seconds(5_000, 4_500) == 0.0
+
+
+def test_an_outbox_whose_relay_cannot_publish_is_err_with_the_relays_reason() -> None:
+    """The relay's own report (broker away) makes the outbox ERR at once, naming the reason."""
+    relay = RelayHealth(publishing=False, reason="no acknowledgement for 12 s", for_s=12,
+                        reported_s_ago=1)  # fmt: skip
+    judged = judge_outbox(5710, 14.0, relay)
+    assert judged.verdict is Verdict.ERR
+    assert "no acknowledgement for 12 s" in judged.reason
+    assert "5710 rows wait" in judged.reason
+
+
+def test_an_outbox_that_publishes_is_ok_and_warns_then_errs_as_its_oldest_row_ages() -> None:
+    """Rows that wait briefly are OK; older than the warning age WARN; older than stop_after ERR
+    (a relay that is not running reports nothing, so the age alone must tell)."""
+    publishing = RelayHealth(publishing=True, reason="", for_s=100, reported_s_ago=100)
+    limits = Thresholds(stop_after_s=300, outbox_warn_after_s=60)
+    assert judge_outbox(0, None, publishing, limits).verdict is Verdict.OK
+    assert judge_outbox(40, 2.0, publishing, limits).verdict is Verdict.OK
+    assert judge_outbox(40, 61.0, publishing, limits).verdict is Verdict.WARN
+    assert judge_outbox(40, 301.0, None, limits).verdict is Verdict.ERR
+
+
+def test_a_relay_that_last_could_not_publish_but_owes_nothing_leaves_the_outbox_ok() -> None:
+    """No rows wait: nothing is owed, whatever the relay last said."""
+    relay = RelayHealth(publishing=False, reason="x", for_s=5, reported_s_ago=5)
+    assert judge_outbox(0, None, relay).verdict is Verdict.OK

@@ -1,0 +1,153 @@
+"""A secured broker for access tests, and clients that connect to it as a region or as admin.
+
+These tests need a broker with the standard authorizer and SCRAM-SHA-512 users; they are marked
+``secured`` and left out of the default run until ``make up`` starts such a broker. Point them at
+one with CASESYNC_TEST_SECURED_BOOTSTRAP, CASESYNC_TEST_SECURED_PROTOCOL (default SASL_SSL),
+CASESYNC_TEST_SECURED_CAFILE (for SSL) and CASESYNC_TEST_ADMIN_PASSWORD (user ``admin``), then
+run ``pytest -m secured tests/integration/access``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaAdminClient
+
+from casesync.access.credentials import CredentialsFolder
+from casesync.access.desired import desired_access
+from casesync.access.kafka_applier import KafkaAccess
+from casesync.access.plan import AccessPlan, plan_access
+from casesync.adapters.topics import TopicNames
+from casesync.domain.agreements import Agreement
+from casesync.domain.catalogue import Catalogue
+from casesync.domain.items import ServiceItem
+from casesync.domain.regions import Region
+from casesync.domain.vocabulary import HandlingMode
+from casesync.settings import TopicSettings
+
+ON = date(2026, 3, 2)
+HOUSING = "002023002000"
+ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class SecuredBroker:
+    """Where the secured broker listens and how a client connects to it (credentials aside)."""
+
+    bootstrap: str
+    security: dict[str, Any] = field(repr=False)
+    admin_password: str = field(repr=False)
+
+    def client_config(self, user: str, password: str) -> dict[str, Any]:
+        """Keyword arguments of any kafka-python client connecting as ``user``."""
+        return {
+            "bootstrap_servers": self.bootstrap,
+            "sasl_plain_username": user,
+            "sasl_plain_password": password,
+            **self.security,
+        }
+
+
+@pytest.fixture(scope="session")
+def secured_broker() -> SecuredBroker:
+    """The secured broker named by the environment; fails (never skips) when none is named."""
+    bootstrap = os.environ.get("CASESYNC_TEST_SECURED_BOOTSTRAP", "")
+    password = os.environ.get("CASESYNC_TEST_ADMIN_PASSWORD", "")
+    if not bootstrap or not password:
+        pytest.fail(
+            "access tests need a secured broker: set CASESYNC_TEST_SECURED_BOOTSTRAP and "
+            "CASESYNC_TEST_ADMIN_PASSWORD (see tests/integration/access/conftest.py)"
+        )
+    security: dict[str, Any] = {
+        "security_protocol": os.environ.get("CASESYNC_TEST_SECURED_PROTOCOL", "SASL_SSL"),
+        "sasl_mechanism": "SCRAM-SHA-512",
+    }
+    cafile = os.environ.get("CASESYNC_TEST_SECURED_CAFILE")
+    if cafile:
+        security["ssl_cafile"] = cafile
+    return SecuredBroker(bootstrap, security, password)
+
+
+@pytest.fixture
+def admin_client(secured_broker: SecuredBroker) -> Iterator[KafkaAdminClient]:
+    """An admin client connected as the super user ``admin``."""
+    admin = KafkaAdminClient(
+        **secured_broker.client_config(ADMIN, secured_broker.admin_password),
+        bootstrap_timeout_ms=10_000,
+    )
+    try:
+        yield admin
+    finally:
+        admin.close()
+
+
+@dataclass
+class AccessWorld:
+    """Four fresh regions (random codes, so runs never share users) under a fresh prefix."""
+
+    regions: tuple[str, str, str, str]
+    names: TopicNames
+    access: KafkaAccess
+    credentials: CredentialsFolder
+    broker: SecuredBroker
+
+    def agreement(self, a: str, b: str) -> Agreement:
+        """A bilateral agreement sharing the housing-fund item between ``a`` and ``b``."""
+        return Agreement(f"{a}-{b}", f"{a}—{b}", national=False, members=frozenset({a, b}),
+                         items=frozenset({HOUSING}), effective_from=date(2021, 1, 1))  # fmt: skip
+
+    def catalogue(self, *agreements: Agreement) -> Catalogue:
+        """The four regions and one item with only the agreements given."""
+        item = ServiceItem(HOUSING, "购房提取住房公积金", "公积金", "公共服务", 5, frozenset(),
+                           frozenset({HandlingMode.FULLY_ONLINE}))  # fmt: skip
+        regions = [Region(code, code, code, "county", gbt2260=False) for code in self.regions]
+        return Catalogue(regions, [item], agreements, [], {}, {})
+
+    def plan(self, *agreements: Agreement) -> AccessPlan:
+        """The plan that brings the broker to what ``agreements`` imply."""
+        desired = desired_access(self.catalogue(*agreements), self.names, ON)
+        return plan_access(desired, self.access.read_state())
+
+    def apply(self, *agreements: Agreement) -> AccessPlan:
+        """Plan and apply; returns the plan applied."""
+        plan = self.plan(*agreements)
+        self.access.apply(plan)
+        return plan
+
+    def client_config(self, region: str) -> dict[str, Any]:
+        """Client settings of ``region``'s principal, password read from its credentials file."""
+        lines = self.credentials.path_for(region).read_text().splitlines()
+        values = dict(line.split("=", 1) for line in lines)
+        return self.broker.client_config(values["username"], values["password"])
+
+
+@pytest.fixture
+def access_world(
+    secured_broker: SecuredBroker, admin_client: KafkaAdminClient, tmp_path: Path
+) -> Iterator[AccessWorld]:
+    """Four new regions under a new topic prefix; their topics are deleted afterwards."""
+    base = 900000 + secrets.randbelow(99990)  # 9xxxxx: no real GB/T 2260 code
+    regions = (str(base), str(base + 1), str(base + 2), str(base + 3))
+    names = TopicNames(f"casesync.t{secrets.token_hex(4)}.")
+    credentials = CredentialsFolder(tmp_path / "secrets")
+    access = KafkaAccess(admin_client, secured_broker.bootstrap, TopicSettings(partitions=1),
+                         credentials)  # fmt: skip
+    world = AccessWorld(regions, names, access, credentials, secured_broker)
+    try:
+        yield world
+    finally:
+        world.access.apply(world.plan())  # revoke every ACL of the test regions
+        _delete_topics(admin_client, names.prefix)
+
+
+def _delete_topics(admin: KafkaAdminClient, prefix: str) -> None:
+    doomed = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
+    if doomed:
+        admin.delete_topics(doomed)
