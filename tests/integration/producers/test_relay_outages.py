@@ -148,6 +148,7 @@ def test_a_producer_that_never_answers_is_discarded_and_its_rows_resent(
     discarded; a new one publishes every row, each case in order."""
     wedged = _WedgedProducer()
     producers: list[object] = [wedged]
+    bootstrap = source_region.services.kafka_bootstrap
 
     def producer() -> object:
         if producers:
@@ -158,7 +159,8 @@ def test_a_producer_that_never_answers_is_discarded_and_its_rows_resent(
     source_region.record(changes + [next_change(f"W-{n}", 1) for n in range(10)])
     relay = Relay(
         RUDONG, OutboxStore(source_region.url), producer,
-        {s.fingerprint: s for s in load_versions()}, lambda schema: None, source_region.topic,
+        {s.fingerprint: s for s in load_versions()}, lambda schema: None,
+        Inboxes(source_region.names, lambda: existing_topics(bootstrap)),
         RelayConfig(stall_after_s=0.5, wedged_after_s=2.0, pause_after_failure_s=0.1),
     )  # fmt: skip
     stats = relay.run(until_idle=3.0)
