@@ -4,7 +4,7 @@ cases and relays its outbox to Kafka, and consumers wired exactly as the CLI wir
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -97,6 +97,7 @@ class World:
     codec: CaseEventCodec
     make_database: Callable[[str], str]
     regions: dict[str, Region] = field(default_factory=dict)
+    inboxes: set[str] = field(default_factory=set)  # regions whose inbox exists
 
     def region(self, code: str) -> Region:
         """The region with its own fresh, migrated database."""
@@ -115,7 +116,20 @@ class World:
                 [self.names.inbox(code), self.names.dlq(code)],
                 compacted=[self.names.schemas],
             )
+            self.inboxes.add(code)
         return self.regions[code]
+
+    def open_inboxes(self, regions: Collection[str]) -> None:
+        """Create the inboxes of ``regions`` not made yet (a target needs no database to be
+        sent to: a national item goes to every region, most of which a test never runs)."""
+        missing = sorted(set(regions) - self.inboxes)
+        if missing:
+            ensure_topics(
+                self.services.kafka_bootstrap,
+                TopicSettings(partitions=6),
+                [self.names.inbox(r) for r in missing],
+            )
+            self.inboxes.update(missing)
 
     def settings(self, code: str) -> Settings:
         """Settings of a process of region ``code``."""
@@ -128,7 +142,9 @@ class World:
         )
 
     def relay(self, code: str, limit: int | None = None) -> int:
-        """Publish region ``code``'s unpublished outbox rows in order (the relay's job)."""
+        """Publish region ``code``'s unpublished outbox rows as its relay does: in outbox order,
+        one record per target region to that region's inbox, through one producer; the rows are
+        marked published once every record is acknowledged."""
         region = self.region(code)
         rows = region.query(
             "SELECT id, case_id, payload, target_regions FROM outbox WHERE published_at IS NULL"
@@ -137,9 +153,13 @@ class World:
         )
         if not rows:
             return 0
-        for target in sorted({t for *_, targets in rows for t in targets}):
-            messages = [(case_id, bytes(p)) for _, case_id, p, ts in rows if target in ts]
-            self.deliver(code, target, messages)
+        self.open_inboxes({t for *_, targets in rows for t in targets})
+        records = [
+            (self.names.inbox(target), case_id, bytes(payload), _routing(code, target))
+            for _, case_id, payload, targets in rows
+            for target in targets
+        ]
+        self._produce(records)
         region.query(
             "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", ([r[0] for r in rows],)
         )
@@ -149,9 +169,8 @@ class World:
         self, source: str, target: str, messages: Sequence[tuple[str, bytes | None]]
     ) -> None:
         """Send (key, value) messages to ``target``'s inbox as ``source``'s relay would."""
-        self.region(target)  # its inbox exists
-        routing = [(SOURCE_HEADER, source.encode()), (TARGET_HEADER, target.encode())]
-        self.send(self.names.inbox(target), messages, routing)
+        self.open_inboxes([target])
+        self.send(self.names.inbox(target), messages, _routing(source, target))
 
     def send(
         self,
@@ -160,13 +179,17 @@ class World:
         headers: Sequence[tuple[str, bytes]] = (),
     ) -> None:
         """Send (key, value) messages with ``headers`` to ``topic``; wait for the acks."""
+        self._produce([(topic, key, value, list(headers)) for key, value in messages])
+
+    def _produce(self, records: Sequence[tuple[str, str, bytes | None, list[Any]]]) -> None:
+        """Send (topic, key, value, headers) records in order; wait for every ack."""
         producer = KafkaProducer(
             bootstrap_servers=self.services.kafka_bootstrap, acks="all", linger_ms=5,
             batch_size=256 * 1024,
         )  # fmt: skip
         try:
-            for key, value in messages:
-                producer.send(topic, key=key.encode(), value=value, headers=list(headers))
+            for topic, key, value, headers in records:
+                producer.send(topic, key=key.encode(), value=value, headers=headers)
             producer.flush()
         finally:
             producer.close()
@@ -196,6 +219,11 @@ def world(
         remote=KafkaSchemaSource(casesync_services.kafka_bootstrap, names.schemas)
     )
     return World(casesync_services, names, codec, database_factory)
+
+
+def _routing(source: str, target: str) -> list[tuple[str, bytes]]:
+    """The headers naming a record's source and target region."""
+    return [(SOURCE_HEADER, source.encode()), (TARGET_HEADER, target.encode())]
 
 
 def person(n: int) -> Applicant:
