@@ -29,9 +29,9 @@ import psycopg2
 from _support import machine, scratch_database, scratch_topics, write_json
 
 from casesync.adapters.postgres import connect, with_database
+from casesync.cli.region import init_region
 from casesync.cli.run import service_ready
 from casesync.settings import Settings
-from producers.app import init_region
 
 REGIONS = {"320623": "330483", "330483": "320623"}
 

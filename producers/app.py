@@ -8,15 +8,9 @@ from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
 
 from casesync.adapters.partitioning import CachedKeyPartitioner
-from casesync.adapters.postgres import (
-    Connection,
-    Migration,
-    connect,
-    ensure_database,
-    transaction,
-)
+from casesync.adapters.postgres import Connection, connect, transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
-from casesync.adapters.topics import TopicNames, ensure_topics, existing_topics
+from casesync.adapters.topics import TopicNames, existing_topics
 from casesync.contract.codec import CaseEventCodec, case_event_codec
 from casesync.contract.schemas import RegisteredSchema, load_versions
 from casesync.domain.events import CaseEvent
@@ -24,36 +18,11 @@ from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
 from casesync.metrics import Metrics
 from casesync.settings import Settings
-from consumers.schema import migrate_region
 from producers.changes import CaseChange
 from producers.outbox_store import OutboxStore
 from producers.recorder import CaseRecorder
 from producers.relay import Relay, RelayConfig
 from producers.routing import Inboxes
-
-
-def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration], list[str]]:
-    """Create the region's database if missing, migrate it, create its topics (all idempotent).
-
-    Its topics are its own inbox, its dead-letter topic and the shared schema topic; partners'
-    inboxes are theirs to create (the relay holds rows for a missing one in the outbox).
-    """
-    shipped_catalogue().region(region)  # an unknown region code fails here, clearly
-    url = settings.region_database_url(region)
-    created = ensure_database(url)
-    conn = connect(url, application_name="casesync-init")
-    try:
-        applied = migrate_region(conn)
-    finally:
-        conn.close()
-    names = TopicNames(settings.topic_prefix)
-    topics = ensure_topics(
-        settings.kafka_bootstrap,
-        settings.topics,
-        [names.inbox(region), names.dlq(region)],
-        compacted=[names.schemas],
-    )
-    return created, applied, topics
 
 
 def build_recorder(region: str) -> CaseRecorder:

@@ -19,6 +19,7 @@ from casesync.tuning import tune_for_throughput
 
 COMMAND_MODULES = (
     "casesync.cli.check",
+    "casesync.cli.region",
     "producers.cli",
     "consumers.cli",
     "casesync.cli.run",
