@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from casesync.access.provisioning import provision_topics
 from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.domain.events import CaseEvent
@@ -134,19 +135,26 @@ class RegionFactory:
     regions: dict[str, TestRegion] = field(default_factory=dict)
 
     def __call__(self, code: str) -> TestRegion:
-        """Region ``code`` with a fresh migrated database and its topics (made once per code):
-        its inbox and dead-letter topic, and its partners' inboxes, as provisioning would."""
+        """Region ``code`` with a fresh migrated database (made once per code). The first call
+        creates the topics provisioning would (``region init``): every inbox and dead-letter
+        topic the agreements in force imply, so national items reach every region too."""
         if code not in self.regions:
-            shipped_catalogue().region(code)  # an unknown code fails here, clearly
+            catalogue = shipped_catalogue()
+            catalogue.region(code)  # an unknown code fails here, clearly
             url = self.make_database(f"r{code}")
             prepare_region_database(url)
             settings = Settings(
                 kafka_bootstrap=self.kafka_bootstrap, database_url=url,
                 topic_prefix=self.topic_prefix, kafka_overridden=True, database_overridden=True,
             )  # fmt: skip
+            if not self.regions:
+                provision_topics(
+                    self.kafka_bootstrap, TopicSettings(), catalogue,
+                    TopicNames(self.topic_prefix), china_date(datetime.now(UTC)),
+                )  # fmt: skip
             names = TopicNames(self.topic_prefix)
-            partners = shipped_catalogue().partners_of(code, on=china_date(datetime.now(UTC)))
-            topics = [names.inbox(code), names.dlq(code), *map(names.inbox, sorted(partners))]
-            ensure_topics(self.kafka_bootstrap, TopicSettings(), topics, compacted=[names.schemas])
+            ensure_topics(
+                self.kafka_bootstrap, TopicSettings(), [names.inbox(code), names.dlq(code)]
+            )
             self.regions[code] = TestRegion(code, settings, build_recorder(code))
         return self.regions[code]
