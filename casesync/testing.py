@@ -167,14 +167,16 @@ def region_factory(
     casesync_services: Services,
     database_factory: Callable[[str], str],
     unique_name: Callable[[str], str],
-) -> RegionFactory:
+) -> Iterator[RegionFactory]:
     """``region_factory("330483")``: a region with a fresh migrated database, its recorder, relay
-    and consumer; every region of one test shares a topic prefix no other test uses."""
+    and consumer; every region of one test shares a topic prefix no other test uses, and its
+    topics (every inbox the agreements imply) are deleted after the test."""
+    from casesync.adapters.topics import delete_topics_with_prefix
     from casesync.testing_regions import RegionFactory
 
-    return RegionFactory(
-        casesync_services.kafka_bootstrap, database_factory, unique_name("t") + "."
-    )
+    prefix = unique_name("t") + "."
+    yield RegionFactory(casesync_services.kafka_bootstrap, database_factory, prefix)
+    delete_topics_with_prefix(casesync_services.kafka_bootstrap, prefix)
 
 
 @pytest.fixture
