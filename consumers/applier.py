@@ -54,7 +54,7 @@ class BatchOutcome(Counts):
 
 
 class BatchApplier:
-    """Applies records of partner topics to the region's mirror."""
+    """Applies the records of the region's inbox to its mirror."""
 
     def __init__(
         self,

@@ -1,8 +1,8 @@
 """``ops status`` for one region: sample the broker and the database twice, then judge.
 
 Steps:
-  1. plan the region's partner topics (as its consumer would, no I/O);
-  2. first sample: each partner partition's log bounds and stored position;
+  1. plan the region's inbox (as its consumer would, no I/O);
+  2. first sample: each inbox partition's log bounds and stored position;
   3. wait ``window`` seconds; second sample;
   4. judge each partition (``status.judge_partition``); for those with lag, read the oldest
      unapplied record's timestamp: the lag in seconds;
