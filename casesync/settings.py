@@ -48,6 +48,10 @@ class Settings:
     # rebuilding the producer); outages of any length are ridden out either way.
     kafka_delivery_timeout_s: float = 120.0
     secrets_dir: Path = _PROJECT_ROOT / ".run" / "secrets"  # credentials of new principals
+    signing_key_dir: Path = _PROJECT_ROOT / ".run" / "keys"  # this region's private signing keys
+    # The platform root's public key every manifest must be signed by: a file path (PEM or
+    # base64) or the base64 of the raw key itself. Unset: no manifest can be trusted.
+    trust_root: str | None = None
 
     @property
     def database_url_redacted(self) -> str:
@@ -92,7 +96,9 @@ class Settings:
             kafka_overridden=bool(bootstrap),
             database_overridden=bool(database_url),
             kafka_delivery_timeout_s=_positive_int(env, "CASESYNC_KAFKA_DELIVERY_TIMEOUT_S", 120),
-            secrets_dir=_secrets_dir(env),
+            secrets_dir=_run_subdir(env, "CASESYNC_SECRETS_DIR", "secrets"),
+            signing_key_dir=_run_subdir(env, "CASESYNC_SIGNING_KEY_DIR", "keys"),
+            trust_root=env.get("CASESYNC_TRUST_ROOT", "").strip() or None,
         )
 
 
@@ -108,13 +114,13 @@ def _local_database_url(env: Mapping[str, str]) -> str:
     return DEFAULT_DATABASE_URL.replace(":15432/", f":{port}/") if port else DEFAULT_DATABASE_URL
 
 
-def _secrets_dir(env: Mapping[str, str]) -> Path:
-    """``CASESYNC_SECRETS_DIR``, else ``secrets`` in the run folder (``CASESYNC_RUN_DIR``)."""
-    chosen = env.get("CASESYNC_SECRETS_DIR", "").strip()
+def _run_subdir(env: Mapping[str, str], name: str, default: str) -> Path:
+    """The folder ``name`` says, else ``default`` in the run folder (``CASESYNC_RUN_DIR``)."""
+    chosen = env.get(name, "").strip()
     if chosen:
         return Path(chosen)
     run_dir = env.get("CASESYNC_RUN_DIR", "").strip()
-    return (Path(run_dir) if run_dir else _PROJECT_ROOT / ".run") / "secrets"
+    return (Path(run_dir) if run_dir else _PROJECT_ROOT / ".run") / default
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -74,3 +74,14 @@ def test_new_principals_credentials_go_to_the_secrets_folder() -> None:
     assert in_run.secrets_dir == Path("/tmp/run2/secrets")
     default = Settings.from_env({})
     assert default.secrets_dir.parts[-2:] == (".run", "secrets")
+
+
+def test_signing_keys_go_to_the_key_folder_and_the_trust_root_is_read_as_given() -> None:
+    """CASESYNC_SIGNING_KEY_DIR names the folder (else ``keys`` in the run folder);
+    CASESYNC_TRUST_ROOT is kept as written, unset meaning no root."""
+    chosen = Settings.from_env({"CASESYNC_SIGNING_KEY_DIR": "/srv/keys", "CASESYNC_TRUST_ROOT": "x"})
+    assert chosen.signing_key_dir == Path("/srv/keys")
+    assert chosen.trust_root == "x"
+    in_run = Settings.from_env({"CASESYNC_RUN_DIR": "/tmp/run2"})
+    assert in_run.signing_key_dir == Path("/tmp/run2/keys")
+    assert in_run.trust_root is None
