@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "casesync.demo.cli",
     "casesync.ops.cli",
     "casesync.cli.access",
+    "casesync.cli.keys",
 )
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from casesync.trust.canonical import canonical_bytes, format_time, parse_time
-from casesync.trust.errors import ManifestMalformed, SuiteUnavailable
+from casesync.trust.canonical import canonical_bytes, format_time, parse_time, whole_second
+from casesync.trust.errors import ManifestBadlySigned, ManifestMalformed, SuiteUnavailable
 from casesync.trust.keys import PublicKeyEntry, RootPublicKey, SigningKey, key_id_of
 from casesync.trust.suites import suite_named
 
@@ -52,13 +52,6 @@ class Manifest:
     def signed_bytes(self) -> bytes:
         """The canonical bytes the root signs."""
         return canonical_bytes(MANIFEST_TAG, unsigned_document(self))
-
-    def revoked(self, key_id: str, at: datetime) -> Manifest:
-        """This manifest with ``key_id`` revoked from ``at`` (the version is left as it is)."""
-        if key_id not in self.by_id:
-            raise ManifestMalformed(f"no key {key_id!r} in the manifest to revoke")
-        keys = tuple(replace(e, revoked_at=at) if e.key_id == key_id else e for e in self.keys)
-        return replace(self, keys=keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +88,33 @@ def build_manifest(
     )
     _check(manifest)
     return manifest
+
+
+def successor(
+    previous: Manifest | None,
+    now: datetime,
+    lifetime: timedelta,
+    add: Iterable[PublicKeyEntry] = (),
+    revoke: Mapping[str, datetime] | None = None,
+) -> Manifest:
+    """The next manifest after ``previous`` (version + 1, or 1): its keys plus ``add``, each
+    key in ``revoke`` revoked from the time given (date it from the compromise: signatures
+    made before it still verify), issued ``now`` and valid for ``lifetime``. An added entry
+    replaces a listed one of the same id (to change its window)."""
+    entries = {} if previous is None else dict(previous.by_id)
+    entries.update((entry.key_id, entry) for entry in add)
+    for key_id, at in (revoke or {}).items():
+        if key_id not in entries:
+            raise ManifestMalformed(f"no key {key_id!r} in the manifest to revoke")
+        entries[key_id] = replace(entries[key_id], revoked_at=whole_second(at))
+    issued = whole_second(now)
+    return build_manifest(
+        1 if previous is None else previous.version + 1,
+        issued,
+        issued + lifetime,
+        entries.values(),
+        () if previous is None else previous.regions,
+    )
 
 
 def sign_manifest(manifest: Manifest, root: SigningKey) -> SignedManifest:
@@ -183,7 +203,9 @@ def parse_manifest(document: object) -> Manifest:
 def parse_signed_manifest(document: object) -> SignedManifest:
     """The signed manifest a JSON document describes; an absent signature is malformed."""
     manifest = parse_manifest(document)
-    signature = _object(_object(document, "manifest").get("signature"), "signature")
+    signature = _object(document, "manifest").get("signature")
+    if not isinstance(signature, dict):
+        raise ManifestBadlySigned(f"manifest version {manifest.version} carries no signature")
     return SignedManifest(
         manifest,
         _text(signature, "root_key_id"),
