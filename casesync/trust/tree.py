@@ -7,18 +7,21 @@ node), a tree of n leaves splits at the largest power of two below n (odd counts
 padding, one leaf is its own root), and a path is checked with the section 2.1.3.2 algorithm
 from the leaf's index and the tree's size. ``H`` is the suite's hash (SHA-256 for ed25519).
 
-A leaf covers the record's facts a consumer relies on, each field length-prefixed (4 bytes,
-big-endian; ``0xFFFFFFFF`` for an absent key or value), after a version tag.
+A leaf covers the record's facts a consumer relies on: a version tag, the seven field lengths
+(4 bytes each, big-endian, ``0xFFFFFFFF`` for an absent key or value), then the seven fields in
+``RecordFacts`` order. The lengths fix where each field ends, so no bytes can move between fields.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Container, Sequence
 from typing import Any, NamedTuple
 
 LEAF_PREFIX = b"\x00casesync-record-v1"
 NODE_PREFIX = b"\x01"
-_ABSENT = b"\xff\xff\xff\xff"
+_ABSENT = 0xFFFFFFFF
+_LENGTHS = struct.Struct(">7I")  # one length per field, in RecordFacts order
 
 Hasher = Callable[[bytes], Any]  # hashlib-style: Hasher(data).digest()
 
@@ -37,22 +40,22 @@ class RecordFacts(NamedTuple):
 
 def leaf_bytes(facts: RecordFacts) -> bytes:
     """The canonical bytes of a record's leaf (before hashing)."""
-    parts = [LEAF_PREFIX]
-    for field in (
-        facts.source_region.encode(),
-        facts.target_region.encode(),
-        facts.key,
-        facts.value,
-        facts.fingerprint,
-        facts.event_id.encode(),
-        facts.event_type.encode(),
-    ):
-        if field is None:
-            parts.append(_ABSENT)
-        else:
-            parts.append(len(field).to_bytes(4, "big"))
-            parts.append(field)
-    return b"".join(parts)
+    source, target = facts.source_region.encode(), facts.target_region.encode()
+    key, value, fingerprint = facts.key, facts.value, facts.fingerprint
+    event_id, event_type = facts.event_id.encode(), facts.event_type.encode()
+    lengths = _LENGTHS.pack(
+        len(source),
+        len(target),
+        _ABSENT if key is None else len(key),
+        _ABSENT if value is None else len(value),
+        len(fingerprint),
+        len(event_id),
+        len(event_type),
+    )
+    return b"".join(
+        (LEAF_PREFIX, lengths, source, target, key or b"", value or b"", fingerprint, event_id,
+         event_type)
+    )  # fmt: skip
 
 
 def leaf_hash(facts: RecordFacts, hasher: Hasher) -> bytes:

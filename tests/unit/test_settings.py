@@ -79,7 +79,8 @@ def test_new_principals_credentials_go_to_the_secrets_folder() -> None:
 def test_signing_keys_go_to_the_key_folder_and_the_trust_root_is_read_as_given() -> None:
     """CASESYNC_SIGNING_KEY_DIR names the folder (else ``keys`` in the run folder);
     CASESYNC_TRUST_ROOT is kept as written, unset meaning no root."""
-    chosen = Settings.from_env({"CASESYNC_SIGNING_KEY_DIR": "/srv/keys", "CASESYNC_TRUST_ROOT": "x"})
+    env = {"CASESYNC_SIGNING_KEY_DIR": "/srv/keys", "CASESYNC_TRUST_ROOT": "x"}
+    chosen = Settings.from_env(env)
     assert chosen.signing_key_dir == Path("/srv/keys")
     assert chosen.trust_root == "x"
     in_run = Settings.from_env({"CASESYNC_RUN_DIR": "/tmp/run2"})
