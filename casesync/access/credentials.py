@@ -38,4 +38,3 @@ class CredentialsFolder:
         except OSError as e:
             raise CredentialsNotWritten(str(path), e.strerror or type(e).__name__) from e
         return password
-
