@@ -60,7 +60,7 @@ class Run:
             "CASESYNC_TOPIC_PREFIX": f"bench.{tag}.",
         }
         self.settings = Settings.from_env(self.env)
-        scratch_topics(base.kafka_bootstrap, self.settings.topic_prefix)
+        scratch_topics(base.kafka, self.settings.topic_prefix)
         for region in REGIONS:
             scratch_database(self.settings.region_database_url(region))
         self.logs = Path(".run") / "bench" / tag

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
 
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.partitioning import CachedKeyPartitioner
 from casesync.adapters.postgres import (
     Connection,
@@ -23,7 +24,7 @@ from casesync.domain.events import CaseEvent
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
 from casesync.metrics import Metrics
-from casesync.settings import Settings
+from casesync.settings import KafkaAccess, Settings
 from consumers.schema import migrate_region
 from producers.changes import CaseChange
 from producers.outbox_store import OutboxStore
@@ -43,7 +44,7 @@ def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration],
         conn.close()
     names = TopicNames(settings.topic_prefix)
     topics = ensure_topics(
-        settings.kafka_bootstrap,
+        settings.kafka,
         settings.topics,
         [names.events(region), names.dlq(region)],
         compacted=[names.schemas],
@@ -102,13 +103,13 @@ def build_codec() -> CaseEventCodec:
     return case_event_codec()
 
 
-def kafka_producer(bootstrap: str, *, remember_partitions: bool = True) -> KafkaProducer:
+def kafka_producer(kafka: KafkaAccess, *, remember_partitions: bool = True) -> KafkaProducer:
     """The relay's producer: idempotent, acks=all, batched for throughput.
 
     ``remember_partitions=False`` leaves kafka-python's own partitioner (for baselines).
     """
-    return KafkaProducer(
-        bootstrap_servers=bootstrap,
+    return new_producer(
+        kafka,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -127,12 +128,12 @@ def build_relay(
     metrics: Metrics | None = None,
 ) -> Relay:
     names = TopicNames(settings.topic_prefix)
-    schema_source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+    schema_source = KafkaSchemaSource(settings.kafka, names.schemas)
     schemas: dict[bytes, RegisteredSchema] = {s.fingerprint: s for s in load_versions()}
     return Relay(
         region,
         OutboxStore(settings.region_database_url(region)),
-        lambda: kafka_producer(settings.kafka_bootstrap),
+        lambda: kafka_producer(settings.kafka),
         schemas,
         lambda schema: schema_source.publish(schema.fingerprint_hex, schema.schema_json),
         names.events(region),

@@ -14,7 +14,7 @@ import structlog
 from kafka.errors import TopicAlreadyExistsError
 
 from casesync.adapters.reachability import kafka_admin
-from casesync.settings import TopicSettings
+from casesync.settings import KafkaAccess, TopicSettings
 
 log = structlog.get_logger(__name__)
 
@@ -64,7 +64,7 @@ def _topic_spec(settings: TopicSettings, *, compacted: bool) -> dict[str, Any]:
 
 
 def ensure_topics(
-    bootstrap: str,
+    kafka: KafkaAccess,
     settings: TopicSettings,
     names: Iterable[str],
     compacted: Iterable[str] = (),
@@ -76,7 +76,7 @@ def ensure_topics(
     wanted = {name: _topic_spec(settings, compacted=False) for name in names}
     wanted.update({name: _topic_spec(settings, compacted=True) for name in compacted})
     created = []
-    with kafka_admin(bootstrap) as admin:
+    with kafka_admin(kafka) as admin:
         existing = set(admin.list_topics())
         for name, spec in wanted.items():
             if name in existing:
@@ -91,14 +91,14 @@ def ensure_topics(
     return created
 
 
-def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
+def delete_topics_with_prefix(kafka: KafkaAccess, prefix: str) -> list[str]:
     """Delete every topic whose name starts with ``prefix``; returns their names.
 
     A prefix shorter than ``casesync.`` is refused: it could name every topic of the cluster.
     """
     if len(prefix) < len("casesync."):
         raise ValueError(f"topic prefix {prefix!r} is too short to delete by")
-    with kafka_admin(bootstrap) as admin:
+    with kafka_admin(kafka) as admin:
         doomed = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
         if doomed:
             admin.delete_topics(doomed)

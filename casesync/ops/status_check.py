@@ -52,7 +52,7 @@ def check_region(
     report: dict[str, Any] = {"region": region, "checked_at": now().isoformat(), "errors": []}
     plan = plan_consumer(settings, ConsumerOptions(region=region))  # 1
     url = settings.region_database_url(region)
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         conn = connect(url, application_name="casesync-ops")
     except Unreachable as e:

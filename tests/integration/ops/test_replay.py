@@ -33,7 +33,7 @@ def test_export_then_apply_to_a_fresh_database_matches_the_live_partner(
     code, text = cli(rudong, "replay", "export", "--topic", rudong.topic, "--out", str(out))
     assert (code, text.split()[0]) == (0, str(events))
 
-    fresh = RegionFactory(rudong.settings.kafka_bootstrap, database_factory,
+    fresh = RegionFactory(rudong.settings.kafka, database_factory,
                           rudong.settings.topic_prefix)(TONGXIANG)  # fmt: skip
     code, text = cli(fresh, "replay", "apply", str(out), "--region", TONGXIANG)
     assert code == 0
@@ -62,7 +62,7 @@ def test_export_by_offsets_and_publish_keep_partition_key_headers_and_value(
     everything = tmp_path / "all.avro"
     cli(rudong, "replay", "export", "--topic", rudong.topic, "--out", str(everything))
     other = region_factory.__class__(
-        rudong.settings.kafka_bootstrap, region_factory.make_database, unique_name("t") + "."
+        rudong.settings.kafka, region_factory.make_database, unique_name("t") + "."
     )(RUDONG)
     code, _ = cli(other, "replay", "publish", str(everything), "--topic", other.topic)
     assert code == 0
