@@ -55,7 +55,7 @@ class Run:
         tag = f"{label}{uuid.uuid4().hex[:6]}"
         self.env = {
             **os.environ,
-            "CASESYNC_KAFKA_BOOTSTRAP": base.kafka_bootstrap,
+            **base.kafka.environment(),
             "CASESYNC_DATABASE_URL": with_database(base.database_url, f"bench_{tag}_{{region}}"),
             "CASESYNC_TOPIC_PREFIX": f"bench.{tag}.",
         }

@@ -73,6 +73,27 @@ class KafkaAccess:
     bootstrap: str
     security: KafkaSecurity = KafkaSecurity()
 
+    def environment(self) -> dict[str, str]:
+        """The ``CASESYNC_KAFKA_*`` variables that make a child process reach this broker the
+        same way (in its environment, never its argv; the password only when no file has it)."""
+        security = self.security
+        env = {
+            "CASESYNC_KAFKA_BOOTSTRAP": self.bootstrap,
+            "CASESYNC_KAFKA_SECURITY": "sasl_ssl" if security.secured else "plaintext",
+        }
+        if not security.secured:
+            return env
+        env["CASESYNC_KAFKA_SASL_MECHANISM"] = security.mechanism
+        for name, value in [
+            ("CASESYNC_KAFKA_CA_FILE", security.ca_file),
+            ("CASESYNC_KAFKA_USERNAME", security.username),
+            ("CASESYNC_KAFKA_SECRETS_FILE", security.secrets_file),
+            ("CASESYNC_KAFKA_PASSWORD", None if security.secrets_file else security.password),
+        ]:
+            if value:
+                env[name] = value
+        return env
+
     def __str__(self) -> str:
         """The broker and the principal, safe to print: never the password."""
         if not self.security.secured:
@@ -174,7 +195,7 @@ def kafka_security_from_env(env: Mapping[str, str], *, local: bool) -> KafkaSecu
     password = env.get("CASESYNC_KAFKA_PASSWORD") or None
     secrets_file = env.get("CASESYNC_KAFKA_SECRETS_FILE", "").strip() or None
     ca_file = env.get("CASESYNC_KAFKA_CA_FILE", "").strip() or None
-    use_local = local and not (username or password or secrets_file)
+    use_local = local and not (username or secrets_file)
     if use_local:
         secrets_file = str(local_run_dir(env) / LOCAL_KAFKA_ADMIN_SECRETS)
     if local and ca_file is None:

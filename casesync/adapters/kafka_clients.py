@@ -3,21 +3,21 @@
 ``client_args`` is the only place that turns settings into kafka-python's connection and
 security arguments; ``new_producer``, ``new_consumer`` and ``new_admin`` add one more thing:
 kafka-python answers refused credentials, an unknown user or an untrusted certificate with the
-same retriable ``KafkaTimeoutError`` as a broker that is down (the reason only reaches its
-log), so a retry loop would retry a wrong password for ever. Here such a failure becomes
-``AccessRefused``: not retriable, one line naming the user and the broker.
+same retriable ``KafkaTimeoutError`` as a broker that is down, so a retry loop would retry a
+wrong password for ever. After such a timeout on a secured broker we ask it why
+(``kafka_refusals``); a refusal becomes ``AccessRefused``: not retriable, one line naming the
+user and the broker.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaTimeoutError
 
-from casesync.adapters.kafka_refusals import explain_refusal, watch_refusals
+from casesync.adapters.kafka_refusals import explain_refusal
 from casesync.errors import AccessRefused, ConfigError
 from casesync.settings import KafkaAccess
 
@@ -55,40 +55,34 @@ def client_args(access: KafkaAccess) -> dict[str, Any]:
 
 def new_producer(access: KafkaAccess, **options: Any) -> KafkaProducer:
     """A producer of ``access``'s broker; ``options`` are kafka-python's producer options."""
-    args, since = {**client_args(access), **options}, _watching()
+    args = {**client_args(access), **options}
     try:
         return KafkaProducer(**args)
     except KafkaTimeoutError as e:
-        raise _refused_or(access, e, since) from e
+        raise _refused_or(access, e) from e
 
 
 def new_consumer(access: KafkaAccess, *topics: str, **options: Any) -> KafkaConsumer:
     """A consumer (subscribed to ``topics`` when given) of ``access``'s broker."""
-    args, since = {**client_args(access), **options}, _watching()
+    args = {**client_args(access), **options}
     try:
         return KafkaConsumer(*topics, **args)
     except KafkaTimeoutError as e:
-        raise _refused_or(access, e, since) from e
+        raise _refused_or(access, e) from e
 
 
 def new_admin(access: KafkaAccess, **options: Any) -> KafkaAdminClient:
     """An admin client of ``access``'s broker."""
-    args, since = {**client_args(access), **options}, _watching()
+    args = {**client_args(access), **options}
     try:
         return KafkaAdminClient(**args)
     except KafkaTimeoutError as e:
-        raise _refused_or(access, e, since) from e
+        raise _refused_or(access, e) from e
 
 
-def _watching() -> float:
-    """Start noting refusals; the moment from which they count for this construction."""
-    watch_refusals()
-    return time.monotonic()
-
-
-def _refused_or(access: KafkaAccess, error: Exception, since: float) -> Exception:
+def _refused_or(access: KafkaAccess, error: Exception) -> Exception:
     """AccessRefused when the broker is there but refused us; else the timeout as it was."""
-    reason = explain_refusal(access, since) if access.security.secured else None
+    reason = explain_refusal(access) if access.security.secured else None
     if reason is None:
         return error
     return AccessRefused(access.bootstrap, access.security.username or "?", reason)

@@ -21,7 +21,7 @@ from typing import Any
 from casesync.adapters.postgres import connect, transaction
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.workdays import china_date
-from casesync.errors import CasesyncError, Unreachable
+from casesync.errors import AccessRefused, CasesyncError, Unreachable
 from casesync.ops import status_queries as q
 from casesync.ops.errors import UnknownTopic
 from casesync.ops.status import Judgement, Sample, Thresholds, Verdict, judge_partition
@@ -70,6 +70,8 @@ def check_region(
             report["dead_letters"] = _dead_letters(cur)
             report["overdue"] = _overdue(cur, now(), options.overdue_listed)
         report["missing_topics"] = sorted(set(plan.topics) - {t for t, _ in second[0]})
+    except AccessRefused:
+        raise  # this process's credentials, not the region's state: one line, exit 2
     except CasesyncError as e:
         report["errors"].append(str(e))
     finally:

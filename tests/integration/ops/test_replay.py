@@ -125,7 +125,8 @@ def test_bad_files_and_ranges_are_one_line_each(
     rudong = region_factory(RUDONG)
     rudong.simulate(2, seed=1, partners=[TONGXIANG])
     rudong.relay()
-    monkeypatch.setenv("CASESYNC_KAFKA_BOOTSTRAP", rudong.settings.kafka_bootstrap)
+    for name, value in rudong.settings.kafka.environment().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CASESYNC_DATABASE_URL", rudong.url)
     monkeypatch.setenv("CASESYNC_TOPIC_PREFIX", rudong.settings.topic_prefix)
     not_avro = tmp_path / "notes.txt"

@@ -62,7 +62,7 @@ class SourceRegion:
         """``casesync relay`` as its own process, pointed at this test's database and topics."""
         env = {
             **os.environ,
-            "CASESYNC_KAFKA_BOOTSTRAP": self.services.kafka_bootstrap,
+            **self.services.kafka.environment(),
             "CASESYNC_DATABASE_URL": self.url,
             "CASESYNC_TOPIC_PREFIX": self.names.prefix,
         }
