@@ -130,6 +130,12 @@ class KafkaLauncher:
     def start(self, timeout: float = 90.0) -> bool:
         """Start the broker unless ours already runs; True when this call started it."""
         if self.running_pid() is not None:
+            if self.secured and not self.admin_secrets.exists():
+                raise FormattedWithoutSecurity(
+                    f"the broker running from {self.home} is not secured; run `make down` "
+                    "and `make clean` (deletes the local Kafka data), or set "
+                    "CASESYNC_KAFKA_SECURITY=plaintext"
+                )
             self.wait_ready(timeout)
             return False
         if port_open(self.port) or port_open(self.controller_port):
