@@ -62,7 +62,7 @@ def raw_rate(
     settings: Settings, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
 ) -> float:
     topic = fresh_topic(settings, "raw")
-    producer = kafka_producer(settings.kafka_bootstrap, remember_partitions=False)
+    producer = kafka_producer(settings.kafka, remember_partitions=False)
     producer.send(topic, key=b"warm-up", value=b"x").get(timeout=30)
     started = time.perf_counter()
     for key, value, headers in messages:
@@ -91,7 +91,7 @@ def relay_rate(settings: Settings, url: str, count: int) -> float:
             finished.set()
 
     relay = Relay(
-        REGION, OutboxStore(url), lambda: kafka_producer(settings.kafka_bootstrap),
+        REGION, OutboxStore(url), lambda: kafka_producer(settings.kafka),
         {s.fingerprint: s for s in load_versions()}, lambda schema: None, topic,
         on_published=on_published,
     )  # fmt: skip

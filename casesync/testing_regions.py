@@ -25,7 +25,7 @@ from casesync.domain.loading import shipped_catalogue
 from casesync.ops.applying import prepare_region_database
 from casesync.ops.replay import ApplyStats
 from casesync.ops.replay import apply as apply_recording
-from casesync.settings import Settings, TopicSettings
+from casesync.settings import KafkaAccess, Settings, TopicSettings
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
 from consumers.runner import ConsumerStats
@@ -81,7 +81,7 @@ class TestRegion:
         """``casesync <command> --region <code>`` as a process of its own on this region's
         database and topics, logging JSON lines to ``log``; ``env`` adds settings."""
         settings = {
-            "CASESYNC_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            **self.settings.kafka.environment(),
             "CASESYNC_DATABASE_URL": self.url,
             "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
         }
@@ -127,7 +127,7 @@ class TestRegion:
 class RegionFactory:
     """Makes regions on given services; one topic prefix for all regions it makes."""
 
-    kafka_bootstrap: str
+    kafka: KafkaAccess
     make_database: Callable[[str], str]
     topic_prefix: str
     regions: dict[str, TestRegion] = field(default_factory=dict)
@@ -139,11 +139,12 @@ class RegionFactory:
             url = self.make_database(f"r{code}")
             prepare_region_database(url)
             settings = Settings(
-                kafka_bootstrap=self.kafka_bootstrap, database_url=url,
-                topic_prefix=self.topic_prefix, kafka_overridden=True, database_overridden=True,
+                kafka_bootstrap=self.kafka.bootstrap, kafka_security=self.kafka.security,
+                database_url=url, topic_prefix=self.topic_prefix,
+                kafka_overridden=True, database_overridden=True,
             )  # fmt: skip
             names = TopicNames(self.topic_prefix)
             topics = [names.events(code), names.dlq(code)]
-            ensure_topics(self.kafka_bootstrap, TopicSettings(), topics, compacted=[names.schemas])
+            ensure_topics(self.kafka, TopicSettings(), topics, compacted=[names.schemas])
             self.regions[code] = TestRegion(code, settings, build_recorder(code))
         return self.regions[code]

@@ -58,7 +58,7 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_plan(args: argparse.Namespace, settings: Settings) -> int:
-    with kafka_admin(settings.kafka_bootstrap) as admin:
+    with kafka_admin(settings.kafka) as admin:
         plan = _plan(args, settings, _access(admin, settings))
     if args.json:
         print(json.dumps(plan_document(plan), ensure_ascii=False, indent=2))
@@ -68,7 +68,7 @@ def run_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_apply(args: argparse.Namespace, settings: Settings) -> int:
-    with kafka_admin(settings.kafka_bootstrap) as admin:
+    with kafka_admin(settings.kafka) as admin:
         access = _access(admin, settings)
         plan = _plan(args, settings, access)
         applied = access.apply(plan)

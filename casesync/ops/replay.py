@@ -13,8 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
-
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.postgres import transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames
@@ -65,7 +64,7 @@ def source_region_of(topic: str, names: TopicNames) -> str | None:
 def export(settings: Settings, topic: str, wanted: Range, out: Path) -> int:
     """Write ``wanted`` records of ``topic`` (as they are at the start) to ``out``."""
     names = TopicNames(settings.topic_prefix)
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         present = reader.partitions(topic)
         unknown = sorted(set(wanted.partitions) - set(present))
@@ -132,7 +131,7 @@ def publish(settings: Settings, path: Path, topic: str) -> int:
     schema topic of this prefix, so consumers there can read every record.
     """
     names = TopicNames(settings.topic_prefix)
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         partitions = set(reader.partitions(topic))
     finally:
@@ -141,12 +140,11 @@ def publish(settings: Settings, path: Path, topic: str) -> int:
     with path.open("rb") as f:
         recording = Recording(f)
         bundled = {s.fingerprint_hex for s in load_versions()}
-        source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+        source = KafkaSchemaSource(settings.kafka, names.schemas)
         for fingerprint_hex, schema_json in recording.info.schemas.items():
             if fingerprint_hex not in bundled:
                 source.publish(fingerprint_hex, schema_json)
-        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                                 linger_ms=5, batch_size=256 * 1024)  # fmt: skip
+        producer = new_producer(settings.kafka, acks="all", linger_ms=5, batch_size=256 * 1024)
         try:
             for r in recording:
                 producer.send(

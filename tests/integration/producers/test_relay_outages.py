@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
 import pytest
 from kafka import KafkaProducer
 
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.postgres import retrying
 from casesync.contract.schemas import load_versions
 from infra.kafka.launcher import KafkaLauncher
@@ -85,8 +87,9 @@ def test_a_producer_that_cannot_reach_the_broker_is_retried_not_fatal(
 
     def producer() -> KafkaProducer:
         if bootstraps:
-            return KafkaProducer(bootstrap_servers=bootstraps.pop(), bootstrap_timeout_ms=2000)
-        return kafka_producer(source_region.services.kafka_bootstrap)
+            nowhere = dataclasses.replace(source_region.services.kafka, bootstrap=bootstraps.pop())
+            return new_producer(nowhere, bootstrap_timeout_ms=2000)
+        return kafka_producer(source_region.services.kafka)
 
     changes = [new_case(f"B-{n}") for n in range(10)]
     source_region.record(changes + [next_change(f"B-{n}", 1) for n in range(10)])
