@@ -13,7 +13,7 @@ from typing import Any
 
 from casesync.access.credentials import CredentialsFolder
 from casesync.access.desired import desired_access
-from casesync.access.kafka_applier import AppliedAccess, KafkaAccess
+from casesync.access.kafka_applier import AppliedAccess, ClusterAccess
 from casesync.access.plan import UNJUSTIFIED, AccessPlan, plan_access
 from casesync.access.render import (
     NO_CHANGE,
@@ -79,13 +79,13 @@ def run_apply(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _access(admin: Any, settings: Settings) -> KafkaAccess:
-    return KafkaAccess(
+def _access(admin: Any, settings: Settings) -> ClusterAccess:
+    return ClusterAccess(
         admin, settings.kafka_bootstrap, settings.topics, CredentialsFolder(settings.secrets_dir)
     )
 
 
-def _plan(args: argparse.Namespace, settings: Settings, access: KafkaAccess) -> AccessPlan:
+def _plan(args: argparse.Namespace, settings: Settings, access: ClusterAccess) -> AccessPlan:
     on = args.on or china_date(datetime.now(UTC))
     desired = desired_access(shipped_catalogue(), TopicNames(settings.topic_prefix), on)
     return plan_access(desired, access.read_state())

@@ -91,6 +91,8 @@ def check_region(
             }
             report["dead_letters"] = _dead_letters(cur)
             report["overdue"] = _overdue(cur, now(), options.overdue_listed)
+    except AccessRefused:
+        raise
     except CasesyncError as e:
         report["errors"].append(str(e))
     finally:
