@@ -68,7 +68,7 @@ def raw_rate(
     settings: Settings, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
 ) -> float:
     topic = fresh_topic(settings, "raw")
-    producer = kafka_producer(settings.kafka_bootstrap, remember_partitions=False)
+    producer = kafka_producer(settings.kafka, remember_partitions=False)
     producer.send(topic, key=b"warm-up", value=b"x").get(timeout=30)
     started = time.perf_counter()
     for key, value, headers in messages:
@@ -87,9 +87,9 @@ def relay_rate(settings: Settings, url: str, count: int) -> float:
         conn.autocommit = True
         cur.execute("VACUUM ANALYZE outbox")
     conn.close()
-    bootstrap = settings.kafka_bootstrap
-    names = TopicNames(scratch_topics(bootstrap, f"casesync.bench.relay.{uuid.uuid4().hex[:6]}."))
-    ensure_topics(bootstrap, TopicSettings(partitions=6), [names.inbox(PARTNER)])
+    kafka = settings.kafka
+    names = TopicNames(scratch_topics(kafka, f"casesync.bench.relay.{uuid.uuid4().hex[:6]}."))
+    ensure_topics(kafka, TopicSettings(partitions=6), [names.inbox(PARTNER)])
     finished = threading.Event()
     published = [0]
 
@@ -99,9 +99,9 @@ def relay_rate(settings: Settings, url: str, count: int) -> float:
             finished.set()
 
     relay = Relay(
-        REGION, OutboxStore(url), lambda: kafka_producer(settings.kafka_bootstrap),
+        REGION, OutboxStore(url), lambda: kafka_producer(settings.kafka),
         {s.fingerprint: s for s in load_versions()}, lambda schema: None,
-        Inboxes(names, lambda: existing_topics(bootstrap)), on_published=on_published,
+        Inboxes(names, lambda: existing_topics(settings.kafka)), on_published=on_published,
     )  # fmt: skip
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,))

@@ -27,7 +27,7 @@ from casesync.domain.workdays import china_date
 from casesync.ops.applying import prepare_region_database
 from casesync.ops.replay import ApplyStats
 from casesync.ops.replay import apply as apply_recording
-from casesync.settings import Settings, TopicSettings
+from casesync.settings import KafkaAccess, Settings, TopicSettings
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
 from consumers.runner import ConsumerStats
@@ -83,7 +83,7 @@ class TestRegion:
         """``casesync <command> --region <code>`` as a process of its own on this region's
         database and topics, logging JSON lines to ``log``; ``env`` adds settings."""
         settings = {
-            "CASESYNC_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            **self.settings.kafka.environment(),
             "CASESYNC_DATABASE_URL": self.url,
             "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
         }
@@ -129,7 +129,7 @@ class TestRegion:
 class RegionFactory:
     """Makes regions on given services; one topic prefix for all regions it makes."""
 
-    kafka_bootstrap: str
+    kafka: KafkaAccess
     make_database: Callable[[str], str]
     topic_prefix: str
     regions: dict[str, TestRegion] = field(default_factory=dict)
@@ -144,17 +144,16 @@ class RegionFactory:
             url = self.make_database(f"r{code}")
             prepare_region_database(url)
             settings = Settings(
-                kafka_bootstrap=self.kafka_bootstrap, database_url=url,
-                topic_prefix=self.topic_prefix, kafka_overridden=True, database_overridden=True,
+                kafka_bootstrap=self.kafka.bootstrap, kafka_security=self.kafka.security,
+                database_url=url, topic_prefix=self.topic_prefix,
+                kafka_overridden=True, database_overridden=True,
             )  # fmt: skip
             if not self.regions:
                 provision_topics(
-                    self.kafka_bootstrap, TopicSettings(), catalogue,
+                    self.kafka, TopicSettings(), catalogue,
                     TopicNames(self.topic_prefix), china_date(datetime.now(UTC)),
                 )  # fmt: skip
             names = TopicNames(self.topic_prefix)
-            ensure_topics(
-                self.kafka_bootstrap, TopicSettings(), [names.inbox(code), names.dlq(code)]
-            )
+            ensure_topics(self.kafka, TopicSettings(), [names.inbox(code), names.dlq(code)])
             self.regions[code] = TestRegion(code, settings, build_recorder(code))
         return self.regions[code]

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
-
+from casesync.adapters.kafka_clients import new_consumer, new_producer
 from casesync.adapters.postgres import connect, ensure_database
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames, ensure_topics
@@ -82,7 +81,7 @@ def prepare(settings: Settings, plan: ConsumerPlan) -> None:
     finally:
         conn.close()
     ensure_topics(
-        settings.kafka_bootstrap,
+        settings.kafka,
         settings.topics,
         (*plan.topics, plan.dlq_topic),
         compacted=(plan.schema_topic,),
@@ -98,8 +97,8 @@ def build_consumer(
 ) -> RegionConsumer:
     """Wire one region's consumer (no I/O until it runs)."""
     catalogue = shipped_catalogue()
-    bootstrap = settings.kafka_bootstrap
-    codec = case_event_codec(remote=KafkaSchemaSource(bootstrap, plan.schema_topic))
+    kafka = settings.kafka
+    codec = case_event_codec(remote=KafkaSchemaSource(kafka, plan.schema_topic))
     database = Database(plan.database_url)
     recorder = CaseRecorder(plan.region, catalogue, shipped_calendar(), codec)
     applier = BatchApplier(
@@ -110,8 +109,8 @@ def build_consumer(
     )
 
     def kafka_consumer() -> Any:
-        return KafkaConsumer(
-            bootstrap_servers=bootstrap,
+        return new_consumer(
+            kafka,
             group_id=plan.group_id,
             group_instance_id=options.instance_id,
             client_id=f"casesync-consumer-{plan.region}",
@@ -127,7 +126,7 @@ def build_consumer(
         )
 
     def dlq_producer() -> Any:
-        return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+        return new_producer(kafka, acks="all", linger_ms=5)
 
     control = Database(plan.database_url, application_name="casesync-consumer-control")
     return RegionConsumer(

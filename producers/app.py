@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
 
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.partitioning import CachedKeyPartitioner
 from casesync.adapters.postgres import Connection, connect, transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
@@ -17,7 +18,7 @@ from casesync.domain.events import CaseEvent
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
 from casesync.metrics import Metrics
-from casesync.settings import Settings
+from casesync.settings import KafkaAccess, Settings
 from producers.changes import CaseChange
 from producers.outbox_store import OutboxStore
 from producers.recorder import CaseRecorder
@@ -77,14 +78,14 @@ def build_codec() -> CaseEventCodec:
 
 
 def kafka_producer(
-    bootstrap: str, *, delivery_timeout_s: float = 120.0, remember_partitions: bool = True
+    kafka: KafkaAccess, *, delivery_timeout_s: float = 120.0, remember_partitions: bool = True
 ) -> KafkaProducer:
     """The relay's producer: idempotent, acks=all, batched for throughput.
 
     ``remember_partitions=False`` leaves kafka-python's own partitioner (for baselines).
     """
-    return KafkaProducer(
-        bootstrap_servers=bootstrap,
+    return new_producer(
+        kafka,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -110,16 +111,16 @@ def build_relay(
     metrics: Metrics | None = None,
 ) -> Relay:
     names = TopicNames(settings.topic_prefix)
-    schema_source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+    schema_source = KafkaSchemaSource(settings.kafka, names.schemas)
     schemas: dict[bytes, RegisteredSchema] = {s.fingerprint: s for s in load_versions()}
     delivery_timeout_s = settings.kafka_delivery_timeout_s
     return Relay(
         region,
         OutboxStore(settings.region_database_url(region)),
-        lambda: kafka_producer(settings.kafka_bootstrap, delivery_timeout_s=delivery_timeout_s),
+        lambda: kafka_producer(settings.kafka, delivery_timeout_s=delivery_timeout_s),
         schemas,
         lambda schema: schema_source.publish(schema.fingerprint_hex, schema.schema_json),
-        Inboxes(names, lambda: existing_topics(settings.kafka_bootstrap)),
+        Inboxes(names, lambda: existing_topics(settings.kafka)),
         config,
         metrics=metrics,
     )

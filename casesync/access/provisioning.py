@@ -15,7 +15,7 @@ from datetime import date
 from casesync.access.desired import desired_access
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.domain.catalogue import Catalogue
-from casesync.settings import TopicSettings
+from casesync.settings import KafkaAccess, TopicSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ def wanted_topic_names(
 
 
 def provision_topics(
-    bootstrap: str,
+    kafka: KafkaAccess,
     settings: TopicSettings,
     catalogue: Catalogue,
     names: TopicNames,
@@ -49,4 +49,4 @@ def provision_topics(
 ) -> list[str]:
     """Create the topics of ``wanted_topic_names`` the cluster lacks; return those created."""
     wanted = wanted_topic_names(catalogue, names, on, regions)
-    return ensure_topics(bootstrap, settings, wanted.plain, compacted=wanted.compacted)
+    return ensure_topics(kafka, settings, wanted.plain, compacted=wanted.compacted)

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "casesync.demo.cli",
     "casesync.ops.cli",
     "casesync.cli.access",
+    "casesync.cli.keys",
 )
 
 

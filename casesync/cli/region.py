@@ -69,7 +69,7 @@ def init_region(settings: Settings, region: str) -> RegionSetUp:
     finally:
         conn.close()
     topics = provision_topics(
-        settings.kafka_bootstrap,
+        settings.kafka,
         settings.topics,
         catalogue,
         TopicNames(settings.topic_prefix),

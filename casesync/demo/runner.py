@@ -69,7 +69,7 @@ class Demo:
         self.logs.mkdir(parents=True, exist_ok=True)
         self._say(f"demo run {self.run.run_id}: topics {self.run.settings.topic_prefix}*, "
                   f"logs in {self.logs}")  # fmt: skip
-        delete_topics_with_prefix(self.run.settings.kafka_bootstrap, DEMO_PREFIX)
+        delete_topics_with_prefix(self.run.settings.kafka, DEMO_PREFIX)
         for region in REGIONS:
             drop_database(self.url(region.code))
 

@@ -133,9 +133,9 @@ def _print_status(r: dict[str, Any]) -> None:
 def run_tail(args: argparse.Namespace, settings: Settings) -> int:
     names = TopicNames(settings.topic_prefix)
     decode = case_event_codec(
-        remote=KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+        remote=KafkaSchemaSource(settings.kafka, names.schemas)
     ).records.decode_record
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         partitions = reader.partitions(args.topic)
         bounds = reader.bounds(args.topic, partitions)

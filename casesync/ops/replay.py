@@ -18,8 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
-
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.postgres import transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames
@@ -71,7 +70,7 @@ def inbox_region_of(topic: str) -> str | None:
 def export(settings: Settings, topic: str, wanted: Range, out: Path) -> int:
     """Write ``wanted`` records of ``topic`` (as they are at the start) to ``out``."""
     names = TopicNames(settings.topic_prefix)
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         present = reader.partitions(topic)
         unknown = sorted(set(wanted.partitions) - set(present))
@@ -146,7 +145,7 @@ def publish(settings: Settings, path: Path, topic: str) -> int:
     the target header.
     """
     names = TopicNames(settings.topic_prefix)
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         partitions = set(reader.partitions(topic))
     finally:
@@ -155,14 +154,13 @@ def publish(settings: Settings, path: Path, topic: str) -> int:
     with path.open("rb") as f:
         recording = Recording(f)
         bundled = {s.fingerprint_hex for s in load_versions()}
-        source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+        source = KafkaSchemaSource(settings.kafka, names.schemas)
         for fingerprint_hex, schema_json in recording.info.schemas.items():
             if fingerprint_hex not in bundled:
                 source.publish(fingerprint_hex, schema_json)
         addressee = inbox_region_of(topic) if recording.info.target_region is None else None
         decode = case_event_codec(remote=StaticSchemas(recording.info.schemas)).decode
-        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                                 linger_ms=5, batch_size=256 * 1024)  # fmt: skip
+        producer = new_producer(settings.kafka, acks="all", linger_ms=5, batch_size=256 * 1024)
         try:
             for r in recording:
                 progress.advance()

@@ -22,7 +22,7 @@ from typing import Any
 from casesync.adapters.postgres import connect, transaction
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.workdays import china_date
-from casesync.errors import CasesyncError, Unreachable
+from casesync.errors import AccessRefused, CasesyncError, Unreachable
 from casesync.ops import status_queries as q
 from casesync.ops.errors import UnknownTopic
 from casesync.ops.status import (
@@ -61,7 +61,7 @@ def check_region(
     report: dict[str, Any] = {"region": region, "checked_at": now().isoformat(), "errors": []}
     plan = plan_consumer(settings, ConsumerOptions(region=region))  # 1
     url = settings.region_database_url(region)
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         conn = connect(url, application_name="casesync-ops")
     except Unreachable as e:
@@ -75,6 +75,8 @@ def check_region(
             second = _sample(conn, reader, plan.topics)
             report["partitions"] = _partitions(reader, first, second, options, now)  # 4
             report["missing_topics"] = sorted(set(plan.topics) - {t for t, _ in second[0]})
+        except AccessRefused:
+            raise  # this process's credentials, not the region's state: one line, exit 2
         except CasesyncError as e:
             # The broker away is when the outbox matters most: go on with the database.
             report["errors"].append(str(e))
@@ -89,6 +91,8 @@ def check_region(
             }
             report["dead_letters"] = _dead_letters(cur)
             report["overdue"] = _overdue(cur, now(), options.overdue_listed)
+    except AccessRefused:
+        raise
     except CasesyncError as e:
         report["errors"].append(str(e))
     finally:

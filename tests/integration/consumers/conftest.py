@@ -11,8 +11,8 @@ from typing import Any
 
 import psycopg2
 import pytest
-from kafka import KafkaProducer
 
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames, ensure_topics
@@ -111,7 +111,7 @@ class World:
             recorder = CaseRecorder(code, shipped_catalogue(), shipped_calendar(), self.codec)
             self.regions[code] = Region(code, url, recorder, self.names)
             ensure_topics(
-                self.services.kafka_bootstrap,
+                self.services.kafka,
                 TopicSettings(partitions=6),
                 [self.names.inbox(code), self.names.dlq(code)],
                 compacted=[self.names.schemas],
@@ -125,7 +125,7 @@ class World:
         missing = sorted(set(regions) - self.inboxes)
         if missing:
             ensure_topics(
-                self.services.kafka_bootstrap,
+                self.services.kafka,
                 TopicSettings(partitions=6),
                 [self.names.inbox(r) for r in missing],
             )
@@ -134,7 +134,8 @@ class World:
     def settings(self, code: str) -> Settings:
         """Settings of a process of region ``code``."""
         return Settings(
-            kafka_bootstrap=self.services.kafka_bootstrap,
+            kafka_bootstrap=self.services.kafka.bootstrap,
+            kafka_security=self.services.kafka.security,
             database_url=self.region(code).url,
             topic_prefix=self.names.prefix,
             kafka_overridden=True,
@@ -183,10 +184,7 @@ class World:
 
     def _produce(self, records: Sequence[tuple[str, str, bytes | None, list[Any]]]) -> None:
         """Send (topic, key, value, headers) records in order; wait for every ack."""
-        producer = KafkaProducer(
-            bootstrap_servers=self.services.kafka_bootstrap, acks="all", linger_ms=5,
-            batch_size=256 * 1024,
-        )  # fmt: skip
+        producer = new_producer(self.services.kafka, acks="all", linger_ms=5, batch_size=256 * 1024)
         try:
             for topic, key, value, headers in records:
                 producer.send(topic, key=key.encode(), value=value, headers=headers)
@@ -215,9 +213,7 @@ def world(
 ) -> World:
     """Regions on the real broker and server, isolated by a topic prefix of their own."""
     names = TopicNames(unique_name("t") + ".")
-    codec = case_event_codec(
-        remote=KafkaSchemaSource(casesync_services.kafka_bootstrap, names.schemas)
-    )
+    codec = case_event_codec(remote=KafkaSchemaSource(casesync_services.kafka, names.schemas))
     return World(casesync_services, names, codec, database_factory)
 
 

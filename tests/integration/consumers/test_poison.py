@@ -6,8 +6,9 @@ import dataclasses
 import uuid
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
+from casesync.adapters.kafka_clients import new_consumer
 from casesync.domain.events import Applicant, CaseEvent
 from casesync.domain.vocabulary import ApplicantKind, CaseState, EventType, HandlingMode
 from consumers.records import SOURCE_HEADER, TARGET_HEADER
@@ -33,9 +34,7 @@ def _variant(event: CaseEvent, **changes: object) -> CaseEvent:
 
 def _dlq_headers(world: World) -> list[dict[str, str]]:
     topic = world.names.dlq(TONGXIANG)
-    consumer = KafkaConsumer(
-        bootstrap_servers=world.services.kafka_bootstrap, enable_auto_commit=False
-    )
+    consumer = new_consumer(world.services.kafka, enable_auto_commit=False)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         consumer.assign(partitions)

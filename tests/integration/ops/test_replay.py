@@ -34,7 +34,7 @@ def test_export_then_apply_to_a_fresh_database_matches_the_live_partner(
     code, text = cli(rudong, "replay", "export", "--topic", _inbox(rudong), "--out", str(out))
     assert (code, text.split()[0]) == (0, str(events))
 
-    fresh = RegionFactory(rudong.settings.kafka_bootstrap, database_factory,
+    fresh = RegionFactory(rudong.settings.kafka, database_factory,
                           rudong.settings.topic_prefix)(TONGXIANG)  # fmt: skip
     code, text = cli(fresh, "replay", "apply", str(out), "--region", TONGXIANG)
     assert code == 0
@@ -63,7 +63,7 @@ def test_export_by_offsets_and_publish_keep_partition_key_headers_and_value(
     everything = tmp_path / "all.avro"
     cli(rudong, "replay", "export", "--topic", _inbox(rudong), "--out", str(everything))
     other = region_factory.__class__(
-        rudong.settings.kafka_bootstrap, region_factory.make_database, unique_name("t") + "."
+        rudong.settings.kafka, region_factory.make_database, unique_name("t") + "."
     )(RUDONG)
     code, _ = cli(other, "replay", "publish", str(everything), "--topic", _inbox(other))
     assert code == 0
@@ -124,7 +124,8 @@ def test_bad_files_and_ranges_are_one_line_each(
     rudong = region_factory(RUDONG)
     rudong.simulate(2, seed=1, partners=[TONGXIANG])
     rudong.relay()
-    monkeypatch.setenv("CASESYNC_KAFKA_BOOTSTRAP", rudong.settings.kafka_bootstrap)
+    for name, value in rudong.settings.kafka.environment().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CASESYNC_DATABASE_URL", rudong.url)
     monkeypatch.setenv("CASESYNC_TOPIC_PREFIX", rudong.settings.topic_prefix)
     not_avro = tmp_path / "notes.txt"

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
+from casesync.adapters.kafka_clients import new_consumer
 from casesync.adapters.postgres import connect
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.domain.events import Applicant
@@ -62,7 +63,7 @@ class SourceRegion:
         """``casesync relay`` as its own process, pointed at this test's database and topics."""
         env = {
             **os.environ,
-            "CASESYNC_KAFKA_BOOTSTRAP": self.services.kafka_bootstrap,
+            **self.services.kafka.environment(),
             "CASESYNC_DATABASE_URL": self.url,
             "CASESYNC_TOPIC_PREFIX": self.names.prefix,
         }
@@ -73,9 +74,7 @@ class SourceRegion:
 
     def read_topic(self) -> list[tuple[int, int, bytes, bytes, dict[str, bytes]]]:
         """Every record of Tongxiang's inbox: (partition, offset, key, value, headers)."""
-        consumer = KafkaConsumer(
-            bootstrap_servers=self.services.kafka_bootstrap, enable_auto_commit=False
-        )
+        consumer = new_consumer(self.services.kafka, enable_auto_commit=False)
         try:
             partitions = [
                 TopicPartition(self.topic, p)
@@ -124,6 +123,6 @@ def source_region(
     finally:
         conn.close()
     names = TopicNames(unique_name("t") + ".")
-    ensure_topics(casesync_services.kafka_bootstrap, TopicSettings(), [names.inbox(TONGXIANG)],
+    ensure_topics(casesync_services.kafka, TopicSettings(), [names.inbox(TONGXIANG)],
                   compacted=[names.schemas])  # fmt: skip
     return SourceRegion(url, names, casesync_services, build_recorder(RUDONG))

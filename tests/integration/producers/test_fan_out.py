@@ -8,10 +8,11 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from casesync.access.provisioning import provision_topics
+from casesync.adapters.kafka_clients import new_admin, new_consumer
 from casesync.adapters.topics import ensure_topics, existing_topics
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.vocabulary import EventType, HandlingMode
@@ -32,7 +33,7 @@ RUDONG_TONGXIANG_ONLY = "002023003000"
 def _settings(region: SourceRegion) -> Settings:
     return Settings.from_env(
         {
-            "CASESYNC_KAFKA_BOOTSTRAP": region.services.kafka_bootstrap,
+            **region.services.kafka.environment(),
             "CASESYNC_DATABASE_URL": region.url,
             "CASESYNC_TOPIC_PREFIX": region.names.prefix,
         }
@@ -41,9 +42,9 @@ def _settings(region: SourceRegion) -> Settings:
 
 def _keys_by_inbox(region: SourceRegion) -> dict[str, list[str]]:
     """Every record key of every inbox under the test's prefix, by inbox region."""
-    bootstrap, inbox_prefix = region.services.kafka_bootstrap, region.names.inbox("")
-    inboxes = sorted(t for t in existing_topics(bootstrap) if t.startswith(inbox_prefix))
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    kafka, inbox_prefix = region.services.kafka, region.names.inbox("")
+    inboxes = sorted(t for t in existing_topics(kafka) if t.startswith(inbox_prefix))
+    consumer = new_consumer(kafka, enable_auto_commit=False)
     keys: dict[str, list[str]] = defaultdict(list)
     try:
         partitions = [
@@ -69,7 +70,7 @@ def test_a_case_shared_with_tongxiang_only_reaches_tongxiang_s_inbox_and_no_othe
     Tongxiang alone lands in Tongxiang's inbox only, while a national case lands in all 27
     other regions' inboxes."""
     catalogue = shipped_catalogue()
-    provision_topics(source_region.services.kafka_bootstrap, TopicSettings(), catalogue,
+    provision_topics(source_region.services.kafka, TopicSettings(), catalogue,
                      source_region.names, date.today())  # fmt: skip
     now = datetime.now(UTC)
     source_region.record([
@@ -98,10 +99,10 @@ def test_a_row_is_published_only_once_every_target_inbox_acknowledged_it(
     """The relay sends a row to Tongxiang and Suzhou; while Suzhou's inbox refuses the record
     (it is larger than the topic allows) the row stays unpublished, resent again and again;
     once Suzhou's inbox accepts it, the row is published and both inboxes hold it."""
-    bootstrap, names = source_region.services.kafka_bootstrap, source_region.names
+    kafka, names = source_region.services.kafka, source_region.names
     suzhou_inbox = names.inbox(SUZHOU)
-    ensure_topics(bootstrap, TopicSettings(), [suzhou_inbox])
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    ensure_topics(kafka, TopicSettings(), [suzhou_inbox])
+    admin = new_admin(kafka)
     try:
         _set_max_message_bytes(admin, suzhou_inbox, "64")
         case = new_case("RD-BOTH")
