@@ -5,6 +5,8 @@ Runs, one after another (never two at once, so they do not share the two cores):
   bench_relay.py    relay rate beside raw kafka-python produce of the same messages;
   bench_consumer.py apply rate beside raw consume+decode, bulk COPY and a naive consumer;
   bench_e2e.py      end-to-end throughput and sync latency with every part running.
+Relay, consumer and end to end also run against a plaintext broker of their own, each right
+after its secured run, so TLS and SCRAM are measured side by side in one run.
 Each writes JSON into bench-results/; this script renders them as BENCHMARKS.md
 (``--render-only``: render the last run's JSON again, running nothing).
 """
@@ -12,6 +14,7 @@ Each writes JSON into bench-results/; this script renders them as BENCHMARKS.md
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -28,13 +31,24 @@ STEPS = (
     ("consumer", ["bench_consumer.py", "--events", "100000"]),
     ("e2e", ["bench_e2e.py", "--events", "100000", "--rate", "1000", "--seconds", "20"]),
 )
+COMPARED_WITH_PLAINTEXT = ("relay", "consumer", "e2e")
+# A plaintext stack beside the secured one of `make up`: its own folder and ports.
+PLAINTEXT_STACK = {
+    "CASESYNC_RUN_DIR": str(HERE.parent / ".run" / "bench-plaintext"),
+    "CASESYNC_LOCAL_KAFKA_PORT": "19492",
+    "CASESYNC_LOCAL_POSTGRES_PORT": "15832",
+    "CASESYNC_KAFKA_SECURITY": "plaintext",
+    "CASESYNC_KAFKA_BOOTSTRAP": "",
+    "CASESYNC_DATABASE_URL": "",
+}
 
 
-def run_step(name: str, argv: list[str]) -> dict[str, Any]:
+def run_step(name: str, argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     out = RESULTS / f"{name}.json"
     began = time.monotonic()
     print(f"[bench] {name} ...", file=sys.stderr, flush=True)
-    subprocess.run([sys.executable, *argv, "--json", str(out)], cwd=HERE, check=True)
+    subprocess.run([sys.executable, *argv, "--json", str(out)], cwd=HERE, check=True,
+                   env={**os.environ, **(env or {})})  # fmt: skip
     print(f"[bench] {name} done in {time.monotonic() - began:.0f} s", file=sys.stderr)
     return dict(json.loads(out.read_text()))
 
@@ -76,6 +90,10 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         f"| ≥ 0.6 | {verdict(consumer['consumer_over_limit'], 0.6)} |",
         f"| relay vs raw kafka-python produce | {relay['ratio']} | ≥ 0.8 "
         f"| {verdict(relay['ratio'], 0.8)} |",
+        *[
+            f"| {part} secured vs plaintext | {ratio} | ≥ 0.8 | {verdict(ratio, 0.8)} |"
+            for part, _, _, ratio in _secured_vs_plaintext(r)
+        ],
     ]
     for case in ("encode CaseEvent", "decode CaseEvent"):
         if case in codec:
@@ -93,6 +111,19 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         f"{lat['events']:,} events): p50 {lat['p50_ms']} ms, p90 {lat['p90_ms']} ms, "
         f"**p99 {lat['p99_ms']} ms**, p99.9 {lat['p999_ms']} ms, max {lat['max_ms']} ms — from "
         "the change's `occurred_at` in the source to its mirror row's write in the partner.",
+        "",
+        "## Secured against plaintext",
+        "",
+        "The broker of `make up` takes clients on SASL_SSL (TLS 1.3, SCRAM-SHA-512) with the "
+        "standard authorizer; the same runs against a plaintext broker of their own, each "
+        "right after its secured run:",
+        "",
+        "| part | secured | plaintext | ratio |",
+        "|---|---|---|---|",
+        *[
+            f"| {part} | {secured:,}/s | {plain:,}/s | {ratio} |"
+            for part, secured, plain, ratio in _secured_vs_plaintext(r)
+        ],
         "",
         "## Limits beside our parts",
         "",
@@ -188,6 +219,22 @@ def _consumer_cpu(consumer: dict[str, Any]) -> list[str]:
     ]
 
 
+def _secured_vs_plaintext(r: dict[str, dict[str, Any]]) -> list[tuple[str, int, int, float]]:
+    """(part, secured rate, plaintext rate, ratio) for each part measured both ways."""
+    rate = {
+        "relay": lambda x: x["relay_rate_median"],
+        "consumer": lambda x: x["consumer_rate"],
+        "e2e": lambda x: x["throughput"]["events_per_s"],
+    }
+    label = {"relay": "relay", "consumer": "consumer", "e2e": "end to end"}
+    rows = []
+    for part in COMPARED_WITH_PLAINTEXT:
+        if f"{part}-plaintext" in r:
+            secured, plain = rate[part](r[part]), rate[part](r[f"{part}-plaintext"])
+            rows.append((label[part], int(secured), int(plain), round(secured / plain, 2)))
+    return rows
+
+
 def _spread(rounds: list[float]) -> str:
     return f"{(max(rounds) - min(rounds)) / min(rounds):.0%}"
 
@@ -197,12 +244,29 @@ def _codec_gain(rows: list[dict[str, Any]]) -> str:
     return f"{min(gains):.1f} to {max(gains):.1f} times" if gains else "beside"
 
 
+def run_all() -> dict[str, dict[str, Any]]:
+    """Every step; the compared ones again on the plaintext stack right after their own."""
+    infra = [sys.executable, "-m", "infra"]
+    plaintext = {**os.environ, **PLAINTEXT_STACK}
+    subprocess.run([*infra, "up"], cwd=HERE.parent, env=plaintext, check=True)
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        for name, argv in STEPS:
+            results[name] = run_step(name, argv)
+            if name in COMPARED_WITH_PLAINTEXT:
+                results[f"{name}-plaintext"] = run_step(f"{name}-plaintext", argv, PLAINTEXT_STACK)
+    finally:
+        subprocess.run([*infra, "down"], cwd=HERE.parent, env=plaintext, check=False)
+    return results
+
+
 def main() -> int:
     if "--render-only" in sys.argv[1:]:  # re-render BENCHMARKS.md from the last run's JSON
-        results = {name: json.loads((RESULTS / f"{name}.json").read_text()) for name, _ in STEPS}
+        names = [n for n, _ in STEPS] + [f"{n}-plaintext" for n in COMPARED_WITH_PLAINTEXT]
+        results = {n: json.loads((RESULTS / f"{n}.json").read_text()) for n in names}
     else:
         RESULTS.mkdir(exist_ok=True)
-        results = {name: run_step(name, argv) for name, argv in STEPS}
+        results = run_all()
     (HERE.parent / "BENCHMARKS.md").write_text(render(results))
     print("[bench] wrote BENCHMARKS.md", file=sys.stderr)
     return 0
