@@ -26,6 +26,8 @@ from casesync.metrics import Metrics
 from casesync.settings import Settings
 from consumers.schema import migrate_region
 from producers.changes import CaseChange
+from producers.intake_rules import rule_rows
+from producers.intake_store import load_rules
 from producers.outbox_store import OutboxStore
 from producers.recorder import CaseRecorder
 from producers.relay import Relay, RelayConfig
@@ -39,6 +41,7 @@ def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration],
     conn = connect(url, application_name="casesync-init")
     try:
         applied = migrate_region(conn)
+        load_recording_rules(conn, region)
     finally:
         conn.close()
     names = TopicNames(settings.topic_prefix)
@@ -49,6 +52,14 @@ def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration],
         compacted=[names.schemas],
     )
     return created, applied, topics
+
+
+def load_recording_rules(conn: Connection, region: str) -> None:
+    """Materialise the shipped rules into the region database's ``casesync_rules`` tables,
+    which ``casesync.record_change`` enforces (every init reloads them, in one transaction)."""
+    rules = rule_rows(region, shipped_catalogue(), shipped_calendar())
+    with transaction(conn) as cur:
+        load_rules(cur, rules)
 
 
 def build_recorder(region: str) -> CaseRecorder:

@@ -37,12 +37,17 @@ class Backlog:
 
 
 # Fresh rows (id > after), then the ids of unpublished rows at or below ``after`` (stragglers).
+# Rows recorded through SQL wait for their payload (producers.encoding): fresh rows stop below the
+# first of them, so no later version of its case overtakes it; refused ones are never read.
 _FETCH = (
     "(SELECT id, case_id, event_id::text, event_type, payload FROM outbox"
-    "  WHERE published_at IS NULL AND id > %(after)s ORDER BY id LIMIT %(limit)s)"
+    "  WHERE published_at IS NULL AND id > %(after)s AND payload IS NOT NULL"
+    "  AND id < coalesce((SELECT min(id) FROM outbox"
+    "   WHERE payload IS NULL AND refused_reason IS NULL), 9223372036854775807)"
+    "  ORDER BY id LIMIT %(limit)s)"
     " UNION ALL"
     " (SELECT id, NULL, NULL, NULL, NULL FROM outbox"
-    "  WHERE published_at IS NULL AND id <= %(after)s ORDER BY id)"
+    "  WHERE published_at IS NULL AND id <= %(after)s AND payload IS NOT NULL ORDER BY id)"
 )
 
 
