@@ -10,8 +10,9 @@ import java.sql.SQLException;
  * Records a case submission and a row of the regional system's own in one JDBC transaction, then
  * commits or rolls back: what a Spring or MyBatis service does around casesync.record_change.
  *
- * <p>Arguments: JDBC URL, case id, "commit" or "rollback". Prints "version event_id" on success;
- * on a refused change prints the SQLSTATE and message on stderr and exits 3.
+ * <p>Arguments: case id, "commit" or "rollback"; the JDBC URL comes from CASESYNC_JDBC_URL (it may
+ * hold a password, which never belongs in argv). Prints "version event_id" on success; on a
+ * refused change prints the SQLSTATE and message on stderr and exits 3.
  */
 public final class RecordChange {
     private static final String RECORD =
@@ -25,13 +26,13 @@ public final class RecordChange {
     private RecordChange() {}
 
     public static void main(String[] args) throws SQLException {
-        if (args.length != 3 || !(args[2].equals("commit") || args[2].equals("rollback"))) {
-            System.err.println("usage: RecordChange <jdbc-url> <case-id> commit|rollback");
+        String url = System.getenv("CASESYNC_JDBC_URL");
+        if (url == null || args.length != 2 || !(args[1].equals("commit") || args[1].equals("rollback"))) {
+            System.err.println("usage: CASESYNC_JDBC_URL=jdbc:postgresql://… RecordChange <case-id> commit|rollback");
             System.exit(2);
         }
-        String url = args[0];
-        String caseId = args[1];
-        boolean commit = args[2].equals("commit");
+        String caseId = args[0];
+        boolean commit = args[1].equals("commit");
         try (Connection conn = DriverManager.getConnection(url)) {
             conn.setAutoCommit(false);
             try {
