@@ -56,7 +56,7 @@ def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration],
 
 def load_recording_rules(conn: Connection, region: str) -> None:
     """Materialise the shipped rules into the region database's ``casesync_rules`` tables,
-    which ``casesync.record_change`` enforces (every init reloads them, in one transaction)."""
+    which ``casesync_api.record_change`` enforces (every init reloads them, in one transaction)."""
     rules = rule_rows(region, shipped_catalogue(), shipped_calendar())
     with transaction(conn) as cur:
         load_rules(cur, rules)

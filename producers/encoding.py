@@ -1,9 +1,9 @@
-"""Encode outbox rows recorded through SQL (``casesync.record_change``) into Avro, in place.
+"""Encode outbox rows recorded through SQL (``casesync_api.record_change``) into Avro, in place.
 
 SQL cannot write Avro, so such a row arrives with its event as JSON and no payload. The region's
 relay calls ``encode_pending`` before it fetches: each row gets its payload under the same id,
 so each case's events stay in version order, or a refusal reason when the event may not be
-published (the row is kept; ``casesync.refused_changes`` shows it to the regional system).
+published (the row is kept; ``casesync_api.refused_changes`` shows it to the regional system).
 The relay's fetch stops at the first row still unencoded (``producers.outbox_store``), so a row
 committed between an encoding pass and a fetch waits for the next pass instead of overtaking.
 """

@@ -40,4 +40,4 @@ class ProducerWedged(ProducerError):
 
 class RefusedChange(ProducerError):
     """A change recorded through SQL that may not be published: its outbox row is kept, marked
-    with this reason, and shown in ``casesync.refused_changes``."""
+    with this reason, and shown in ``casesync_api.refused_changes``."""

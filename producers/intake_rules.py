@@ -1,4 +1,4 @@
-"""The rules ``casesync.record_change`` enforces in SQL, as rows of the ``casesync_rules`` tables.
+"""The rules ``casesync_api.record_change`` enforces, as rows of the ``casesync_rules`` tables.
 
 Pure: every row comes from the shipped catalogue, working calendar and lifecycle, the same objects
 the Python recorder asks, so a change recorded through SQL obeys the one source of truth.

@@ -1,4 +1,4 @@
-"""PostgreSQL edge of SQL recording: load the rule tables ``casesync.record_change`` reads."""
+"""PostgreSQL edge of SQL recording: load the rule tables ``casesync_api.record_change`` reads."""
 
 from __future__ import annotations
 

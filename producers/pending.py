@@ -1,5 +1,5 @@
 """Pure core of encoding SQL-recorded changes: an outbox row's ``pending_event`` JSON (written by
-``casesync.record_change``) back to the CaseEvent the Python recorder would have built.
+``casesync_api.record_change``) back to the CaseEvent the Python recorder would have built.
 
 Whatever SQL could not decide is decided here, with the same checks the Python recorder runs
 (``validate_outgoing``); a failure is a typed reason to keep the row refused, never a crash.
@@ -47,7 +47,7 @@ def event_from_pending(data: dict[str, Any], catalogue: Catalogue) -> CaseEvent:
 
 
 def refusal_reason(error: BaseException) -> str:
-    """One line a regional system reads in ``casesync.refused_changes``."""
+    """One line a regional system reads in ``casesync_api.refused_changes``."""
     if isinstance(error, KeyError):
         return f"the recorded event lacks the field {error.args[0]}"
     return f"{type(error).__name__}: {error}"

@@ -1,5 +1,5 @@
 -- The recording rules, materialised from the shipped domain data (casesync/domain/data/*.json and
--- casesync.domain.lifecycle) so that casesync.record_change can enforce them inside any caller's
+-- casesync.domain.lifecycle) so that casesync_api.record_change can enforce them inside any caller's
 -- transaction. `region init` fills these tables (producers.intake_rules); nothing here is typed
 -- by hand, and a reload replaces every row in one transaction.
 

@@ -1,8 +1,8 @@
--- Changes recorded through SQL (casesync.record_change) enter the outbox before they are Avro:
+-- Changes recorded through SQL (casesync_api.record_change) enter the outbox before they are Avro:
 -- SQL cannot encode Avro, so the row carries the event as JSON (pending_event) and no payload
 -- until the relay's encoding step (producers.encoding.encode_pending) writes the payload in its
 -- place, keeping the row's id and so its place in the case's order. A row that step refuses keeps
--- its JSON, gets refused_reason and is never published; casesync.refused_changes shows it.
+-- its JSON, gets refused_reason and is never published; casesync_api.refused_changes shows it.
 
 ALTER TABLE outbox
     ALTER COLUMN payload DROP NOT NULL,
@@ -14,9 +14,12 @@ ALTER TABLE outbox
 -- published before it is encoded (or refused). Empty except for a moment after SQL records.
 CREATE INDEX outbox_unencoded ON outbox (id) WHERE payload IS NULL AND refused_reason IS NULL;
 
-CREATE SCHEMA casesync;
+-- The interface regional systems call. Not named `casesync`: a schema named like the database role
+-- comes first in the default search_path ("$user", public) and would capture every unqualified
+-- table created after it.
+CREATE SCHEMA casesync_api;
 
 -- What the regional system reads to learn which of its changes will never be published, and why.
-CREATE VIEW casesync.refused_changes AS
+CREATE VIEW casesync_api.refused_changes AS
     SELECT id, event_id, case_id, case_version, event_type, refused_reason, created_at
     FROM outbox WHERE refused_reason IS NOT NULL;

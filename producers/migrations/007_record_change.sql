@@ -1,4 +1,4 @@
--- casesync.record_change: record one change of one of this region's cases from any language, in
+-- casesync_api.record_change: record one change of one of this region's cases from any language, in
 -- the caller's own transaction (JDBC, ODBC, psql). It checks what producers.changes.build_event
 -- checks, against the rules region init loads into casesync_rules, and writes the case row, its
 -- history row and an outbox row waiting to be encoded. A refused change raises with a SQLSTATE of
@@ -98,7 +98,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION casesync.record_change(
+CREATE FUNCTION casesync_api.record_change(
     case_id text,
     event_type text,
     expected_version bigint,

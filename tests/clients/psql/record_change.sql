@@ -1,4 +1,4 @@
--- A regional system's transaction around casesync.record_change, as psql runs it:
+-- A regional system's transaction around casesync_api.record_change, as psql runs it:
 --   psql "$URL" -v case_id=RD-1 -v event=CASE_SUBMITTED -v expected=0 -v fields='{…}' \
 --        -v finish=COMMIT -v hold=0 -f record_change.sql
 -- It writes a row of its own, records the change, waits `hold` seconds holding the case (to
@@ -13,6 +13,6 @@
 BEGIN;
 INSERT INTO regional_notes (case_id, note) VALUES (:'case_id', 'filed at the counter');
 SELECT version, event_id
-    FROM casesync.record_change(:'case_id', :'event', :expected, :'fields');
+    FROM casesync_api.record_change(:'case_id', :'event', :expected, :'fields');
 SELECT pg_sleep(:hold);
 :finish;

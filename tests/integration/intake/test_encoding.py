@@ -28,7 +28,7 @@ AT = datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC)
 def _record_sql(region: SqlRegion, case_id: str, event: str, expected: int) -> str:
     fields = json.dumps(SUBMISSION if expected == 0 else {})
     rows = region.query(
-        "SELECT event_id::text FROM casesync.record_change(%s, %s, %s, %s::jsonb, %s)",
+        "SELECT event_id::text FROM casesync_api.record_change(%s, %s, %s, %s::jsonb, %s)",
         (case_id, event, expected, fields, AT),
     )
     return str(rows[0][0])
@@ -62,14 +62,14 @@ def test_an_encoded_sql_change_is_the_event_the_python_recorder_builds(
 
 def test_a_change_refused_at_encoding_is_kept_with_its_reason(sql_region: SqlRegion) -> None:
     """A pending row the encoder cannot accept keeps its JSON, gets a reason, shows in
-    ``casesync.refused_changes`` and is never handed to the relay."""
+    ``casesync_api.refused_changes`` and is never handed to the relay."""
     _record_sql(sql_region, "RD-1", "CASE_SUBMITTED", 0)
     sql_region.query(
         "UPDATE outbox SET pending_event = jsonb_set(pending_event, '{event_type}', '\"NOPE\"')"
     )
     assert _encode(sql_region) == EncodeResult(encoded=0, refused=1)
     [(case_id, reason)] = sql_region.query(
-        "SELECT case_id, refused_reason FROM casesync.refused_changes"
+        "SELECT case_id, refused_reason FROM casesync_api.refused_changes"
     )
     assert case_id == "RD-1"
     assert "NOPE" in reason

@@ -1,4 +1,4 @@
-"""casesync.record_change from psql: the change and the caller's own row commit or vanish
+"""casesync_api.record_change from psql: the change and the caller's own row commit or vanish
 together, and each refused change raises its documented SQLSTATE and leaves nothing behind."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every refusal of casesync.record_change raises the SQLSTATE the README documents, and the
+"""Every refusal of casesync_api.record_change raises the SQLSTATE the README documents, and the
 caller's transaction then leaves nothing behind."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _record(
     try:
         with transaction(conn) as cur:
             cur.execute(
-                "SELECT * FROM casesync.record_change(%s, %s, %s, %s::jsonb,"
+                "SELECT * FROM casesync_api.record_change(%s, %s, %s, %s::jsonb,"
                 " coalesce(%s::timestamptz, now()))",
                 (case_id, event, expected, json.dumps(fields), occurred_at),
             )

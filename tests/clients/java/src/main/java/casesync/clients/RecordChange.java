@@ -8,7 +8,7 @@ import java.sql.SQLException;
 
 /**
  * Records a case submission and a row of the regional system's own in one JDBC transaction, then
- * commits or rolls back: what a Spring or MyBatis service does around casesync.record_change.
+ * commits or rolls back: what a Spring or MyBatis service does around casesync_api.record_change.
  *
  * <p>Arguments: case id, "commit" or "rollback"; the JDBC URL comes from CASESYNC_JDBC_URL (it may
  * hold a password, which never belongs in argv). Prints "version event_id" on success; on a
@@ -16,7 +16,7 @@ import java.sql.SQLException;
  */
 public final class RecordChange {
     private static final String RECORD =
-            "SELECT version, event_id FROM casesync.record_change(?, ?, ?, ?::jsonb)";
+            "SELECT version, event_id FROM casesync_api.record_change(?, ?, ?, ?::jsonb)";
     private static final String SUBMISSION =
             "{\"item_code\": \"002023002000\", \"handling_mode\": \"FULLY_ONLINE\","
                     + " \"applicant\": {\"kind\": \"PERSON\", \"name\": \"王芳\","
