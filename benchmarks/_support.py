@@ -26,7 +26,7 @@ from typing import Any
 from casesync.adapters.postgres import connect, drop_database, ensure_database
 from casesync.adapters.topics import delete_topics_with_prefix, ensure_topics
 from casesync.domain.loading import shipped_catalogue
-from casesync.settings import Settings, TopicSettings, redact_url
+from casesync.settings import KafkaAccess, Settings, TopicSettings, redact_url
 from consumers.schema import migrate_region
 from producers.app import build_recorder, record_in_batches
 from producers.simulation import Simulation
@@ -54,7 +54,7 @@ def _cpu_model() -> str:
 
 
 _scratch_databases: list[str] = []
-_scratch_topics: list[tuple[str, str]] = []  # (bootstrap, name prefix)
+_scratch_topics: list[tuple[KafkaAccess, str]] = []  # (broker, name prefix)
 
 
 def scratch_database(url: str) -> str:
@@ -64,10 +64,10 @@ def scratch_database(url: str) -> str:
     return url
 
 
-def scratch_topics(bootstrap: str, prefix: str) -> str:
+def scratch_topics(kafka: KafkaAccess, prefix: str) -> str:
     """Delete the topics named ``prefix*`` when this process exits; returns ``prefix``."""
     _remove_scratch_at_exit()
-    _scratch_topics.append((bootstrap, prefix))
+    _scratch_topics.append((kafka, prefix))
     return prefix
 
 
@@ -138,10 +138,8 @@ def record_changes(
 
 def fresh_topic(settings: Settings, label: str, partitions: int = 6) -> str:
     """A new topic of ``partitions`` partitions; its name."""
-    name = scratch_topics(
-        settings.kafka_bootstrap, f"casesync.bench.{label}.{uuid.uuid4().hex[:6]}"
-    )
-    ensure_topics(settings.kafka_bootstrap, TopicSettings(partitions=partitions), [name])
+    name = scratch_topics(settings.kafka, f"casesync.bench.{label}.{uuid.uuid4().hex[:6]}")
+    ensure_topics(settings.kafka, TopicSettings(partitions=partitions), [name])
     return name
 
 

@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_consumer.py [--events 100000] [--naive 5000] [--json FILE]
 
 1. Record ``--events`` realistic changes of 如东 (320623) shared with 桐乡 (330483) into a fresh
-   source database and send its outbox to a fresh events topic (6 partitions).
+   source database and send its outbox to a fresh inbox of 桐乡 (6 partitions), with the
+   routing headers the relay writes.
 2. Limits, each over the same events:
    raw  - kafka-python consumes the whole topic and decodes every value with the codec;
    COPY - the rows the consumer writes (one history row per event, one mirror row per case)
@@ -20,6 +21,7 @@ Targets: consumer >= 0.6 x min(raw, COPY), and >= 20 x naive.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import sys
 import threading
@@ -36,8 +38,9 @@ from _support import (
     scratch_topics,
     write_json,
 )
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import TopicPartition
 
+from casesync.adapters.kafka_clients import new_consumer, new_producer
 from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.contract.codec import case_event_codec
@@ -56,11 +59,10 @@ def publish(settings: Settings, url: str, topic: str) -> int:
         cur.execute("SELECT case_id, payload FROM outbox ORDER BY id")
         rows = cur.fetchall()
     conn.close()
-    producer = KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5, batch_size=512 * 1024
-    )
+    producer = new_producer(settings.kafka, acks="all", linger_ms=5, batch_size=512 * 1024)
+    routing = [("source_region", SOURCE.encode()), ("target_region", PARTNER.encode())]
     for case_id, payload in rows:
-        producer.send(topic, key=case_id.encode(), value=bytes(payload))
+        producer.send(topic, key=case_id.encode(), value=bytes(payload), headers=routing)
     producer.flush()
     producer.close()
     return len(rows)
@@ -68,8 +70,8 @@ def publish(settings: Settings, url: str, topic: str) -> int:
 
 def raw_rate(settings: Settings, topic: str, count: int) -> float:
     decode = case_event_codec().decode
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+    consumer = new_consumer(
+        settings.kafka, enable_auto_commit=False,
         fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
     )  # fmt: skip
     partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
@@ -130,8 +132,9 @@ def copy_rate(settings: Settings, source_url: str, count: int) -> float:
 def consumer_rate(settings: Settings, count: int) -> tuple[float, dict[str, Any]]:
     url = fresh_region_database(settings, "consumer")
     local = Settings(
-        kafka_bootstrap=settings.kafka_bootstrap, database_url=url,
-        topic_prefix=settings.topic_prefix, kafka_overridden=True, database_overridden=True,
+        kafka_bootstrap=settings.kafka_bootstrap, kafka_security=settings.kafka_security,
+        database_url=url, topic_prefix=settings.topic_prefix,
+        kafka_overridden=True, database_overridden=True,
     )  # fmt: skip
     options = ConsumerOptions(region=PARTNER)
     consumer = build_consumer(local, options, plan_consumer(local, options))
@@ -178,8 +181,8 @@ def naive_rate(settings: Settings, topic: str, limit: int) -> float:
     url = fresh_region_database(settings, "naive")
     decode = case_event_codec().decode
     conn = connect(url)
-    consumer = KafkaConsumer(
-        topic, bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+    consumer = new_consumer(
+        settings.kafka, topic, enable_auto_commit=False,
         auto_offset_reset="earliest", group_id=f"bench-naive-{uuid.uuid4().hex[:6]}",
     )  # fmt: skip
     done, started = 0, None
@@ -233,15 +236,12 @@ def main() -> int:
     tune_for_throughput()  # as every `casesync` process does
     tune_for_consuming()  # as `casesync consume` does
     base = Settings.from_env()
-    prefix = scratch_topics(base.kafka_bootstrap, f"casesync.bench.{uuid.uuid4().hex[:6]}.")
-    settings = Settings(
-        kafka_bootstrap=base.kafka_bootstrap, database_url=base.database_url,
-        topics=base.topics, topic_prefix=prefix,
-    )  # fmt: skip
+    prefix = scratch_topics(base.kafka, f"casesync.bench.{uuid.uuid4().hex[:6]}.")
+    settings = dataclasses.replace(base, topic_prefix=prefix)
     names = TopicNames(prefix)
-    topic = names.events(SOURCE)
+    topic = names.inbox(PARTNER)
     ensure_topics(
-        settings.kafka_bootstrap, TopicSettings(partitions=6), [topic, names.dlq(PARTNER)],
+        settings.kafka, TopicSettings(partitions=6), [topic, names.dlq(PARTNER)],
         compacted=[names.schemas],
     )  # fmt: skip
     source = fresh_region_database(settings, "source")

@@ -29,9 +29,9 @@ import psycopg2
 from _support import machine, scratch_database, scratch_topics, write_json
 
 from casesync.adapters.postgres import connect, with_database
+from casesync.cli.region import init_region
 from casesync.cli.run import service_ready
 from casesync.settings import Settings
-from producers.app import init_region
 
 REGIONS = {"320623": "330483", "330483": "320623"}
 
@@ -55,12 +55,12 @@ class Run:
         tag = f"{label}{uuid.uuid4().hex[:6]}"
         self.env = {
             **os.environ,
-            "CASESYNC_KAFKA_BOOTSTRAP": base.kafka_bootstrap,
+            **base.kafka.environment(),
             "CASESYNC_DATABASE_URL": with_database(base.database_url, f"bench_{tag}_{{region}}"),
             "CASESYNC_TOPIC_PREFIX": f"bench.{tag}.",
         }
         self.settings = Settings.from_env(self.env)
-        scratch_topics(base.kafka_bootstrap, self.settings.topic_prefix)
+        scratch_topics(base.kafka, self.settings.topic_prefix)
         for region in REGIONS:
             scratch_database(self.settings.region_database_url(region))
         self.logs = Path(".run") / "bench" / tag

@@ -2,11 +2,13 @@
 
     .venv/bin/python benchmarks/bench_relay.py [--events 100000] [--rounds 3] [--json FILE]
 
-1. Record ``--events`` realistic changes of region 如东 (320623) into a fresh region database.
+1. Record ``--events`` realistic changes of region 如东 (320623), shared with 桐乡 (330483), into
+   a fresh region database.
 2. Each round, alternately: (a) raw — a KafkaProducer with the relay's settings (but
    kafka-python's own partitioner) sends the
    outbox's payloads, keys and headers from memory to a fresh topic, then flushes; (b) relay —
-   the outbox is marked unpublished again and the relay drains it to another fresh topic,
+   the outbox is marked unpublished again and the relay drains it to 桐乡's inbox under a fresh
+   prefix,
    reading from PostgreSQL and marking rows published after the broker's acknowledgement.
 3. Medians of the rounds and their ratio (target: relay >= 0.8 x raw).
 """
@@ -17,6 +19,7 @@ import argparse
 import sys
 import threading
 import time
+import uuid
 
 from _support import (
     fresh_region_database,
@@ -24,18 +27,21 @@ from _support import (
     machine,
     median,
     record_changes,
+    scratch_topics,
     write_json,
 )
 
 from casesync.adapters.postgres import connect, transaction
+from casesync.adapters.topics import TopicNames, ensure_topics, existing_topics
 from casesync.contract.schemas import load_versions
-from casesync.settings import Settings
+from casesync.settings import Settings, TopicSettings
 from casesync.tuning import tune_for_throughput
 from producers.app import kafka_producer
 from producers.outbox_store import OutboxStore
 from producers.relay import Relay
+from producers.routing import Inboxes
 
-REGION = "320623"
+REGION, PARTNER = "320623", "330483"
 
 
 def load_outbox(url: str) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
@@ -50,7 +56,7 @@ def load_outbox(url: str) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
                 (case_id.encode(), bytes(payload), [
                     ("event_id", event_id.encode()), ("event_type", event_type.encode()),
                     ("fingerprint", bytes(payload[2:10]).hex().encode()),
-                    ("source_region", region),
+                    ("source_region", region), ("target_region", PARTNER.encode()),
                 ])
                 for case_id, event_id, event_type, payload in cur.fetchall()
             ]  # fmt: skip
@@ -62,7 +68,7 @@ def raw_rate(
     settings: Settings, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
 ) -> float:
     topic = fresh_topic(settings, "raw")
-    producer = kafka_producer(settings.kafka_bootstrap, remember_partitions=False)
+    producer = kafka_producer(settings.kafka, remember_partitions=False)
     producer.send(topic, key=b"warm-up", value=b"x").get(timeout=30)
     started = time.perf_counter()
     for key, value, headers in messages:
@@ -81,7 +87,9 @@ def relay_rate(settings: Settings, url: str, count: int) -> float:
         conn.autocommit = True
         cur.execute("VACUUM ANALYZE outbox")
     conn.close()
-    topic = fresh_topic(settings, "relay")
+    kafka = settings.kafka
+    names = TopicNames(scratch_topics(kafka, f"casesync.bench.relay.{uuid.uuid4().hex[:6]}."))
+    ensure_topics(kafka, TopicSettings(partitions=6), [names.inbox(PARTNER)])
     finished = threading.Event()
     published = [0]
 
@@ -91,9 +99,9 @@ def relay_rate(settings: Settings, url: str, count: int) -> float:
             finished.set()
 
     relay = Relay(
-        REGION, OutboxStore(url), lambda: kafka_producer(settings.kafka_bootstrap),
-        {s.fingerprint: s for s in load_versions()}, lambda schema: None, topic,
-        on_published=on_published,
+        REGION, OutboxStore(url), lambda: kafka_producer(settings.kafka),
+        {s.fingerprint: s for s in load_versions()}, lambda schema: None,
+        Inboxes(names, lambda: existing_topics(settings.kafka)), on_published=on_published,
     )  # fmt: skip
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,))
@@ -118,7 +126,9 @@ def main() -> int:
     settings = Settings.from_env()
     url = fresh_region_database(settings, "relay")
     print(f"recording {args.events} events ...", file=sys.stderr)
-    record_rate = record_changes(url, REGION, args.events, cases=args.events // 5 + 1, seed=7)
+    record_rate = record_changes(
+        url, REGION, args.events, cases=args.events // 5 + 1, seed=7, partners=[PARTNER]
+    )
     messages = load_outbox(url)
     raw, relayed = [], []
     for n in range(args.rounds):

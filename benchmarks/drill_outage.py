@@ -54,7 +54,7 @@ def main() -> int:
     postgres.start()
     settings = Settings.from_env()
     factory = RegionFactory(
-        settings.kafka_bootstrap,
+        settings.kafka,
         lambda label: _database(postgres.url, label),
         f"drill{uuid.uuid4().hex[:6]}.",
     )

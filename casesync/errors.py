@@ -22,3 +22,13 @@ class Unreachable(CasesyncError):
         super().__init__(f"cannot reach {service} at {where}: {reason}")
         self.service = service
         self.where = where
+
+
+class AccessRefused(CasesyncError):
+    """The broker refused this process's credentials or certificate (not retriable: a wrong
+    password stays wrong); the message names the user and the broker, never the password."""
+
+    def __init__(self, where: str, user: str, reason: str) -> None:
+        super().__init__(f"Kafka at {where} refused user {user!r}: {reason}")
+        self.where = where
+        self.user = user

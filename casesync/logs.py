@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO, cast
 
 import structlog
@@ -20,6 +20,17 @@ def mask_sensitive(
     for key in SENSITIVE_KEYS.intersection(event_dict):
         event_dict[key] = "***"
     return event_dict
+
+
+# kafka-python logs its whole configuration on DEBUG, the SASL password included.
+CLIENT_SECRET_KEYS = frozenset({"sasl_plain_password", "ssl_password"})
+
+
+def mask_client_secrets(record: logging.LogRecord) -> bool:
+    """Handler filter: mask the secrets in a logged configuration mapping; keeps every record."""
+    if isinstance(record.args, Mapping) and CLIENT_SECRET_KEYS.intersection(record.args):
+        record.args = {k: "***" if k in CLIENT_SECRET_KEYS else v for k, v in record.args.items()}
+    return True
 
 
 class _CurrentStderr:
@@ -56,6 +67,9 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
     # kafka-python logs every failed connection attempt through stdlib logging; our own log
     # lines say what matters (retries, unreachable services), so its chatter shows only on DEBUG.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if mask_client_secrets not in handler.filters:
+            handler.addFilter(mask_client_secrets)
     logging.getLogger("kafka").setLevel(
         logging.DEBUG if level.upper() == "DEBUG" else logging.CRITICAL
     )

@@ -14,6 +14,14 @@ DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
 DEFAULT_DATABASE_URL = "postgresql://casesync@127.0.0.1:15432/casesync"
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where the local launchers keep .run
 
+# What the local launcher (infra/kafka) writes under its run folder, and clients of its broker
+# read when nothing else is set: the CA that signed the broker's certificate, and the admin's
+# SCRAM credentials (a properties file: username=..., password=...).
+LOCAL_KAFKA_CA_FILE = Path("kafka", "tls", "ca.crt")
+LOCAL_KAFKA_ADMIN_SECRETS = Path("kafka", "admin.properties")
+SECURITY_PROTOCOLS = {"sasl_ssl": "SASL_SSL", "plaintext": "PLAINTEXT"}
+SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
+
 
 def redact_url(url: str) -> str:
     """The URL with any password replaced, safe to log or print."""
@@ -35,10 +43,71 @@ class TopicSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class KafkaSecurity:
+    """How a client proves who it is to the broker, and checks that the broker is the right one.
+
+    ``SASL_SSL``: TLS verified against ``ca_file`` (the system's CAs when None), host name
+    included, then SCRAM as ``username``. ``PLAINTEXT`` only when asked for by name.
+    """
+
+    protocol: str = "SASL_SSL"
+    ca_file: str | None = None
+    mechanism: str = "SCRAM-SHA-512"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    secrets_file: str | None = None  # where the credentials were read from, for messages
+
+    @classmethod
+    def plaintext(cls) -> KafkaSecurity:
+        """No TLS, no authentication: for a broker of your own that asks for none."""
+        return cls(protocol="PLAINTEXT", mechanism="")
+
+    @property
+    def secured(self) -> bool:
+        return self.protocol != "PLAINTEXT"
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaAccess:
+    """Where the broker is and how to talk to it: what every Kafka client is built from."""
+
+    bootstrap: str
+    security: KafkaSecurity = KafkaSecurity()
+
+    def environment(self) -> dict[str, str]:
+        """The ``CASESYNC_KAFKA_*`` variables that make a child process reach this broker the
+        same way (in its environment, never its argv; the password only when no file has it)."""
+        security = self.security
+        env = {
+            "CASESYNC_KAFKA_BOOTSTRAP": self.bootstrap,
+            "CASESYNC_KAFKA_SECURITY": "sasl_ssl" if security.secured else "plaintext",
+        }
+        if not security.secured:
+            return env
+        env["CASESYNC_KAFKA_SASL_MECHANISM"] = security.mechanism
+        for name, value in [
+            ("CASESYNC_KAFKA_CA_FILE", security.ca_file),
+            ("CASESYNC_KAFKA_USERNAME", security.username),
+            ("CASESYNC_KAFKA_SECRETS_FILE", security.secrets_file),
+            ("CASESYNC_KAFKA_PASSWORD", None if security.secrets_file else security.password),
+        ]:
+            if value:
+                env[name] = value
+        return env
+
+    def __str__(self) -> str:
+        """The broker and the principal, safe to print: never the password."""
+        if not self.security.secured:
+            return f"{self.bootstrap} (plaintext)"
+        return f"{self.bootstrap} as user {self.security.username or '?'}"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a casesync process needs to know about where it runs."""
 
     kafka_bootstrap: str = DEFAULT_KAFKA_BOOTSTRAP
+    kafka_security: KafkaSecurity = KafkaSecurity()
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     topics: TopicSettings = TopicSettings()
     topic_prefix: str = "casesync."  # every topic and group name starts with it
@@ -48,6 +117,15 @@ class Settings:
     # rebuilding the producer); outages of any length are ridden out either way.
     kafka_delivery_timeout_s: float = 120.0
     secrets_dir: Path = _PROJECT_ROOT / ".run" / "secrets"  # credentials of new principals
+    signing_key_dir: Path = _PROJECT_ROOT / ".run" / "keys"  # this region's private signing keys
+    # The platform root's public key every manifest must be signed by: a file path (PEM or
+    # base64) or the base64 of the raw key itself. Unset: no manifest can be trusted.
+    trust_root: str | None = None
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """The broker and this process's credentials, as Kafka clients are built from them."""
+        return KafkaAccess(self.kafka_bootstrap, self.kafka_security)
 
     @property
     def database_url_redacted(self) -> str:
@@ -84,16 +162,92 @@ class Settings:
             min_insync_replicas=_positive_int(env, "CASESYNC_TOPIC_MIN_INSYNC_REPLICAS", 1),
             retention_ms=_positive_int(env, "CASESYNC_TOPIC_RETENTION_MS", 30 * 24 * 3600 * 1000),
         )
+        local_bootstrap = _local_kafka_bootstrap(env)
         return cls(
-            kafka_bootstrap=bootstrap or _local_kafka_bootstrap(env),
+            kafka_bootstrap=bootstrap or local_bootstrap,
+            kafka_security=kafka_security_from_env(env, local=bootstrap in ("", local_bootstrap)),
             database_url=database_url or _local_database_url(env),
             topics=topics,
             topic_prefix=env.get("CASESYNC_TOPIC_PREFIX", "").strip() or "casesync.",
             kafka_overridden=bool(bootstrap),
             database_overridden=bool(database_url),
             kafka_delivery_timeout_s=_positive_int(env, "CASESYNC_KAFKA_DELIVERY_TIMEOUT_S", 120),
-            secrets_dir=_secrets_dir(env),
+            secrets_dir=_run_subdir(env, "CASESYNC_SECRETS_DIR", "secrets"),
+            signing_key_dir=_run_subdir(env, "CASESYNC_SIGNING_KEY_DIR", "keys"),
+            trust_root=env.get("CASESYNC_TRUST_ROOT", "").strip() or None,
         )
+
+
+def kafka_security_mode(env: Mapping[str, str]) -> str:
+    """``CASESYNC_KAFKA_SECURITY``: ``sasl_ssl`` (the default) or ``plaintext``."""
+    raw = env.get("CASESYNC_KAFKA_SECURITY", "").strip().lower() or "sasl_ssl"
+    if raw not in SECURITY_PROTOCOLS:
+        raise ConfigError(
+            f"CASESYNC_KAFKA_SECURITY must be one of {', '.join(SECURITY_PROTOCOLS)}, got {raw!r}"
+        )
+    return raw
+
+
+def kafka_security_from_env(env: Mapping[str, str], *, local: bool) -> KafkaSecurity:
+    """The client side of Kafka security from ``CASESYNC_KAFKA_*``.
+
+    Credentials: ``CASESYNC_KAFKA_USERNAME`` and ``CASESYNC_KAFKA_PASSWORD``, or a secrets file
+    (``CASESYNC_KAFKA_SECRETS_FILE``: ``username=`` and ``password=`` lines); the variables win
+    over the file. With none of them and the local launcher's broker (``local``), the admin
+    credentials and CA file that the launcher wrote under the run folder.
+    """
+    if kafka_security_mode(env) == "plaintext":
+        return KafkaSecurity.plaintext()
+    mechanism = env.get("CASESYNC_KAFKA_SASL_MECHANISM", "").strip().upper() or SASL_MECHANISMS[0]
+    if mechanism not in SASL_MECHANISMS:
+        raise ConfigError(
+            f"CASESYNC_KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, "
+            f"got {mechanism!r}"
+        )
+    username = env.get("CASESYNC_KAFKA_USERNAME", "").strip() or None
+    password = env.get("CASESYNC_KAFKA_PASSWORD") or None
+    secrets_file = env.get("CASESYNC_KAFKA_SECRETS_FILE", "").strip() or None
+    ca_file = env.get("CASESYNC_KAFKA_CA_FILE", "").strip() or None
+    use_local = local and not (username or secrets_file)
+    if use_local:
+        secrets_file = str(local_run_dir(env) / LOCAL_KAFKA_ADMIN_SECRETS)
+    if local and ca_file is None:
+        ca_file = str(local_run_dir(env) / LOCAL_KAFKA_CA_FILE)
+    if secrets_file is not None and (not use_local or Path(secrets_file).exists()):
+        found = read_secrets_file(Path(secrets_file))
+        username = username or found.get("username")
+        password = password or found.get("password")
+    return KafkaSecurity(
+        protocol="SASL_SSL", ca_file=ca_file, mechanism=mechanism,
+        username=username or ("admin" if use_local else None), password=password,
+        secrets_file=secrets_file,
+    )  # fmt: skip
+
+
+def read_secrets_file(path: Path) -> dict[str, str]:
+    """``key=value`` lines (blank lines and ``#`` comments skipped) of a credentials file."""
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ConfigError(
+            f"CASESYNC_KAFKA_SECRETS_FILE {path} cannot be read ({type(e).__name__})"
+        ) from None
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:  # never echo the line: it may be a bare password
+            raise ConfigError(f"{path} line {number} is not key=value")
+        found[key.strip()] = value.strip()
+    return found
+
+
+def local_run_dir(env: Mapping[str, str]) -> Path:
+    """The local launchers' run folder: ``CASESYNC_RUN_DIR`` or ``<project>/.run``."""
+    raw = env.get("CASESYNC_RUN_DIR", "").strip()
+    return Path(raw or Path(__file__).resolve().parent.parent / ".run").resolve()
 
 
 def _local_kafka_bootstrap(env: Mapping[str, str]) -> str:
@@ -108,13 +262,13 @@ def _local_database_url(env: Mapping[str, str]) -> str:
     return DEFAULT_DATABASE_URL.replace(":15432/", f":{port}/") if port else DEFAULT_DATABASE_URL
 
 
-def _secrets_dir(env: Mapping[str, str]) -> Path:
-    """``CASESYNC_SECRETS_DIR``, else ``secrets`` in the run folder (``CASESYNC_RUN_DIR``)."""
-    chosen = env.get("CASESYNC_SECRETS_DIR", "").strip()
+def _run_subdir(env: Mapping[str, str], name: str, default: str) -> Path:
+    """The folder ``name`` says, else ``default`` in the run folder (``CASESYNC_RUN_DIR``)."""
+    chosen = env.get(name, "").strip()
     if chosen:
         return Path(chosen)
     run_dir = env.get("CASESYNC_RUN_DIR", "").strip()
-    return (Path(run_dir) if run_dir else _PROJECT_ROOT / ".run") / "secrets"
+    return (Path(run_dir) if run_dir else _PROJECT_ROOT / ".run") / default
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

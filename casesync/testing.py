@@ -7,7 +7,11 @@ Fixtures give tests the real services, chosen in this order:
 A test whose infrastructure cannot be had fails with a message that says how to get it: it is
 never skipped.
 
-For developers of regional systems: ``casesync_kafka_bootstrap`` (the broker),
+The local broker is secured (SASL_SSL); its clients connect as its admin. Testcontainers' broker
+is plaintext, and said so explicitly.
+
+For developers of regional systems: ``casesync_kafka`` (the broker and how to connect to it,
+for ``casesync.adapters.kafka_clients``), ``casesync_kafka_bootstrap`` (its address),
 ``fresh_database_url`` (an empty database), ``region_factory`` (a fresh migrated region
 database, a topic prefix no other test uses, the region's recorder, relay and consumer: see
 ``casesync.testing_regions``) and ``replay_into`` (a stream recorded with ``casesync replay
@@ -27,7 +31,7 @@ import pytest
 
 from casesync.adapters.postgres import drop_database, ensure_database, with_database
 from casesync.errors import CasesyncError
-from casesync.settings import Settings
+from casesync.settings import KafkaAccess, KafkaSecurity, Settings
 
 if TYPE_CHECKING:
     from casesync.testing_regions import RegionFactory, TestRegion
@@ -43,9 +47,13 @@ HOW_TO_GET_INFRA = (
 class Services:
     """Where the real Kafka and PostgreSQL of this test session are."""
 
-    kafka_bootstrap: str
+    kafka: KafkaAccess
     database_url: str
     provider: Literal["environment", "testcontainers", "local"]
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.kafka.bootstrap
 
 
 def docker_answers() -> bool:
@@ -68,9 +76,8 @@ def _testcontainers_services() -> Iterator[Services]:
         KafkaContainer().with_kraft() as kafka,
         PostgresContainer("postgres:16", driver=None) as postgres,
     ):
-        yield Services(
-            kafka.get_bootstrap_server(), postgres.get_connection_url(), "testcontainers"
-        )
+        plaintext = KafkaAccess(kafka.get_bootstrap_server(), KafkaSecurity.plaintext())
+        yield Services(plaintext, postgres.get_connection_url(), "testcontainers")
 
 
 @contextlib.contextmanager
@@ -82,7 +89,7 @@ def _local_services() -> Iterator[Services]:
     started_kafka = kafka.start()
     started_postgres = postgres.start()
     try:
-        yield Services(kafka.bootstrap, postgres.url, "local")
+        yield Services(kafka.access, postgres.url, "local")
     finally:
         # Leave running what was running before (e.g. after `make up`); stop what we started.
         if started_kafka:
@@ -102,9 +109,9 @@ def provide_services(settings: Settings | None = None) -> Iterator[Services]:
             raise CasesyncError(
                 "set both CASESYNC_KAFKA_BOOTSTRAP and CASESYNC_DATABASE_URL, or neither"
             )
-        check_kafka(settings.kafka_bootstrap)
+        check_kafka(settings.kafka)
         check_database(settings.database_url)
-        yield Services(settings.kafka_bootstrap, settings.database_url, "environment")
+        yield Services(settings.kafka, settings.database_url, "environment")
     elif docker_answers():
         with _testcontainers_services() as services:
             yield services
@@ -157,6 +164,12 @@ def unique_name() -> Callable[[str], str]:
 
 
 @pytest.fixture(scope="session")
+def casesync_kafka(casesync_services: Services) -> KafkaAccess:
+    """The real broker and how to connect to it (``casesync.adapters.kafka_clients``)."""
+    return casesync_services.kafka
+
+
+@pytest.fixture(scope="session")
 def casesync_kafka_bootstrap(casesync_services: Services) -> str:
     """The real broker's bootstrap address (``host:port``)."""
     return casesync_services.kafka_bootstrap
@@ -167,14 +180,16 @@ def region_factory(
     casesync_services: Services,
     database_factory: Callable[[str], str],
     unique_name: Callable[[str], str],
-) -> RegionFactory:
+) -> Iterator[RegionFactory]:
     """``region_factory("330483")``: a region with a fresh migrated database, its recorder, relay
-    and consumer; every region of one test shares a topic prefix no other test uses."""
+    and consumer; every region of one test shares a topic prefix no other test uses, and its
+    topics (every inbox the agreements imply) are deleted after the test."""
+    from casesync.adapters.topics import delete_topics_with_prefix
     from casesync.testing_regions import RegionFactory
 
-    return RegionFactory(
-        casesync_services.kafka_bootstrap, database_factory, unique_name("t") + "."
-    )
+    prefix = unique_name("t") + "."
+    yield RegionFactory(casesync_services.kafka, database_factory, prefix)
+    delete_topics_with_prefix(casesync_services.kafka, prefix)
 
 
 @pytest.fixture

@@ -18,14 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from casesync.access.provisioning import provision_topics
 from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.domain.events import CaseEvent
 from casesync.domain.loading import shipped_catalogue
+from casesync.domain.workdays import china_date
 from casesync.ops.applying import prepare_region_database
 from casesync.ops.replay import ApplyStats
 from casesync.ops.replay import apply as apply_recording
-from casesync.settings import Settings, TopicSettings
+from casesync.settings import KafkaAccess, Settings, TopicSettings
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
 from consumers.runner import ConsumerStats
@@ -51,9 +53,9 @@ class TestRegion:
         return self.settings.region_database_url(self.code)
 
     @property
-    def topic(self) -> str:
-        """The events topic this region publishes to."""
-        return TopicNames(self.settings.topic_prefix).events(self.code)
+    def inbox(self) -> str:
+        """The inbox topic this region reads: every event addressed to it."""
+        return TopicNames(self.settings.topic_prefix).inbox(self.code)
 
     def record(self, changes: Sequence[CaseChange]) -> list[CaseEvent]:
         """Record own changes in one transaction (cases, history, outbox)."""
@@ -70,7 +72,7 @@ class TestRegion:
         return build_relay(self.settings, self.code).run(until_idle=until_idle).published
 
     def consume(self, until_idle: float = 2.0) -> ConsumerStats:
-        """Mirror partners' events with the real consumer until idle."""
+        """Mirror the events in this region's inbox with the real consumer until idle."""
         options = ConsumerOptions(region=self.code)
         plan = plan_consumer(self.settings, options)
         prepare(self.settings, plan)
@@ -81,7 +83,7 @@ class TestRegion:
         """``casesync <command> --region <code>`` as a process of its own on this region's
         database and topics, logging JSON lines to ``log``; ``env`` adds settings."""
         settings = {
-            "CASESYNC_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            **self.settings.kafka.environment(),
             "CASESYNC_DATABASE_URL": self.url,
             "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
         }
@@ -127,23 +129,31 @@ class TestRegion:
 class RegionFactory:
     """Makes regions on given services; one topic prefix for all regions it makes."""
 
-    kafka_bootstrap: str
+    kafka: KafkaAccess
     make_database: Callable[[str], str]
     topic_prefix: str
     regions: dict[str, TestRegion] = field(default_factory=dict)
 
     def __call__(self, code: str) -> TestRegion:
-        """Region ``code`` with a fresh migrated database and its topics (made once per code)."""
+        """Region ``code`` with a fresh migrated database (made once per code). The first call
+        creates the topics provisioning would (``region init``): every inbox and dead-letter
+        topic the agreements in force imply, so national items reach every region too."""
         if code not in self.regions:
-            shipped_catalogue().region(code)  # an unknown code fails here, clearly
+            catalogue = shipped_catalogue()
+            catalogue.region(code)  # an unknown code fails here, clearly
             url = self.make_database(f"r{code}")
             prepare_region_database(url)
             settings = Settings(
-                kafka_bootstrap=self.kafka_bootstrap, database_url=url,
-                topic_prefix=self.topic_prefix, kafka_overridden=True, database_overridden=True,
+                kafka_bootstrap=self.kafka.bootstrap, kafka_security=self.kafka.security,
+                database_url=url, topic_prefix=self.topic_prefix,
+                kafka_overridden=True, database_overridden=True,
             )  # fmt: skip
+            if not self.regions:
+                provision_topics(
+                    self.kafka, TopicSettings(), catalogue,
+                    TopicNames(self.topic_prefix), china_date(datetime.now(UTC)),
+                )  # fmt: skip
             names = TopicNames(self.topic_prefix)
-            topics = [names.events(code), names.dlq(code)]
-            ensure_topics(self.kafka_bootstrap, TopicSettings(), topics, compacted=[names.schemas])
+            ensure_topics(self.kafka, TopicSettings(), [names.inbox(code), names.dlq(code)])
             self.regions[code] = TestRegion(code, settings, build_recorder(code))
         return self.regions[code]

@@ -54,7 +54,7 @@ class BatchOutcome(Counts):
 
 
 class BatchApplier:
-    """Applies records of partner topics to the region's mirror."""
+    """Applies the records of the region's inbox to its mirror."""
 
     def __init__(
         self,
@@ -220,8 +220,4 @@ class BatchApplier:
 
 
 def _event_of(outcome: Outcome) -> CaseEvent | None:
-    if isinstance(outcome, CaseEvent):
-        return outcome
-    if isinstance(outcome, Rejection):
-        return outcome.event
-    return None
+    return outcome if isinstance(outcome, CaseEvent) else outcome.event

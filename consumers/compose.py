@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
-
+from casesync.adapters.kafka_clients import new_consumer, new_producer
 from casesync.adapters.postgres import connect, ensure_database
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames, ensure_topics
@@ -55,7 +54,7 @@ class ConsumerPlan:
 
 
 def plan_consumer(settings: Settings, options: ConsumerOptions) -> ConsumerPlan:
-    """Which partner topics, group and database a region's consumer uses (no I/O)."""
+    """Which inbox, group and database a region's consumer uses (no I/O)."""
     catalogue = shipped_catalogue()
     on = options.agreements_on or china_date(datetime.now(UTC))
     partners = tuple(sorted(catalogue.partners_of(options.region, on=on)))
@@ -65,7 +64,7 @@ def plan_consumer(settings: Settings, options: ConsumerOptions) -> ConsumerPlan:
     return ConsumerPlan(
         region=options.region,
         partners=partners,
-        topics=tuple(names.events(p) for p in partners),
+        topics=(names.inbox(options.region),),
         dlq_topic=names.dlq(options.region),
         group_id=names.group(options.region),
         schema_topic=names.schemas,
@@ -82,7 +81,7 @@ def prepare(settings: Settings, plan: ConsumerPlan) -> None:
     finally:
         conn.close()
     ensure_topics(
-        settings.kafka_bootstrap,
+        settings.kafka,
         settings.topics,
         (*plan.topics, plan.dlq_topic),
         compacted=(plan.schema_topic,),
@@ -98,21 +97,20 @@ def build_consumer(
 ) -> RegionConsumer:
     """Wire one region's consumer (no I/O until it runs)."""
     catalogue = shipped_catalogue()
-    names = TopicNames(settings.topic_prefix)
-    bootstrap = settings.kafka_bootstrap
-    codec = case_event_codec(remote=KafkaSchemaSource(bootstrap, plan.schema_topic))
+    kafka = settings.kafka
+    codec = case_event_codec(remote=KafkaSchemaSource(kafka, plan.schema_topic))
     database = Database(plan.database_url)
     recorder = CaseRecorder(plan.region, catalogue, shipped_calendar(), codec)
     applier = BatchApplier(
-        Triage(plan.region, catalogue, codec.decode, names.region_of),
+        Triage(plan.region, catalogue, codec.decode),
         codec.decode,
         database,
         Reactor(recorder, catalogue, clock),
     )
 
     def kafka_consumer() -> Any:
-        return KafkaConsumer(
-            bootstrap_servers=bootstrap,
+        return new_consumer(
+            kafka,
             group_id=plan.group_id,
             group_instance_id=options.instance_id,
             client_id=f"casesync-consumer-{plan.region}",
@@ -128,7 +126,7 @@ def build_consumer(
         )
 
     def dlq_producer() -> Any:
-        return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+        return new_producer(kafka, acks="all", linger_ms=5)
 
     control = Database(plan.database_url, application_name="casesync-consumer-control")
     return RegionConsumer(

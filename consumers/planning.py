@@ -20,7 +20,7 @@ from casesync.domain.errors import Disposition, DomainError, VersionGap
 from casesync.domain.events import CaseEvent
 from casesync.domain.validation import check_sequence
 from casesync.domain.vocabulary import CaseState
-from consumers.records import Incoming, NotTargeted, Outcome, Rejection, Stage, TopicPartition
+from consumers.records import Incoming, Outcome, Rejection, Stage, TopicPartition
 
 
 class CaseHead(NamedTuple):
@@ -64,7 +64,7 @@ class Counts:
 
     applied: int = 0
     ignored: int = 0
-    not_targeted: int = 0
+    not_targeted: int = 0  # records of a recording made before inboxes, for other regions
     held: int = 0
     dead_lettered: int = 0
 
@@ -125,9 +125,7 @@ def plan_batch(
         counts = plan.counts.get(tp)
         if counts is None:
             counts = plan.counts[tp] = Counts()
-        if isinstance(outcome, NotTargeted):
-            counts.not_targeted += 1
-        elif isinstance(outcome, Rejection):
+        if isinstance(outcome, Rejection):
             plan.dead.append((record, outcome))
             counts.dead_lettered += 1
         else:

@@ -13,9 +13,13 @@ from casesync.domain.events import CaseEvent
 
 TopicPartition = tuple[str, int]
 
+# The headers in which the relay names the region that sent a record and the region it is for.
+SOURCE_HEADER = "source_region"
+TARGET_HEADER = "target_region"
+
 
 class Incoming(NamedTuple):
-    """One record from a partner region's events topic (a tuple: made for every record)."""
+    """One record from the region's inbox (a tuple: made for every record)."""
 
     topic: str
     partition: int
@@ -55,15 +59,4 @@ class Rejection:
         return cls(stage, type(error).__name__, str(error) or type(error).__name__, event)
 
 
-class NotTargeted:
-    """The event is shared with other regions only: skip it, advance the position."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "NOT_TARGETED"
-
-
-NOT_TARGETED = NotTargeted()
-
-Outcome = CaseEvent | Rejection | NotTargeted
+Outcome = CaseEvent | Rejection

@@ -187,7 +187,8 @@ def read_held_rows(cur: Any, case_ids: Sequence[str]) -> list[tuple[Incoming, in
 
 
 _DEAD_LETTER = (
-    'SELECT topic, partition, "offset", record_key, payload FROM dead_letters WHERE id = %s'
+    'SELECT topic, partition, "offset", record_key, payload, header_names, header_values'
+    " FROM dead_letters WHERE id = %s"
 )
 
 
@@ -197,8 +198,9 @@ def read_dead_letter(cur: Any, dead_letter_id: int, *, lock: bool = False) -> In
     row = cur.fetchone()
     if row is None:
         return None
-    topic, partition, offset, key, payload = row
-    return Incoming(topic, partition, offset, _bytes(key), _bytes(payload))
+    topic, partition, offset, key, payload, names, values = row
+    headers = tuple((name, _bytes(value) or b"") for name, value in zip(names, values, strict=True))
+    return Incoming(topic, partition, offset, _bytes(key), _bytes(payload), headers)
 
 
 def write_plan(
@@ -243,13 +245,14 @@ def write_dead_letters(cur: Any, dead: Sequence[tuple[Incoming, Rejection]]) -> 
     execute_values(
         cur,
         "INSERT INTO dead_letters (topic, partition, \"offset\", record_key, payload, stage,"
-        " error_class, reason, event_id, case_id) VALUES %s"
+        " error_class, reason, event_id, case_id, header_names, header_values) VALUES %s"
         " ON CONFLICT (topic, partition, \"offset\") DO NOTHING",
         [
             (
                 r.topic, r.partition, r.offset, r.key, r.value, why.stage.value, why.error_class,
                 why.reason, None if why.event is None else why.event.event_id,
                 None if why.event is None else why.event.case_id,
+                [k for k, _ in r.headers], [v for _, v in r.headers],
             )
             for r, why in dead
         ],

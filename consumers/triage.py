@@ -1,4 +1,8 @@
-"""Decode and validate one record: an event to sequence, a rejection, or not for this region.
+"""Decode and validate one record of the region's inbox: an event to sequence, or a rejection.
+
+The relay that wrote the record named its own region (``source_region``) and the inbox's
+(``target_region``) in its headers: a record for another region, or whose sender is not the
+event's source, is a rejection like any other bad record (dead-lettered, never blocking).
 
 Pure apart from the codec's remote schema lookup. A schema source that does not answer raises
 ``SchemaSourceUnavailable`` (retriable) through to the caller, which retries: a transient
@@ -11,29 +15,22 @@ from collections.abc import Callable
 
 from casesync.contract.errors import ContractError
 from casesync.domain.catalogue import Catalogue
-from casesync.domain.errors import DomainError, SpoofedSource
+from casesync.domain.errors import DomainError
 from casesync.domain.events import CaseEvent
-from casesync.domain.validation import validate_event
+from casesync.domain.validation import check_addressed, validate_event
 from consumers.errors import EmptyRecord
-from consumers.records import NOT_TARGETED, Incoming, Outcome, Rejection, Stage
+from consumers.records import SOURCE_HEADER, TARGET_HEADER, Incoming, Outcome, Rejection, Stage
 
 Decode = Callable[[bytes], CaseEvent]
 
 
 class Triage:
-    """Turns records of partner topics into outcomes for one receiving region."""
+    """Turns records of one region's inbox into outcomes for that region."""
 
-    def __init__(
-        self,
-        region: str,
-        catalogue: Catalogue,
-        decode: Decode,
-        region_of_topic: Callable[[str], str | None],
-    ) -> None:
+    def __init__(self, region: str, catalogue: Catalogue, decode: Decode) -> None:
         self.region = region
         self._catalogue = catalogue
         self._decode = decode
-        self._region_of_topic = region_of_topic
 
     def __call__(self, record: Incoming) -> Outcome:
         """The outcome of ``record``; raises only retriable errors."""
@@ -45,15 +42,15 @@ class Triage:
             if e.retriable:
                 raise
             return Rejection.of(Stage.DECODE, e)
-        # Data minimisation: every partner reads the whole topic, but only the regions an
-        # event is shared with look further into it.
-        if self.region not in event.target_regions:
-            return NOT_TARGETED
-        topic_region = self._region_of_topic(record.topic)
+        source = target = None
+        for name, value in record.headers:
+            if name == SOURCE_HEADER:
+                source = value.decode(errors="replace")
+            elif name == TARGET_HEADER:
+                target = value.decode(errors="replace")
         try:
-            if topic_region is None:
-                raise SpoofedSource(f"event {event.event_id} arrived on topic {record.topic}")
-            validate_event(event, self._catalogue, self.region, topic_region)
+            check_addressed(event, self.region, target)
+            validate_event(event, self._catalogue, self.region, source)
         except DomainError as e:
             return Rejection.of(Stage.VALIDATE, e, event)
         return event

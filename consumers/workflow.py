@@ -149,6 +149,8 @@ def _open_task(
             applicant=snapshot.applicant,
             workflow_step=step,
             correlation_id=event.correlation_id,
+            # The task answers the requesting region, in its inbox, and no other region.
+            target_regions=(event.source_region,),
         ),
         change(EventType.CASE_ACCEPTED, 1),
     ]

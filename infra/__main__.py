@@ -21,8 +21,8 @@ from infra.postgres.launcher import PostgresLauncher
 def up(settings: Settings) -> None:
     """Start whatever is local and not yet running; report readiness times."""
     if settings.kafka_overridden:
-        check_kafka(settings.kafka_bootstrap)
-        print(f"Kafka      external {settings.kafka_bootstrap} (CASESYNC_KAFKA_BOOTSTRAP) answers")
+        check_kafka(settings.kafka)
+        print(f"Kafka      external {settings.kafka} (CASESYNC_KAFKA_BOOTSTRAP) answers")
     else:
         kafka = KafkaLauncher()
         began = time.monotonic()
@@ -32,6 +32,13 @@ def up(settings: Settings) -> None:
             f"Kafka      {pinned_version()} {verb} at {kafka.bootstrap}, "
             f"ready in {time.monotonic() - began:.1f} s (log {kafka.log_file})"
         )
+        if kafka.secured:
+            print(
+                f"           SASL_SSL (SCRAM-SHA-512): CA {kafka.tls.ca_cert}, "
+                f"admin credentials {kafka.admin_secrets}"
+            )
+        else:
+            print("           PLAINTEXT: no TLS, no authentication (CASESYNC_KAFKA_SECURITY)")
     if settings.database_overridden:
         check_database(settings.database_url)
         print(

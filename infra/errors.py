@@ -19,3 +19,7 @@ class ServiceStartFailed(InfraError):
 
 class PortBusy(InfraError):
     """Another program already listens on a port the launcher wants."""
+
+
+class FormattedWithoutSecurity(InfraError):
+    """The local broker's storage was formatted for plaintext; the message says what to do."""

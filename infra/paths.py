@@ -6,12 +6,14 @@ import os
 import socket
 from pathlib import Path
 
+from casesync.settings import local_run_dir
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_dir() -> Path:
-    """The run folder: ``CASESYNC_RUN_DIR`` or ``<project>/.run``."""
-    return Path(os.environ.get("CASESYNC_RUN_DIR", PROJECT_ROOT / ".run")).resolve()
+    """The run folder: ``CASESYNC_RUN_DIR`` or ``<project>/.run`` (where clients look too)."""
+    return local_run_dir(os.environ)
 
 
 def local_kafka_port() -> int:

@@ -7,51 +7,26 @@ from collections.abc import Iterable, Iterator, Sequence
 from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
 
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.partitioning import CachedKeyPartitioner
-from casesync.adapters.postgres import (
-    Connection,
-    Migration,
-    connect,
-    ensure_database,
-    transaction,
-)
+from casesync.adapters.postgres import Connection, connect, transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
-from casesync.adapters.topics import TopicNames, ensure_topics
+from casesync.adapters.topics import TopicNames, existing_topics
 from casesync.contract.codec import CaseEventCodec, case_event_codec
 from casesync.contract.schemas import RegisteredSchema, load_versions
 from casesync.domain.events import CaseEvent
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
 from casesync.metrics import Metrics
-from casesync.settings import Settings
-from consumers.schema import migrate_region
+from casesync.settings import KafkaAccess, Settings
 from producers.changes import CaseChange
+from producers.encoding import encode_pending
 from producers.intake_rules import rule_rows
 from producers.intake_store import load_rules
 from producers.outbox_store import OutboxStore
 from producers.recorder import CaseRecorder
 from producers.relay import Relay, RelayConfig
-
-
-def init_region(settings: Settings, region: str) -> tuple[bool, list[Migration], list[str]]:
-    """Create the region's database if missing, migrate it, create its topics (all idempotent)."""
-    shipped_catalogue().region(region)  # an unknown region code fails here, clearly
-    url = settings.region_database_url(region)
-    created = ensure_database(url)
-    conn = connect(url, application_name="casesync-init")
-    try:
-        applied = migrate_region(conn)
-        load_recording_rules(conn, region)
-    finally:
-        conn.close()
-    names = TopicNames(settings.topic_prefix)
-    topics = ensure_topics(
-        settings.kafka_bootstrap,
-        settings.topics,
-        [names.events(region), names.dlq(region)],
-        compacted=[names.schemas],
-    )
-    return created, applied, topics
+from producers.routing import Inboxes
 
 
 def load_recording_rules(conn: Connection, region: str) -> None:
@@ -114,14 +89,14 @@ def build_codec() -> CaseEventCodec:
 
 
 def kafka_producer(
-    bootstrap: str, *, delivery_timeout_s: float = 120.0, remember_partitions: bool = True
+    kafka: KafkaAccess, *, delivery_timeout_s: float = 120.0, remember_partitions: bool = True
 ) -> KafkaProducer:
     """The relay's producer: idempotent, acks=all, batched for throughput.
 
     ``remember_partitions=False`` leaves kafka-python's own partitioner (for baselines).
     """
-    return KafkaProducer(
-        bootstrap_servers=bootstrap,
+    return new_producer(
+        kafka,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -147,16 +122,19 @@ def build_relay(
     metrics: Metrics | None = None,
 ) -> Relay:
     names = TopicNames(settings.topic_prefix)
-    schema_source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+    schema_source = KafkaSchemaSource(settings.kafka, names.schemas)
     schemas: dict[bytes, RegisteredSchema] = {s.fingerprint: s for s in load_versions()}
     delivery_timeout_s = settings.kafka_delivery_timeout_s
+    codec, catalogue = build_codec(), shipped_catalogue()
+    batch_size = (config or RelayConfig()).batch_size
     return Relay(
         region,
         OutboxStore(settings.region_database_url(region)),
-        lambda: kafka_producer(settings.kafka_bootstrap, delivery_timeout_s=delivery_timeout_s),
+        lambda: kafka_producer(settings.kafka, delivery_timeout_s=delivery_timeout_s),
         schemas,
         lambda schema: schema_source.publish(schema.fingerprint_hex, schema.schema_json),
-        names.events(region),
+        Inboxes(names, lambda: existing_topics(settings.kafka)),
         config,
         metrics=metrics,
+        encode_pending=lambda conn: encode_pending(conn, codec, catalogue, limit=batch_size),
     )

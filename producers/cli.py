@@ -1,4 +1,4 @@
-"""Producer-side commands: ``region init``, ``emit``, ``relay``, ``simulate``."""
+"""Producer-side commands: ``emit``, ``relay``, ``simulate``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from casesync.adapters.postgres import connect, transaction
+from casesync.adapters.topics import TopicNames
 from casesync.domain.events import Applicant
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.vocabulary import ApplicantKind, EventType, HandlingMode
@@ -19,7 +20,7 @@ from casesync.errors import ConfigError
 from casesync.metrics import Metrics, serve
 from casesync.settings import Settings
 from casesync.stopping import stop_on_signals
-from producers.app import build_recorder, build_relay, init_region, record_in_batches
+from producers.app import build_recorder, build_relay, record_in_batches
 from producers.changes import CaseChange
 from producers.simulation import Simulation
 
@@ -27,13 +28,6 @@ log = structlog.get_logger(__name__)
 
 
 def register(commands: Any) -> None:
-    region = commands.add_parser("region", help="set up a region").add_subparsers(
-        dest="region_command", required=True, metavar="ACTION"
-    )
-    init = region.add_parser("init", help="create the region database, tables and topics")
-    init.add_argument("--region", required=True, help="GB/T 2260 code, e.g. 320623")
-    init.set_defaults(handler=run_init)
-
     emit = commands.add_parser("emit", help="record one case change (outbox; the relay sends it)")
     emit.add_argument("--region", required=True)
     emit.add_argument("--case", required=True, dest="case_id")
@@ -65,15 +59,6 @@ def register(commands: Any) -> None:
     simulate.add_argument("--partner", action="append", help="limit to these partners")
     simulate.add_argument("--batch", type=int, default=500, help="changes per transaction")
     simulate.set_defaults(handler=run_simulate)
-
-
-def run_init(args: argparse.Namespace, settings: Settings) -> int:
-    created, applied, topics = init_region(settings, args.region)
-    print(
-        f"region {args.region}: database {'created' if created else 'present'}, "
-        f"{len(applied)} migration(s) applied, {len(topics)} topic(s) created"
-    )
-    return 0
 
 
 def run_emit(args: argparse.Namespace, settings: Settings) -> int:
@@ -121,10 +106,11 @@ def run_relay(args: argparse.Namespace, settings: Settings) -> int:
     if args.metrics_port:
         serve(metrics, args.metrics_port)
     relay = build_relay(settings, args.region, metrics=metrics)
-    log.info("relay starting", region=args.region, topic=relay.topic)
+    log.info("relay starting", region=args.region,
+             inboxes=TopicNames(settings.topic_prefix).inbox("<target>"))  # fmt: skip
     stats = relay.run(stop_on_signals(), until_idle=args.until_idle)
     log.info("relay stopped", region=args.region, published=stats.published,
-             batches=stats.batches)  # fmt: skip
+             batches=stats.batches, untargeted=stats.untargeted, held=stats.held)  # fmt: skip
     return 0
 
 

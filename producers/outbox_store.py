@@ -22,31 +22,34 @@ RELAY_LOCK_KEY = 0x0C5E_5C_01
 OUTBOX_CHANNEL = "casesync_outbox"
 
 
-# One event to publish: (id, case_id, event_id, event_type, payload), exactly the tuple psycopg2
-# returns (payload a read-only memoryview), because the relay handles tens of thousands a second
-# and building any other object per row costs a tenth of its time.
-OutboxRow = tuple[int, str, str, str, memoryview]
+# One event to publish: (id, case_id, event_id, event_type, payload, target_regions), exactly the
+# tuple psycopg2 returns (payload a read-only memoryview, targets a list of region codes), because
+# the relay handles tens of thousands a second and building any other object per row costs a
+# tenth of its time.
+OutboxRow = tuple[int, str, str, str, memoryview, list[str]]
 
 
 @dataclass(frozen=True, slots=True)
 class Backlog:
-    """What ops reads: unpublished rows and the age of the oldest one."""
+    """What ops reads: unpublished rows and the age of the oldest one; rows refused at
+    encoding (recorded through SQL, never to be published) apart."""
 
     unpublished: int
     oldest_age_s: float | None  # None when nothing waits
+    refused: int = 0
 
 
 # Fresh rows (id > after), then the ids of unpublished rows at or below ``after`` (stragglers).
 # Rows recorded through SQL wait for their payload (producers.encoding): fresh rows stop below the
 # first of them, so no later version of its case overtakes it; refused ones are never read.
 _FETCH = (
-    "(SELECT id, case_id, event_id::text, event_type, payload FROM outbox"
+    "(SELECT id, case_id, event_id::text, event_type, payload, target_regions FROM outbox"
     "  WHERE published_at IS NULL AND id > %(after)s AND payload IS NOT NULL"
     "  AND id < coalesce((SELECT min(id) FROM outbox"
     "   WHERE payload IS NULL AND refused_reason IS NULL), 9223372036854775807)"
     "  ORDER BY id LIMIT %(limit)s)"
     " UNION ALL"
-    " (SELECT id, NULL, NULL, NULL, NULL FROM outbox"
+    " (SELECT id, NULL, NULL, NULL, NULL, NULL FROM outbox"
     "  WHERE published_at IS NULL AND id <= %(after)s AND payload IS NOT NULL ORDER BY id)"
 )
 
@@ -150,8 +153,8 @@ class OutboxStore:
     def fetch_ids(self, ids: list[int]) -> list[OutboxRow]:
         with self.conn.cursor() as cur:
             cur.execute(
-                "SELECT id, case_id, event_id::text, event_type, payload FROM outbox"
-                " WHERE id = ANY(%s) ORDER BY id",
+                "SELECT id, case_id, event_id::text, event_type, payload, target_regions"
+                " FROM outbox WHERE id = ANY(%s) ORDER BY id",
                 (ids,),
             )
             rows: list[OutboxRow] = cur.fetchall()
@@ -217,8 +220,10 @@ def read_relay_health(cur: Any) -> RelayHealth | None:
 def read_backlog(cur: Any) -> Backlog:
     """Unpublished count and oldest age; both come from the small partial index."""
     cur.execute(
-        "SELECT count(*), extract(epoch FROM now() - min(created_at))"
+        "SELECT count(*) FILTER (WHERE refused_reason IS NULL),"
+        " extract(epoch FROM now() - min(created_at) FILTER (WHERE refused_reason IS NULL)),"
+        " count(*) FILTER (WHERE refused_reason IS NOT NULL)"
         " FROM outbox WHERE published_at IS NULL"
     )
-    count, age = cur.fetchone()
-    return Backlog(int(count), None if age is None else float(age))
+    count, age, refused = cur.fetchone()
+    return Backlog(int(count), None if age is None else float(age), int(refused))

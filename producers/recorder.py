@@ -22,7 +22,9 @@ _CASE_COLUMNS = (
     "promised_deadline", "correlation_id", "target_regions", "updated_at", "snapshot", "expected",
 )  # fmt: skip
 _HISTORY_COLUMNS = ("case_id", "version", "event_id", "event_type", "state", "occurred_at")
-_OUTBOX_COLUMNS = ("event_id", "case_id", "case_version", "event_type", "payload")
+_OUTBOX_COLUMNS = (
+    "event_id", "case_id", "case_version", "event_type", "payload", "target_regions",
+)  # fmt: skip
 
 
 class CaseRecorder:
@@ -133,7 +135,7 @@ class CaseRecorder:
             )  # fmt: skip
             outbox.append(
                 (event.event_id, event.case_id, event.case_version, event.event_type.value,
-                 encode(event))
+                 encode(event), "{" + ",".join(event.target_regions) + "}")
             )  # fmt: skip
         copy_rows(cur, "case_history", _HISTORY_COLUMNS, history)
         # Rows go in event order, so outbox ids follow each case's versions.

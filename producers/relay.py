@@ -1,4 +1,4 @@
-"""The relay: publishes a region's outbox to its events topic, in order, nothing lost.
+"""The relay: publishes a region's outbox to its partners' inboxes, in order, nothing lost.
 
 Steps of one cycle (``Relay._cycle``):
   1. lead: hold the region's publisher lock, or stand by;
@@ -9,12 +9,15 @@ Steps of one cycle (``Relay._cycle``):
      With nothing to fetch, the leader waits on its connection for the outbox trigger's
      notification (or a quarter second) instead of polling; after a fetch that emptied the
      outbox it fetches again only once a notification has come (or that quarter second);
-  3. send them with the idempotent producer (acks=all, key = case id); up to
+  3. send each row as one record to the inbox of each of its target regions with the idempotent
+     producer (acks=all, key = case id, so each case keeps its order in every inbox); rows for
+     an inbox the cluster lacks stay in the outbox (with every later row of their cases) and
+     are fetched again as stragglers; a row with no target is sent nowhere. Up to
      ``max_batches_in_flight`` batches are on the wire at once;
-  4. when a batch is fully acknowledged, hand it to the marker, which marks its rows
-     published in the background — never before the acknowledgement.
-A crash between 3 and 4 republishes those rows: the only source of duplicates, and consumers
-drop them by event id and version.
+  4. when a batch is fully acknowledged (every record of every row), hand it to the marker,
+     which marks its rows published in the background — never before the acknowledgement.
+A crash between 3 and 4 republishes those rows, to every inbox again: the only source of
+duplicates, and consumers drop them by event id and version.
 
 Outages of any length: a send that fails, a producer that cannot bootstrap, or acknowledgements
 that stop for ``wedged_after_s`` while records wait, discard the producer (its sender thread
@@ -38,15 +41,17 @@ import psycopg2
 import structlog
 from kafka.errors import KafkaConfigurationError, KafkaError
 
-from casesync.adapters.postgres import is_retriable
+from casesync.adapters.postgres import Connection, is_retriable
 from casesync.contract.schemas import RegisteredSchema
 from casesync.errors import ConfigError, Unreachable
 from casesync.metrics import Metrics
+from producers.encoding import EncodeResult
 from producers.errors import ProducerWedged
 from producers.marker import Marker
 from producers.outage import Notice, OutageClock
 from producers.outbox_store import OutboxRow, OutboxStore
 from producers.prefetch import Prefetcher
+from producers.routing import Inboxes
 
 log = structlog.get_logger(__name__)
 
@@ -79,12 +84,15 @@ class RelayStats:
     kafka_failures: int = 0
     database_failures: int = 0
     leading: bool = False
+    untargeted: int = 0  # rows marked published with no record: their event has no target
+    held: int = 0  # rows the last send kept in the outbox: an inbox they go to is missing
 
 
 @dataclass
 class _Batch:
     rows: list[OutboxRow]
-    futures: list[Any] = field(default_factory=list)
+    futures: list[Any] = field(default_factory=list)  # the records of all rows, in send order
+    ends: list[int] = field(default_factory=list)  # rows[i]'s records: futures[ends[i-1]:ends[i]]
     finished: int = 0  # futures[:finished] are done: a send never becomes undone
 
     def done(self) -> bool:
@@ -103,10 +111,17 @@ class _Batch:
             self.futures[self.finished]._produce_future.wait(timeout)
 
     def succeeded_ids(self) -> list[int]:
-        return [row[0] for row, f in zip(self.rows, self.futures, strict=False) if f.succeeded()]
+        """Rows every record of which the broker acknowledged (a row sent nowhere has none)."""
+        ids, start, futures = [], 0, self.futures
+        # A send that failed midway left the later rows without an end: they are not counted.
+        for row, end in zip(self.rows, self.ends, strict=False):
+            if all(futures[k].succeeded() for k in range(start, end)):
+                ids.append(row[0])
+            start = end
+        return ids
 
     def all_succeeded(self) -> bool:
-        return len(self.futures) == len(self.rows) and all(f.succeeded() for f in self.futures)
+        return len(self.ends) == len(self.rows) and all(f.succeeded() for f in self.futures)
 
 
 class Relay:
@@ -119,13 +134,14 @@ class Relay:
         producer_factory: Callable[[], Any],
         schemas: dict[bytes, RegisteredSchema],
         publish_schema: Callable[[RegisteredSchema], None],
-        topic: str,
+        inboxes: Inboxes,
         config: RelayConfig | None = None,
         on_published: Callable[[int], None] | None = None,
         metrics: Metrics | None = None,
+        encode_pending: Callable[[Connection], EncodeResult] | None = None,
     ) -> None:
         self.region = region
-        self.topic = topic
+        self._inboxes = inboxes
         self.config = config or RelayConfig()
         self.stats = RelayStats()
         self._store = store
@@ -138,9 +154,14 @@ class Relay:
         # The event_type and fingerprint headers, built once per distinct value.
         self._type_headers: dict[str, tuple[str, bytes]] = {}
         self._schema_headers: dict[bytes, tuple[str, bytes]] = {}
+        self._target_headers: dict[str, tuple[str, bytes]] = {}
+        self._held_for: set[str] = set()  # target regions whose missing inbox holds rows
+        self._told_untargeted = False
         self._in_flight: deque[_Batch] = deque()
         self._high = 0  # highest outbox id sent in this term of leadership
         self._on_published = on_published or (lambda n: None)
+        # Rows recorded through SQL carry JSON, not Avro: encoded in place before each read.
+        self._encode_pending = encode_pending
         self._metrics = metrics
         self._last_prune = self._last_gauges = 0.0
         # Whether the last read emptied the outbox, and when it was: see _worth_reading.
@@ -198,8 +219,7 @@ class Relay:
         self._settle()
         if len(self._in_flight) < self.config.max_batches_in_flight and self._worth_reading():
             rows = self._fetch()  # 2.
-            if rows:
-                self._send(_Batch(rows))  # 3.
+            if rows and self._send(_Batch(rows)):  # 3.
                 return True
         if self._in_flight:
             # The pipeline is full, or nothing is new: wait on the broker, not the database.
@@ -231,6 +251,14 @@ class Relay:
         )
 
     def _fetch(self) -> list[OutboxRow]:
+        if self._encode_pending is not None:
+            encoded = self._encode_pending(self._store.conn)
+            if encoded.refused:
+                log.warning("changes recorded through SQL refused at encoding; kept unpublished,"
+                            " see casesync_api.refused_changes",
+                            region=self.region, refused=encoded.refused)  # fmt: skip
+            if encoded.encoded:
+                self._prefetcher.discard()  # a read ahead may have stopped at those rows
         ahead = self._prefetcher.take(self._high)
         if ahead is not None:
             fresh, below, known = ahead.fresh, ahead.below, ahead.known
@@ -259,9 +287,14 @@ class Relay:
         known.update(row[0] for batch in self._in_flight for row in batch.rows)
         return known
 
-    def _send(self, batch: _Batch) -> None:
-        topic, region = self.topic, ("source_region", self.region.encode())
+    def _send(self, batch: _Batch) -> bool:
+        """Send the batch's routable rows; False when every row of it waits for an inbox."""
+        batch.rows = self._routable(batch.rows)
+        if not batch.rows:
+            return False
+        region = ("source_region", self.region.encode())
         types, schemas, futures = self._type_headers, self._schema_headers, batch.futures
+        targets_h, ends, inbox = self._target_headers, batch.ends, self._inboxes.topic
         if not self._in_flight:
             self._acked_at = time.monotonic()  # the wait for this batch starts now
         self._in_flight.append(batch)
@@ -269,19 +302,67 @@ class Relay:
             # A new producer bootstraps here: with the broker down that fails like a send.
             send = self._producer_or_new().send
             # The hottest loop of the relay: dict lookups inline, no call per header.
-            for _, case_id, event_id, event_type, payload in batch.rows:
+            for _, case_id, event_id, event_type, payload, targets in batch.rows:
                 fingerprint = payload[2:10].tobytes()  # a memoryview never matches a bytes key
-                headers = [
+                key = case_id.encode()
+                common = (
                     ("event_id", event_id.encode()),
                     types.get(event_type) or self._type_header(event_type),
                     schemas.get(fingerprint) or self._schema_header(fingerprint),
                     region,
-                ]
-                futures.append(send(topic, key=case_id.encode(), value=payload, headers=headers))
+                )
+                for target in targets:
+                    headers = [*common, targets_h.get(target) or self._target_header(target)]
+                    futures.append(send(inbox(target), key=key, value=payload, headers=headers))
+                ends.append(len(futures))
         except KafkaConfigurationError as e:  # no outage: the settings are wrong
             raise ConfigError(f"Kafka producer settings refused: {e}") from e
         except KafkaError as e:
             self._kafka_failed(e)
+        return True
+
+    def _routable(self, rows: list[OutboxRow]) -> list[OutboxRow]:
+        """The rows that may go now: not those bound for a missing inbox, nor any later row of
+        their cases (a case's rows all share its targets; this keeps its order regardless)."""
+        wanted: set[str] = set()
+        untargeted = 0
+        for row in rows:
+            if row[5]:
+                wanted.update(row[5])
+            else:
+                untargeted += 1
+        if untargeted:
+            self.stats.untargeted += untargeted
+            if not self._told_untargeted:
+                self._told_untargeted = True
+                log.info("outbox rows without a target region are marked published unsent;"
+                         " further ones are only counted",
+                         region=self.region, rows=untargeted)  # fmt: skip
+        missing = self._inboxes.missing(wanted)
+        routable = rows
+        if missing:
+            held_cases: set[str] = set()
+            routable = []
+            for row in rows:
+                if row[1] in held_cases or not missing.isdisjoint(row[5]):
+                    held_cases.add(row[1])
+                else:
+                    routable.append(row)
+        self.stats.held = len(rows) - len(routable)
+        self._tell_held(wanted, missing)
+        return routable
+
+    def _tell_held(self, wanted: set[str], missing: set[str]) -> None:
+        """One log line when an inbox is found missing, one when it is there again."""
+        appeared = (self._held_for & wanted) - missing
+        for target in sorted(missing - self._held_for):
+            log.warning("inbox missing: rows for its region stay in the outbox until it exists",
+                        region=self.region, target=target, inbox=self._inboxes.topic(target),
+                        held_rows=self.stats.held)  # fmt: skip
+        for target in sorted(appeared):
+            log.info("inbox found: its held rows go out in order", region=self.region,
+                     target=target, inbox=self._inboxes.topic(target))  # fmt: skip
+        self._held_for = (self._held_for - appeared) | missing
 
     def _settle(self) -> None:
         """4. hand fully acknowledged batches to the marker, oldest first."""
@@ -412,6 +493,10 @@ class Relay:
         self._prefetcher.close()
         self._store.close()  # the lock went (or goes now) with the connection
         self.stats.leading = False
+
+    def _target_header(self, target: str) -> tuple[str, bytes]:
+        header = self._target_headers[target] = ("target_region", target.encode())
+        return header
 
     def _type_header(self, event_type: str) -> tuple[str, bytes]:
         header = self._type_headers[event_type] = ("event_type", event_type.encode())

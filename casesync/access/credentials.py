@@ -6,11 +6,11 @@ region's process reads its Kafka credentials from.
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
 from casesync.access.errors import CredentialsNotWritten
+from casesync.private_files import write_private
 
 PASSWORD_BYTES = 32  # 256 random bits, URL-safe text: no quoting in a properties file
 
@@ -34,24 +34,7 @@ class CredentialsFolder:
         password = secrets.token_urlsafe(PASSWORD_BYTES)
         path = self.path_for(user)
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _write_private(path, f"username={user}\npassword={password}\n")
+            write_private(path, f"username={user}\npassword={password}\n".encode("ascii"))
         except OSError as e:
             raise CredentialsNotWritten(str(path), e.strerror or type(e).__name__) from e
         return password
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only, replacing any old file whole."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    # O_EXCL: never write into a file someone else prepared (and may read).
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -64,7 +64,7 @@ _MECHANISM = ScramMechanism.SCRAM_SHA_512
 
 @dataclass(frozen=True, slots=True)
 class AppliedAccess:
-    """What ``KafkaAccess.apply`` changed on the cluster."""
+    """What ``ClusterAccess.apply`` changed on the cluster."""
 
     principals_created: tuple[tuple[str, Path], ...]  # (principal, its credentials file)
     topics_created: tuple[str, ...]
@@ -79,7 +79,7 @@ class AppliedAccess:
         )
 
 
-class KafkaAccess:
+class ClusterAccess:
     """Reads the cluster's access state and applies plans through one admin client."""
 
     def __init__(

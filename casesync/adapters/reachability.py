@@ -13,20 +13,23 @@ import psycopg2
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
+from casesync.adapters.kafka_clients import new_admin
 from casesync.adapters.postgres import connect
 from casesync.errors import Unreachable
-from casesync.settings import redact_url
+from casesync.settings import KafkaAccess, redact_url
 
 
 @contextmanager
 def kafka_admin(
-    bootstrap: str, timeout_s: float = 30.0, bootstrap_timeout_s: float = 10.0
+    kafka: KafkaAccess, timeout_s: float = 30.0, bootstrap_timeout_s: float = 8.0
 ) -> Iterator[KafkaAdminClient]:
-    """An admin client of the cluster at ``bootstrap``, closed after use; Unreachable (one
-    line naming the address) when no broker answers, then or while it is used."""
+    """An admin client of the cluster ``kafka`` names, closed after use; Unreachable (one
+    line naming the address) when no broker answers, then or while it is used, and
+    AccessRefused (one line naming the user) when the broker refuses the credentials."""
+    bootstrap = kafka.bootstrap
     try:
-        admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap,
+        admin = new_admin(
+            kafka,
             request_timeout_ms=int(timeout_s * 1000),
             bootstrap_timeout_ms=int(bootstrap_timeout_s * 1000),
         )
@@ -43,13 +46,14 @@ def kafka_admin(
         admin.close()
 
 
-def check_kafka(bootstrap: str, timeout_s: float = 10.0) -> None:
-    """Raise Unreachable unless a broker at bootstrap answers a describe-cluster request."""
-    with kafka_admin(bootstrap, timeout_s, timeout_s) as admin:
+def check_kafka(kafka: KafkaAccess, timeout_s: float = 8.0) -> None:
+    """Raise Unreachable unless the broker ``kafka`` names answers a describe-cluster request
+    (AccessRefused when it refuses the credentials)."""
+    with kafka_admin(kafka, timeout_s, timeout_s) as admin:
         try:
             admin.describe_cluster()
         except KafkaError as e:
-            raise Unreachable("Kafka", bootstrap, f"no answer ({type(e).__name__})") from e
+            raise Unreachable("Kafka", kafka.bootstrap, f"no answer ({type(e).__name__})") from e
 
 
 def check_database(url: str, timeout_s: int = 5) -> None:

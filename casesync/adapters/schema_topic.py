@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import threading
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import TopicPartition
 
+from casesync.adapters.kafka_clients import new_consumer, new_producer
 from casesync.adapters.topics import TopicNames
+from casesync.settings import KafkaAccess
 
 
 class KafkaSchemaSource:
     """Reads and writes ``casesync.schemas``; no network I/O until first used."""
 
     def __init__(
-        self, bootstrap: str, topic: str = TopicNames().schemas, timeout_s: float = 10.0
+        self, kafka: KafkaAccess, topic: str = TopicNames().schemas, timeout_s: float = 10.0
     ) -> None:
-        self._bootstrap = bootstrap
+        self._kafka = kafka
         self._topic = topic
         self._timeout_ms = int(timeout_s * 1000)
         self._seen: dict[str, str] = {}
@@ -28,7 +30,7 @@ class KafkaSchemaSource:
 
     def publish(self, fingerprint_hex: str, schema_json: str) -> None:
         """Write the schema under its fingerprint and wait for the broker's acknowledgement."""
-        producer = KafkaProducer(bootstrap_servers=self._bootstrap, acks="all")
+        producer = new_producer(self._kafka, acks="all")
         try:
             producer.send(
                 self._topic, key=fingerprint_hex.encode(), value=schema_json.encode()
@@ -47,8 +49,8 @@ class KafkaSchemaSource:
             return self._seen.get(fingerprint_hex)
 
     def _read_all(self) -> dict[str, str]:
-        consumer = KafkaConsumer(
-            bootstrap_servers=self._bootstrap,
+        consumer = new_consumer(
+            self._kafka,
             enable_auto_commit=False,
             request_timeout_ms=max(self._timeout_ms, 5000),
         )

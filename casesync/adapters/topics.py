@@ -1,6 +1,6 @@
 """Topic and group names under one prefix, and idempotent topic administration from settings.
 
-The default prefix ``casesync.`` gives ``casesync.events.<region>`` and friends; another prefix
+The default prefix ``casesync.`` gives ``casesync.inbox.<region>`` and friends; another prefix
 (``CASESYNC_TOPIC_PREFIX``) keeps a test run or a staging deployment apart on a shared broker.
 """
 
@@ -15,7 +15,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
 from casesync.adapters.reachability import kafka_admin
-from casesync.settings import TopicSettings
+from casesync.settings import KafkaAccess, TopicSettings
 
 log = structlog.get_logger(__name__)
 
@@ -37,10 +37,6 @@ class TopicNames:
         """The topic every event addressed to ``region`` arrives in; only ``region`` reads it."""
         return f"{self.prefix}inbox.{region}"
 
-    def events(self, region: str) -> str:
-        """The topic ``region`` publishes its case events to; only that region writes there."""
-        return f"{self.prefix}events.{region}"
-
     def dlq(self, region: str) -> str:
         """The dead-letter topic of ``region``'s consumer."""
         return f"{self.prefix}dlq.{region}"
@@ -48,11 +44,6 @@ class TopicNames:
     def group(self, region: str) -> str:
         """The consumer group of ``region``'s consumer processes."""
         return f"{self.prefix}consumer.{region}"
-
-    def region_of(self, topic: str) -> str | None:
-        """The source region of an events topic under this prefix, or None."""
-        head = f"{self.prefix}events."
-        return topic[len(head) :] if topic.startswith(head) else None
 
 
 def _topic_spec(settings: TopicSettings, *, compacted: bool) -> dict[str, Any]:
@@ -69,7 +60,7 @@ def _topic_spec(settings: TopicSettings, *, compacted: bool) -> dict[str, Any]:
 
 
 def ensure_topics(
-    bootstrap: str,
+    kafka: KafkaAccess,
     settings: TopicSettings,
     names: Iterable[str],
     compacted: Iterable[str] = (),
@@ -78,7 +69,7 @@ def ensure_topics(
 
     Returns the names created now; existing topics are left as they are.
     """
-    with kafka_admin(bootstrap) as admin:
+    with kafka_admin(kafka) as admin:
         return create_missing_topics(admin, settings, names, compacted)
 
 
@@ -106,15 +97,22 @@ def create_missing_topics(
     return created
 
 
-def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
+def delete_topics_with_prefix(kafka: KafkaAccess, prefix: str) -> list[str]:
     """Delete every topic whose name starts with ``prefix``; returns their names.
 
     A prefix shorter than ``casesync.`` is refused: it could name every topic of the cluster.
     """
     if len(prefix) < len("casesync."):
         raise ValueError(f"topic prefix {prefix!r} is too short to delete by")
-    with kafka_admin(bootstrap) as admin:
+    with kafka_admin(kafka) as admin:
         doomed = [topic for topic in admin.list_topics() if topic.startswith(prefix)]
         if doomed:
             admin.delete_topics(doomed)
         return doomed
+
+
+def existing_topics(kafka: KafkaAccess) -> set[str]:
+    """The names of every topic the cluster shows this principal (Unreachable when no broker
+    answers): a topic it may not describe looks absent."""
+    with kafka_admin(kafka) as admin:
+        return set(admin.list_topics())

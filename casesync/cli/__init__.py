@@ -19,12 +19,14 @@ from casesync.tuning import tune_for_throughput
 
 COMMAND_MODULES = (
     "casesync.cli.check",
+    "casesync.cli.region",
     "producers.cli",
     "consumers.cli",
     "casesync.cli.run",
     "casesync.demo.cli",
     "casesync.ops.cli",
     "casesync.cli.access",
+    "casesync.cli.keys",
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from casesync.access.credentials import CredentialsFolder
 from casesync.access.desired import desired_access
-from casesync.access.kafka_applier import AppliedAccess, KafkaAccess
+from casesync.access.kafka_applier import AppliedAccess, ClusterAccess
 from casesync.access.plan import UNJUSTIFIED, AccessPlan, plan_access
 from casesync.access.render import (
     NO_CHANGE,
@@ -58,7 +58,7 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_plan(args: argparse.Namespace, settings: Settings) -> int:
-    with kafka_admin(settings.kafka_bootstrap) as admin:
+    with kafka_admin(settings.kafka) as admin:
         plan = _plan(args, settings, _access(admin, settings))
     if args.json:
         print(json.dumps(plan_document(plan), ensure_ascii=False, indent=2))
@@ -68,7 +68,7 @@ def run_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_apply(args: argparse.Namespace, settings: Settings) -> int:
-    with kafka_admin(settings.kafka_bootstrap) as admin:
+    with kafka_admin(settings.kafka) as admin:
         access = _access(admin, settings)
         plan = _plan(args, settings, access)
         applied = access.apply(plan)
@@ -79,13 +79,13 @@ def run_apply(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _access(admin: Any, settings: Settings) -> KafkaAccess:
-    return KafkaAccess(
+def _access(admin: Any, settings: Settings) -> ClusterAccess:
+    return ClusterAccess(
         admin, settings.kafka_bootstrap, settings.topics, CredentialsFolder(settings.secrets_dir)
     )
 
 
-def _plan(args: argparse.Namespace, settings: Settings, access: KafkaAccess) -> AccessPlan:
+def _plan(args: argparse.Namespace, settings: Settings, access: ClusterAccess) -> AccessPlan:
     on = args.on or china_date(datetime.now(UTC))
     desired = desired_access(shipped_catalogue(), TopicNames(settings.topic_prefix), on)
     return plan_access(desired, access.read_state())

@@ -28,8 +28,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     other answered; 2 if any is away."""
     away = 0
     try:
-        check_kafka(settings.kafka_bootstrap)
-        print(f"Kafka      {settings.kafka_bootstrap} answers")
+        check_kafka(settings.kafka)
+        print(f"Kafka      {settings.kafka} answers")
     except Unreachable as e:
         print(f"casesync: {e}", file=sys.stderr)
         away += 1

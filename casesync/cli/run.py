@@ -9,12 +9,13 @@ from typing import Any
 
 import structlog
 
+from casesync.cli.region import init_region
 from casesync.metrics import Metrics, serve
 from casesync.settings import Settings
 from casesync.stopping import stop_on_signals
 from casesync.tuning import tune_for_consuming
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
-from producers.app import build_relay, init_region
+from producers.app import build_relay
 
 log = structlog.get_logger(__name__)
 

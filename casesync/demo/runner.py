@@ -2,8 +2,10 @@
 1. a fresh run: new topic prefix, a fresh database per region (old demo data dropped);
 2. set each region up, then start its service (``casesync run``) as a process of its own;
 3. traffic: ``casesync simulate`` per region toward its partner, at a steady rate, plus the
-   two scripted stories (a 补正 round trip, the medical-insurance transfer);
-4. wait until every outbox is published and every mirror equals its source;
+   scripted stories (a 补正 round trip, the medical-insurance transfer, a national-list case
+   addressed to every region);
+4. wait until every outbox is published, every mirror equals its source and every demo region
+   mirrors the national case;
 5. stop the services and print the summary; exit 0 only when every pair is consistent.
 """
 
@@ -17,19 +19,27 @@ from pathlib import Path
 
 from casesync.adapters.postgres import drop_database
 from casesync.adapters.topics import delete_topics_with_prefix
+from casesync.cli.region import init_region
 from casesync.cli.run import service_ready
 from casesync.demo import summary
 from casesync.demo.errors import DemoFailed
-from casesync.demo.scripts import materials_round_trip, transfer_out_done, transfer_request
+from casesync.demo.scripts import (
+    materials_round_trip,
+    national_case,
+    transfer_out_done,
+    transfer_request,
+)
 from casesync.demo.world import DEMO_PREFIX, REGIONS, TRANSFER_IN, TRANSFER_OUT, DemoRun
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.workdays import china_date
 from casesync.settings import Settings
 from consumers.workflow import task_case_id
-from producers.app import build_recorder, init_region, record_committed
+from producers.app import build_recorder, record_committed
 from producers.changes import CaseChange
 
 BY_CODE = {r.code: r for r in REGIONS}
+NATIONAL_SOURCE = "320500"  # 苏州 records the national-list case
+NATIONAL_VERSION = 5  # its last version: submitted to delivered
 
 
 class Demo:
@@ -59,7 +69,7 @@ class Demo:
         self.logs.mkdir(parents=True, exist_ok=True)
         self._say(f"demo run {self.run.run_id}: topics {self.run.settings.topic_prefix}*, "
                   f"logs in {self.logs}")  # fmt: skip
-        delete_topics_with_prefix(self.run.settings.kafka_bootstrap, DEMO_PREFIX)
+        delete_topics_with_prefix(self.run.settings.kafka, DEMO_PREFIX)
         for region in REGIONS:
             drop_database(self.url(region.code))
 
@@ -100,6 +110,10 @@ class Demo:
             self._record("320500", moment)
             time.sleep(0.3)
         self._say("苏州 ran a 补正 round trip for 银川")
+        self._record(
+            NATIONAL_SOURCE, national_case(catalogue, NATIONAL_SOURCE, self._national(), today)
+        )
+        self._say("苏州 handled a national-list case: addressed to every region's inbox")
         task = task_case_id(transfer, partner_step)
         opened = self._wait(lambda: summary.case_state(self.url(TRANSFER_OUT), task),
                             "桐乡 to open its transfer-out task")  # fmt: skip
@@ -110,10 +124,25 @@ class Demo:
                 raise DemoFailed(f"a traffic simulator failed; see {self.logs}")
         return transfer
 
+    def _national(self) -> str:
+        return f"{NATIONAL_SOURCE}-QG-{self.run.run_id}"
+
+    def _national_mirrors(self) -> list[str]:
+        """The demo regions whose mirror holds the national case at its last version."""
+        return [
+            r.code
+            for r in REGIONS
+            if r.code != NATIONAL_SOURCE
+            and summary.mirrored_version(self.url(r.code), NATIONAL_SOURCE, self._national())
+            == NATIONAL_VERSION
+        ]
+
     # 4.
     def _converge(self, transfer: str) -> None:
         def settled() -> bool:
             if summary.case_state(self.url(TRANSFER_IN), transfer) != ("DELIVERED", 6):
+                return False
+            if len(self._national_mirrors()) < len(REGIONS) - 1:
                 return False
             return all(
                 summary.unpublished(self.url(r.code)) == 0
@@ -136,7 +165,12 @@ class Demo:
         if steps:
             took = (steps[-1][1] - steps[0][1]).total_seconds()
             print(f"  {len(steps)} steps, {took:.2f} s from application to delivery")
-        consistent = True
+        reached = self._national_mirrors()
+        consistent = len(reached) == len(REGIONS) - 1
+        print(
+            f"\nnational-list case {self._national()} from 苏州: mirrored by "
+            f"{len(reached)} of {len(REGIONS) - 1} demo regions ({', '.join(reached)})"
+        )
         print("\nconsistency (source's shared cases vs partner's mirror):")
         for r in REGIONS:
             source = summary.owned_digest(self.url(r.code), r.partner)

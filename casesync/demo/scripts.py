@@ -1,9 +1,11 @@
-"""The two stories the demo tells on top of the simulated traffic, as plain case changes.
+"""The stories the demo tells on top of the simulated traffic, as plain case changes.
 
 1. 补正 (materials requested) in Suzhou for a Yinchuan partner: one material is rejected, the
    applicant supplies it again, and the case goes on to delivery.
 2. The medical-insurance relationship transfer (基本医疗保险关系转移接续) between Rudong
    (transfer-in) and Tongxiang (transfer-out), under the current rule (医保办发〔2021〕43号).
+3. A case of a national-list item recorded with no chosen partner: it is addressed to every
+   region, so it reaches every region's inbox.
 """
 
 from __future__ import annotations
@@ -97,6 +99,24 @@ def transfer_out_done(task_case_id: str, version: int, transfer_in: str) -> list
         CaseChange(task_case_id, E.CASE_APPROVED, version + 1, _now(), materials=(form,),
                    step_owner=transfer_in),
     ]  # fmt: skip
+
+
+def national_case(catalogue: Catalogue, region: str, case_id: str, on: date) -> list[CaseChange]:
+    """A fully online case of a national-list item, submitted to delivered, with no target
+    given: the agreements address it to every region."""
+    item = next(
+        catalogue.item(code)
+        for agreement in sorted(catalogue.agreements.values(), key=lambda a: a.id)
+        if agreement.national and agreement.in_force(on)
+        for code in sorted(agreement.items)
+        if HandlingMode.FULLY_ONLINE in catalogue.item(code).handling_modes
+    )
+    path = (E.CASE_SUBMITTED, E.CASE_ACCEPTED, E.REVIEW_STARTED, E.CASE_APPROVED,
+            E.RESULT_DELIVERED)  # fmt: skip
+    first = CaseChange(case_id, path[0], 0, _now(), item_code=item.code,
+                       handling_mode=HandlingMode.FULLY_ONLINE,
+                       applicant=_applicant(item.applicant_fields))  # fmt: skip
+    return [first, *(CaseChange(case_id, e, n, _now()) for n, e in enumerate(path) if n)]
 
 
 def medical_transfer_item(catalogue: Catalogue) -> str:

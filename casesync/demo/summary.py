@@ -87,6 +87,16 @@ def case_steps(url: str, case_id: str) -> list[tuple[str, datetime]]:
     ]
 
 
+def mirrored_version(url: str, source: str, case_id: str) -> int | None:
+    """The version of ``source``'s case ``case_id`` in the region's mirror, if it has it."""
+    rows = _rows(
+        url,
+        "SELECT version FROM mirror_cases WHERE source_region = %s AND case_id = %s",
+        (source, case_id),
+    )
+    return int(rows[0][0]) if rows else None
+
+
 def case_state(url: str, case_id: str) -> tuple[str, int] | None:
     rows = _rows(url, "SELECT state, version FROM cases WHERE case_id = %s", (case_id,))
     return (rows[0][0], rows[0][1]) if rows else None

@@ -47,7 +47,7 @@ class DemoRun:
         settings = Settings.from_env(
             {
                 **os.environ,
-                "CASESYNC_KAFKA_BOOTSTRAP": base.kafka_bootstrap,
+                **base.kafka.environment(),
                 "CASESYNC_DATABASE_URL": url,
                 "CASESYNC_TOPIC_PREFIX": f"{DEMO_PREFIX}{run_id}.",
             }
@@ -58,7 +58,7 @@ class DemoRun:
         """The environment of every process of this run."""
         return {
             **os.environ,
-            "CASESYNC_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            **self.settings.kafka.environment(),
             "CASESYNC_DATABASE_URL": self.settings.database_url,
             "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
         }

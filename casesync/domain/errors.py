@@ -57,7 +57,11 @@ class ItemNotShared(DomainError):
 
 
 class SpoofedSource(DomainError):
-    """The event's source region is not the region whose topic carried it."""
+    """The event's source region is not the region its record's source header names."""
+
+
+class Misaddressed(DomainError):
+    """The record is not for its reader: its target header or its event names another region."""
 
 
 class ModeNotOffered(DomainError):

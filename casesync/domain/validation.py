@@ -12,6 +12,7 @@ from casesync.domain.errors import (
     IllegalTransition,
     ItemNotShared,
     MalformedEvent,
+    Misaddressed,
     ModeNotOffered,
     PersonalDataNotAllowed,
     SpoofedSource,
@@ -27,18 +28,31 @@ from casesync.domain.vocabulary import CaseState
 from casesync.domain.workdays import china_date
 
 
+def check_addressed(event: CaseEvent, receiver: str, addressee: str | None) -> None:
+    """Check a record that reached ``receiver``'s inbox is meant for it: ``addressee`` (the
+    region the record's target header names, None when it has none) is the receiver, and the
+    event is shared with the receiver."""
+    if addressee != receiver:
+        raise Misaddressed(
+            f"event {event.event_id} is addressed to {addressee or 'no region'}, read by {receiver}"
+        )
+    if receiver not in event.target_regions:
+        raise Misaddressed(f"event {event.event_id} is not shared with {receiver}")
+
+
 def validate_event(
-    event: CaseEvent, catalogue: Catalogue, receiver: str, topic_region: str
+    event: CaseEvent, catalogue: Catalogue, receiver: str, sent_by: str | None
 ) -> ServiceItem:
     """Check an incoming event may be mirrored by ``receiver``; return its catalogue item.
 
-    ``topic_region`` is the region whose topic carried the event: only that region may
-    write there (each region is the single writer of its own steps).
+    ``sent_by`` is the region the record's source header names (None when it has none): the
+    relay of the event's source region names its own region there, and each region is the
+    single writer of its own steps.
     """
     source = event.source_region
-    if source != topic_region:
+    if source != sent_by:
         raise SpoofedSource(
-            f"event {event.event_id} claims {source} on the topic of {topic_region}"
+            f"event {event.event_id} claims {source}, sent as {sent_by or 'no region'}"
         )
     regions = catalogue.regions
     if source not in regions:

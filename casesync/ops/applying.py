@@ -64,7 +64,6 @@ def build_apply_parts(
     region: str,
     database_url: str,
     schemas: RemoteSchemaSource | None,
-    region_of_topic: Callable[[str], str | None],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ApplyParts:
     """The apply code of ``region`` over its database (no I/O until used)."""
@@ -73,7 +72,7 @@ def build_apply_parts(
     database = Database(database_url, application_name="casesync-ops")
     recorder = CaseRecorder(region, catalogue, shipped_calendar(), codec)
     reactor = Reactor(recorder, catalogue, clock)
-    triage = Triage(region, catalogue, codec.decode, region_of_topic)
+    triage = Triage(region, catalogue, codec.decode)
     return ApplyParts(
         codec, triage, database, reactor, BatchApplier(triage, codec.decode, database, reactor)
     )

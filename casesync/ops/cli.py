@@ -107,7 +107,9 @@ def _print_status(r: dict[str, Any]) -> None:
     if "outbox" in r:
         age = r["outbox"]["oldest_age_seconds"]
         oldest = "" if age is None else f", oldest {age:.1f} s"
-        print(f"  outbox: {r['outbox']['backlog']} unpublished{oldest}"
+        refused = r["outbox"].get("refused", 0)
+        refused_text = f", {refused} refused (casesync_api.refused_changes)" if refused else ""
+        print(f"  outbox: {r['outbox']['backlog']} unpublished{oldest}{refused_text}"
               f" {r['outbox']['verdict']}: {r['outbox']['reason']}")  # fmt: skip
     for p in r.get("partitions", ()):
         where = f"{p['topic']}[{p['partition']}]"
@@ -133,9 +135,9 @@ def _print_status(r: dict[str, Any]) -> None:
 def run_tail(args: argparse.Namespace, settings: Settings) -> int:
     names = TopicNames(settings.topic_prefix)
     decode = case_event_codec(
-        remote=KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+        remote=KafkaSchemaSource(settings.kafka, names.schemas)
     ).records.decode_record
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         partitions = reader.partitions(args.topic)
         bounds = reader.bounds(args.topic, partitions)

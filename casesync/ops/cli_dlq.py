@@ -119,7 +119,7 @@ def run_show(args: argparse.Namespace, settings: Settings) -> int:
     topic, partition, offset, key, payload, stage, cls, reason, case, event, dead, pub = row
     names = TopicNames(settings.topic_prefix)
     decode = case_event_codec(
-        remote=KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+        remote=KafkaSchemaSource(settings.kafka, names.schemas)
     ).records.decode_record
     record = RawRecord(partition, offset, int(dead.timestamp() * 1000),
                        None if key is None else bytes(key),
@@ -147,10 +147,7 @@ def run_redrive(args: argparse.Namespace, settings: Settings) -> int:
     url = settings.region_database_url(args.region)
     prepare_region_database(url)
     names = TopicNames(settings.topic_prefix)
-    parts = build_apply_parts(
-        args.region, url, KafkaSchemaSource(settings.kafka_bootstrap, names.schemas),
-        names.region_of,
-    )  # fmt: skip
+    parts = build_apply_parts(args.region, url, KafkaSchemaSource(settings.kafka, names.schemas))
     ids = list(args.ids)
     if args.all:
         conn = connect(url, application_name="casesync-ops")

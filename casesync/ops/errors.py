@@ -29,5 +29,14 @@ class BadRecording(OpsError):
     """A replay file is not a casesync recording (wrong format, schema or metadata)."""
 
 
+class RecordingOfAnotherRegion(OpsError):
+    """A recording of one region's inbox is applied to another region."""
+
+    def __init__(self, recorded: str, region: str) -> None:
+        super().__init__(f"the recording is of {recorded}'s inbox, not {region}'s")
+        self.recorded = recorded
+        self.region = region
+
+
 class BadRange(OpsError):
     """The range options of a command contradict each other or cannot be resolved."""

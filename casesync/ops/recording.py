@@ -3,6 +3,10 @@
 Each record keeps partition, offset, timestamp, key, headers and value bytes untouched (the value
 stays single-object encoded). The file's metadata names the topic and its source region, and
 carries every writer schema the values use, so a recording applies with no broker at hand.
+
+A recording of a region's inbox names that region (``target_region``). Recordings made before
+inboxes existed are of one source region's events topic: they name the source region and no
+target, and their records carry no target header (``casesync.ops.replay`` addresses them).
 """
 
 from __future__ import annotations
@@ -40,8 +44,9 @@ class RecordingInfo:
     """What a recording is of."""
 
     topic: str
-    source_region: str | None
+    source_region: str | None  # set in recordings of a source's events topic (before inboxes)
     schemas: dict[str, str] = field(default_factory=dict)  # fingerprint hex → schema JSON
+    target_region: str | None = None  # the region whose inbox was recorded
 
     def metadata(self) -> dict[str, str]:
         """The file-header metadata holding this description."""
@@ -50,6 +55,7 @@ class RecordingInfo:
             "casesync.topic": self.topic,
             "casesync.source_region": self.source_region or "",
             "casesync.schemas": json.dumps(self.schemas, sort_keys=True),
+            "casesync.target_region": self.target_region or "",
         }
 
     @classmethod
@@ -65,6 +71,7 @@ class RecordingInfo:
             _text(meta.get("casesync.topic")),
             _text(meta.get("casesync.source_region")) or None,
             schemas,
+            _text(meta.get("casesync.target_region")) or None,
         )
 
 

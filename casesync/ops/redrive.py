@@ -34,7 +34,7 @@ class RedriveResult:
     """What became of one dead letter."""
 
     dead_letter_id: int
-    outcome: str  # applied, ignored, held, not_targeted, rejected, or already (skipped)
+    outcome: str  # applied, ignored, held, rejected, or already (skipped)
     detail: str = ""
 
 
@@ -114,6 +114,4 @@ def _result(
         return RedriveResult(dead_letter_id, "rejected", f"{why.stage}: {why.reason}")
     if counts.held:
         return RedriveResult(dead_letter_id, "held", "waiting for an earlier version")
-    if counts.not_targeted:
-        return RedriveResult(dead_letter_id, "not_targeted", "not shared with this region")
     return RedriveResult(dead_letter_id, "ignored", "already applied or stale")

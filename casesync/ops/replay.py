@@ -3,31 +3,38 @@
 ``apply`` runs the consumer's own ``BatchApplier`` with no broker. Positions are the recorded
 (topic, partition, offset): records before a partition's stored position are skipped, so applying
 the same file twice applies it once, and a later recording of the same topic continues it.
+
+A recording of a region's inbox applies to that region only. A recording made before inboxes (of
+a source's events topic, every partner's events in one) is addressed on the way: each record
+whose event is shared with the receiving region gets the target header the relay now writes,
+the others are skipped and counted as not shared with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
-
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.postgres import transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames
+from casesync.contract.codec import case_event_codec
+from casesync.contract.errors import ContractError
 from casesync.contract.schemas import load_versions
+from casesync.domain.events import CaseEvent
 from casesync.ops.applying import StaticSchemas, build_apply_parts, prepare_region_database
-from casesync.ops.errors import BadRange, UnknownTopic
+from casesync.ops.errors import BadRange, RecordingOfAnotherRegion, UnknownTopic
 from casesync.ops.progress import Progress
 from casesync.ops.recording import Recording, RecordingInfo, count_records, write
 from casesync.ops.topic_reader import RawRecord, TopicReader
 from casesync.settings import Settings
 from consumers import store
 from consumers.planning import Counts
-from consumers.records import Incoming, TopicPartition
+from consumers.records import SOURCE_HEADER, TARGET_HEADER, Incoming, TopicPartition
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,18 +61,16 @@ class ApplyStats(Counts):
     skipped: int = 0  # before the stored position: applied by an earlier run
 
 
-def source_region_of(topic: str, names: TopicNames) -> str | None:
-    """The region whose events a topic carries, under this or any other prefix."""
-    region = names.region_of(topic)
-    if region is None and ".events." in topic:
-        region = topic.rsplit(".events.", 1)[1]
-    return region
+def inbox_region_of(topic: str) -> str | None:
+    """The region whose inbox ``topic`` is, under any prefix; None for any other topic."""
+    _, inbox, region = topic.rpartition(".inbox.")
+    return region if inbox and region else None
 
 
 def export(settings: Settings, topic: str, wanted: Range, out: Path) -> int:
     """Write ``wanted`` records of ``topic`` (as they are at the start) to ``out``."""
     names = TopicNames(settings.topic_prefix)
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         present = reader.partitions(topic)
         unknown = sorted(set(wanted.partitions) - set(present))
@@ -84,7 +89,9 @@ def export(settings: Settings, topic: str, wanted: Range, out: Path) -> int:
             starts = reader.offsets_at(topic, partitions, wanted.since)
         if wanted.until is not None:
             ends = reader.offsets_at(topic, partitions, wanted.until)
-        info = RecordingInfo(topic, source_region_of(topic, names), _schema_table(reader, names))
+        info = RecordingInfo(
+            topic, None, _schema_table(reader, names), target_region=inbox_region_of(topic)
+        )
         total = sum(max(0, ends[p] - starts[p]) for p in partitions)
         progress = Progress("export", total)
         with out.open("wb") as f:
@@ -104,16 +111,20 @@ def apply(settings: Settings, path: Path, region: str, batch_size: int = 2000) -
     with path.open("rb") as f:
         recording = Recording(f)
         info = recording.info
-        parts = build_apply_parts(
-            region, url, StaticSchemas(info.schemas),
-            lambda topic: info.source_region if topic == info.topic else None,
-        )  # fmt: skip
+        if info.target_region not in (None, region):
+            raise RecordingOfAnotherRegion(info.target_region, region)
+        parts = build_apply_parts(region, url, StaticSchemas(info.schemas))
         positions: dict[TopicPartition, int | None] = {}
         try:
             for batch in _batches(recording, batch_size):
                 stats.records += len(batch)
                 fresh = _fresh(parts.database.connection(), info.topic, batch, positions)
                 stats.skipped += len(batch) - len(fresh)
+                if info.target_region is None:
+                    records = [(r.key, r.value, r.headers) for r in fresh]
+                    kept = _addressed(records, info, region, parts.codec.decode)
+                    stats.not_targeted += len(fresh) - len(kept)
+                    fresh = [r._replace(headers=kept[i]) for i, r in enumerate(fresh) if i in kept]
                 if fresh:
                     outcome = parts.applier.apply(fresh, positions)
                     positions.update(outcome.next_offsets)
@@ -129,10 +140,12 @@ def publish(settings: Settings, path: Path, topic: str) -> int:
     """Send a recording's records to ``topic``: same partition (when it exists), key, headers.
 
     Writer schemas the recording carries and casesync does not bundle are published first to the
-    schema topic of this prefix, so consumers there can read every record.
+    schema topic of this prefix, so consumers there can read every record. A recording made
+    before inboxes, published to an inbox, sends only the events shared with its region, with
+    the target header.
     """
     names = TopicNames(settings.topic_prefix)
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         partitions = set(reader.partitions(topic))
     finally:
@@ -141,22 +154,30 @@ def publish(settings: Settings, path: Path, topic: str) -> int:
     with path.open("rb") as f:
         recording = Recording(f)
         bundled = {s.fingerprint_hex for s in load_versions()}
-        source = KafkaSchemaSource(settings.kafka_bootstrap, names.schemas)
+        source = KafkaSchemaSource(settings.kafka, names.schemas)
         for fingerprint_hex, schema_json in recording.info.schemas.items():
             if fingerprint_hex not in bundled:
                 source.publish(fingerprint_hex, schema_json)
-        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                                 linger_ms=5, batch_size=256 * 1024)  # fmt: skip
+        addressee = inbox_region_of(topic) if recording.info.target_region is None else None
+        decode = case_event_codec(remote=StaticSchemas(recording.info.schemas)).decode
+        producer = new_producer(settings.kafka, acks="all", linger_ms=5, batch_size=256 * 1024)
         try:
             for r in recording:
+                progress.advance()
+                headers: Sequence[tuple[str, bytes | None]] = r.headers
+                if addressee is not None:
+                    kept = _addressed([(r.key, r.value, r.headers)], recording.info, addressee,
+                                      decode)  # fmt: skip
+                    if not kept:
+                        continue
+                    headers = kept[0]
                 producer.send(
                     topic,
                     key=r.key,
                     value=r.value,
-                    headers=list(r.headers),
+                    headers=list(headers),
                     partition=r.partition if r.partition in partitions else None,
                 )
-                progress.advance()  # fmt: skip
             producer.flush()
         finally:
             producer.close()
@@ -175,6 +196,32 @@ def _schema_table(reader: TopicReader, names: TopicNames) -> dict[str, str]:
         if r.key is not None and r.value is not None:
             table[r.key.decode()] = r.value.decode()
     return table
+
+
+def _addressed(
+    records: Sequence[tuple[bytes | None, bytes | None, Sequence[tuple[str, Any]]]],
+    info: RecordingInfo,
+    region: str,
+    decode: Callable[[bytes], CaseEvent],
+) -> dict[int, tuple[tuple[str, bytes], ...]]:
+    """Records (key, value, headers) of a recording made before inboxes, addressed to
+    ``region``: index → headers with the source and target header, for those whose event is
+    shared with ``region`` or does not decode (it is rejected as it would have been)."""
+    kept = {}
+    for i, (_, value, headers) in enumerate(records):
+        if value is not None:
+            try:
+                if region not in decode(value).target_regions:
+                    continue
+            except ContractError:
+                pass
+        others = tuple((k, v or b"") for k, v in headers if k not in (SOURCE_HEADER, TARGET_HEADER))
+        source = next((v for k, v in headers if k == SOURCE_HEADER and v), None)
+        if source is None and info.source_region is not None:
+            source = info.source_region.encode()
+        routing = () if source is None else ((SOURCE_HEADER, source),)
+        kept[i] = others + routing + ((TARGET_HEADER, region.encode()),)
+    return kept
 
 
 def _counted(records: Iterable[RawRecord], progress: Progress) -> Iterator[RawRecord]:

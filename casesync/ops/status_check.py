@@ -1,8 +1,8 @@
 """``ops status`` for one region: sample the broker and the database twice, then judge.
 
 Steps:
-  1. plan the region's partner topics (as its consumer would, no I/O);
-  2. first sample: each partner partition's log bounds and stored position;
+  1. plan the region's inbox (as its consumer would, no I/O);
+  2. first sample: each inbox partition's log bounds and stored position;
   3. wait ``window`` seconds; second sample;
   4. judge each partition (``status.judge_partition``); for those with lag, read the oldest
      unapplied record's timestamp: the lag in seconds;
@@ -22,7 +22,7 @@ from typing import Any
 from casesync.adapters.postgres import connect, transaction
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.workdays import china_date
-from casesync.errors import CasesyncError, Unreachable
+from casesync.errors import AccessRefused, CasesyncError, Unreachable
 from casesync.ops import status_queries as q
 from casesync.ops.errors import UnknownTopic
 from casesync.ops.status import (
@@ -61,7 +61,7 @@ def check_region(
     report: dict[str, Any] = {"region": region, "checked_at": now().isoformat(), "errors": []}
     plan = plan_consumer(settings, ConsumerOptions(region=region))  # 1
     url = settings.region_database_url(region)
-    reader = TopicReader(settings.kafka_bootstrap)
+    reader = TopicReader(settings.kafka)
     try:
         conn = connect(url, application_name="casesync-ops")
     except Unreachable as e:
@@ -75,20 +75,27 @@ def check_region(
             second = _sample(conn, reader, plan.topics)
             report["partitions"] = _partitions(reader, first, second, options, now)  # 4
             report["missing_topics"] = sorted(set(plan.topics) - {t for t, _ in second[0]})
+        except AccessRefused:
+            raise  # this process's credentials, not the region's state: one line, exit 2
         except CasesyncError as e:
             # The broker away is when the outbox matters most: go on with the database.
             report["errors"].append(str(e))
         with transaction(conn) as cur:  # 5
-            backlog, oldest = q.outbox_backlog(cur)
-            outbox = judge_outbox(backlog, oldest, read_relay_health(cur), options.thresholds)
+            backlog = q.outbox_backlog(cur)
+            outbox = judge_outbox(backlog.unpublished, backlog.oldest_age_s,
+                                  read_relay_health(cur), options.thresholds)  # fmt: skip
             report["outbox"] = {
-                "backlog": backlog,
-                "oldest_age_seconds": oldest,
+                "backlog": backlog.unpublished,
+                "oldest_age_seconds": backlog.oldest_age_s,
+                # recorded through SQL, refused when encoded: casesync_api.refused_changes
+                "refused": backlog.refused,
                 "verdict": outbox.verdict.name,
                 "reason": outbox.reason,
             }
             report["dead_letters"] = _dead_letters(cur)
             report["overdue"] = _overdue(cur, now(), options.overdue_listed)
+    except AccessRefused:
+        raise
     except CasesyncError as e:
         report["errors"].append(str(e))
     finally:

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.errors import KafkaError, KafkaTimeoutError
 
+from casesync.adapters.kafka_clients import new_consumer
 from casesync.errors import Unreachable
 from casesync.ops.errors import UnknownTopic
+from casesync.settings import KafkaAccess
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +43,17 @@ class Bounds:
 class TopicReader:
     """Reads one broker; opens its consumer on first use, close() when done."""
 
-    def __init__(self, bootstrap: str, timeout_s: float = 10.0) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, kafka: KafkaAccess, timeout_s: float = 10.0) -> None:
+        self._access = kafka
+        self._bootstrap = kafka.bootstrap
         self._timeout_ms = int(timeout_s * 1000)
         self._consumer: Any = None
 
     def _kafka(self) -> Any:
         if self._consumer is None:
             try:
-                self._consumer = KafkaConsumer(
-                    bootstrap_servers=self._bootstrap,
+                self._consumer = new_consumer(
+                    self._access,
                     enable_auto_commit=False,
                     isolation_level="read_committed",
                     request_timeout_ms=max(self._timeout_ms, 5000),

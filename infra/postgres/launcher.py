@@ -86,7 +86,12 @@ class PostgresLauncher:
             )
         bin_dir = server_bin_dir() or install_server()
         self._initdb(bin_dir)
-        self._pg_ctl(bin_dir, "start", "-w", "-t", str(int(timeout)), "-l", str(self.log_file))
+        # The port is given at start too: a run folder initialised under another port (the
+        # configuration file keeps it) still starts where CASESYNC_LOCAL_POSTGRES_PORT asks.
+        self._pg_ctl(
+            bin_dir, "start", "-w", "-t", str(int(timeout)), "-l", str(self.log_file),
+            "-o", f"-p {self.port}",
+        )  # fmt: skip
         self._create_database()
         return True
 

@@ -294,8 +294,10 @@ BEGIN
     INSERT INTO case_history AS h (case_id, version, event_id, event_type, state, occurred_at)
         VALUES (record_change.case_id, v_version, v_event_id, record_change.event_type, v_to,
                 record_change.occurred_at);
-    INSERT INTO outbox AS o (event_id, case_id, case_version, event_type, payload, pending_event)
+    INSERT INTO outbox AS o (event_id, case_id, case_version, event_type, payload, target_regions,
+                             pending_event)
         VALUES (v_event_id, record_change.case_id, v_version, record_change.event_type, NULL,
+            v_targets,
             jsonb_build_object(
                 'event_id', v_event_id, 'event_type', record_change.event_type,
                 'case_id', record_change.case_id, 'case_version', v_version,

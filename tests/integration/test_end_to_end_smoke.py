@@ -8,9 +8,9 @@ from collections.abc import Callable
 import fastavro
 import psycopg2
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
+from casesync.adapters.kafka_clients import new_admin, new_consumer, new_producer
 from casesync.testing import Services
 
 pytestmark = pytest.mark.integration
@@ -34,7 +34,7 @@ def test_record_travels_from_avro_producer_through_consumer_group_into_postgres(
 ) -> None:
     """A record produced to a new topic is consumed by a group, decoded and upserted as a row."""
     topic = unique_name("casesync.smoke")
-    admin = KafkaAdminClient(bootstrap_servers=casesync_services.kafka_bootstrap)
+    admin = new_admin(casesync_services.kafka)
     admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
     admin.close()
 
@@ -42,13 +42,13 @@ def test_record_travels_from_avro_producer_through_consumer_group_into_postgres(
     fastavro.schemaless_writer(
         body, SCHEMA, {"case_id": "320623-0001", "state": "ACCEPTED", "version": 2}
     )
-    producer = KafkaProducer(bootstrap_servers=casesync_services.kafka_bootstrap, acks="all")
+    producer = new_producer(casesync_services.kafka, acks="all")
     producer.send(topic, key=b"320623-0001", value=body.getvalue()).get(timeout=30)
     producer.close()
 
-    consumer = KafkaConsumer(
+    consumer = new_consumer(
+        casesync_services.kafka,
         topic,
-        bootstrap_servers=casesync_services.kafka_bootstrap,
         group_id=unique_name("smoke-group"),
         auto_offset_reset="earliest",
         enable_auto_commit=False,

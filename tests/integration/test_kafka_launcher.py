@@ -32,7 +32,7 @@ def test_a_cluster_id_beginning_with_a_dash_still_formats_and_starts(
         assert broker.start(timeout=90.0) is True
         meta = (broker.home / "data" / "meta.properties").read_text()
         assert f"cluster.id={dashed}" in meta
-        assert kafka_launcher.broker_answers(broker.bootstrap)
+        assert kafka_launcher.broker_answers(broker.access)
     finally:
         broker.stop()
     assert broker.running_pid() is None

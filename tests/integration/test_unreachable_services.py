@@ -37,13 +37,14 @@ def test_wrong_kafka_bootstrap_is_one_line_naming_the_address(
     address = f"127.0.0.1:{_free_port()}"
     done = _run_check(
         {
+            **casesync_services.kafka.environment(),
             "CASESYNC_KAFKA_BOOTSTRAP": address,
             "CASESYNC_DATABASE_URL": casesync_services.database_url,
         }
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        f"casesync: cannot reach Kafka at {address}: no broker answered within 10 s"
+        f"casesync: cannot reach Kafka at {address}: no broker answered within 8 s"
     ]
     assert done.stdout.strip().splitlines() == [
         f"PostgreSQL {redact_url(casesync_services.database_url)} answers"
@@ -58,7 +59,7 @@ def test_wrong_database_url_is_one_line_without_the_password(
     done = _run_check(
         {
             "CASESYNC_DATABASE_URL": f"postgresql://u:hunter2@127.0.0.1:{port}/x",
-            "CASESYNC_KAFKA_BOOTSTRAP": casesync_services.kafka_bootstrap,
+            **casesync_services.kafka.environment(),
         }
     )
     lines = done.stderr.strip().splitlines()
@@ -66,9 +67,7 @@ def test_wrong_database_url_is_one_line_without_the_password(
     assert len(lines) == 1
     assert f"cannot reach PostgreSQL at postgresql://u:***@127.0.0.1:{port}/x" in lines[0]
     assert "hunter2" not in done.stderr
-    assert done.stdout.strip().splitlines() == [
-        f"Kafka      {casesync_services.kafka_bootstrap} answers"
-    ]
+    assert done.stdout.strip().splitlines() == [f"Kafka      {casesync_services.kafka} answers"]
 
 
 def test_a_region_database_template_is_checked_on_its_server(
@@ -79,7 +78,7 @@ def test_a_region_database_template_is_checked_on_its_server(
     template = casesync_services.database_url.rpartition("/")[0] + "/casesync_{region}"
     env = {
         "CASESYNC_DATABASE_URL": template,
-        "CASESYNC_KAFKA_BOOTSTRAP": casesync_services.kafka_bootstrap,
+        **casesync_services.kafka.environment(),
     }
     server = _run_check(env)
     assert server.returncode == 0, server.stderr
@@ -97,6 +96,7 @@ def test_a_region_set_up_against_a_dead_broker_is_one_line_naming_it(
     address = f"127.0.0.1:{_free_port()}"
     env = {
         **os.environ,
+        **casesync_services.kafka.environment(),
         "CASESYNC_DATABASE_URL": casesync_services.database_url,
         "CASESYNC_KAFKA_BOOTSTRAP": address,
     }
@@ -108,5 +108,5 @@ def test_a_region_set_up_against_a_dead_broker_is_one_line_naming_it(
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        f"casesync: cannot reach Kafka at {address}: no broker answered within 10 s"
+        f"casesync: cannot reach Kafka at {address}: no broker answered within 8 s"
     )

@@ -1,18 +1,14 @@
 """A secured broker for access tests, and clients that connect to it as a region or as admin.
 
-These tests need a broker with the standard authorizer and SCRAM-SHA-512 users; they are marked
-``secured`` and left out of the default run until ``make up`` starts such a broker. Point them at
-one with CASESYNC_TEST_SECURED_BOOTSTRAP, CASESYNC_TEST_SECURED_PROTOCOL (default SASL_SSL),
-CASESYNC_TEST_SECURED_CAFILE (for SSL) and CASESYNC_TEST_ADMIN_PASSWORD (user ``admin``), then
-run ``pytest -m secured tests/integration/access``.
+These tests need a broker with the standard authorizer and SCRAM-SHA-512 users: the secured
+broker ``make up`` starts (or another, through the ``CASESYNC_KAFKA_*`` settings, as admin).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,66 +18,53 @@ from kafka import KafkaAdminClient
 
 from casesync.access.credentials import CredentialsFolder
 from casesync.access.desired import desired_access
-from casesync.access.kafka_applier import KafkaAccess
+from casesync.access.kafka_applier import ClusterAccess
 from casesync.access.plan import AccessPlan, plan_access
+from casesync.adapters.kafka_clients import client_args, new_admin
 from casesync.adapters.topics import TopicNames
 from casesync.domain.agreements import Agreement
 from casesync.domain.catalogue import Catalogue
 from casesync.domain.items import ServiceItem
 from casesync.domain.regions import Region
 from casesync.domain.vocabulary import HandlingMode
-from casesync.settings import TopicSettings
+from casesync.settings import KafkaAccess, TopicSettings
 
 ON = date(2026, 3, 2)
 HOUSING = "002023002000"
-ADMIN = "admin"
 
 
 @dataclass(frozen=True)
 class SecuredBroker:
-    """Where the secured broker listens and how a client connects to it (credentials aside)."""
+    """The test session's broker, reached with other credentials than the admin's."""
 
-    bootstrap: str
-    security: dict[str, Any] = field(repr=False)
-    admin_password: str = field(repr=False)
+    kafka: KafkaAccess
+
+    @property
+    def bootstrap(self) -> str:
+        return self.kafka.bootstrap
 
     def client_config(self, user: str, password: str) -> dict[str, Any]:
         """Keyword arguments of any kafka-python client connecting as ``user``."""
-        return {
-            "bootstrap_servers": self.bootstrap,
-            "sasl_plain_username": user,
-            "sasl_plain_password": password,
-            **self.security,
-        }
+        security = replace(self.kafka.security, username=user, password=password,
+                           secrets_file=None)  # fmt: skip
+        return client_args(KafkaAccess(self.kafka.bootstrap, security))
 
 
 @pytest.fixture(scope="session")
-def secured_broker() -> SecuredBroker:
-    """The secured broker named by the environment; fails (never skips) when none is named."""
-    bootstrap = os.environ.get("CASESYNC_TEST_SECURED_BOOTSTRAP", "")
-    password = os.environ.get("CASESYNC_TEST_ADMIN_PASSWORD", "")
-    if not bootstrap or not password:
+def secured_broker(casesync_kafka: KafkaAccess) -> SecuredBroker:
+    """The session's broker, which must enforce ACLs: fails (never skips) when it does not."""
+    if not casesync_kafka.security.secured:
         pytest.fail(
-            "access tests need a secured broker: set CASESYNC_TEST_SECURED_BOOTSTRAP and "
-            "CASESYNC_TEST_ADMIN_PASSWORD (see tests/integration/access/conftest.py)"
+            "access tests need the secured broker (`make up` starts one; "
+            "CASESYNC_KAFKA_SECURITY=plaintext turns it off)"
         )
-    security: dict[str, Any] = {
-        "security_protocol": os.environ.get("CASESYNC_TEST_SECURED_PROTOCOL", "SASL_SSL"),
-        "sasl_mechanism": "SCRAM-SHA-512",
-    }
-    cafile = os.environ.get("CASESYNC_TEST_SECURED_CAFILE")
-    if cafile:
-        security["ssl_cafile"] = cafile
-    return SecuredBroker(bootstrap, security, password)
+    return SecuredBroker(casesync_kafka)
 
 
 @pytest.fixture
-def admin_client(secured_broker: SecuredBroker) -> Iterator[KafkaAdminClient]:
-    """An admin client connected as the super user ``admin``."""
-    admin = KafkaAdminClient(
-        **secured_broker.client_config(ADMIN, secured_broker.admin_password),
-        bootstrap_timeout_ms=10_000,
-    )
+def admin_client(casesync_kafka: KafkaAccess) -> Iterator[KafkaAdminClient]:
+    """An admin client connected as the session's (super) user."""
+    admin = new_admin(casesync_kafka)
     try:
         yield admin
     finally:
@@ -94,7 +77,7 @@ class AccessWorld:
 
     regions: tuple[str, str, str, str]
     names: TopicNames
-    access: KafkaAccess
+    access: ClusterAccess
     credentials: CredentialsFolder
     broker: SecuredBroker
 
@@ -137,7 +120,7 @@ def access_world(
     regions = (str(base), str(base + 1), str(base + 2), str(base + 3))
     names = TopicNames(f"casesync.t{secrets.token_hex(4)}.")
     credentials = CredentialsFolder(tmp_path / "secrets")
-    access = KafkaAccess(admin_client, secured_broker.bootstrap, TopicSettings(partitions=1),
+    access = ClusterAccess(admin_client, secured_broker.bootstrap, TopicSettings(partitions=1),
                          credentials)  # fmt: skip
     world = AccessWorld(regions, names, access, credentials, secured_broker)
     try:

@@ -93,7 +93,7 @@ def test_a_region_cannot_create_topics(access_world: AccessWorld) -> None:
     """A region's principal asking to create a topic under the prefix is refused."""
     a, b, _, _ = access_world.regions
     access_world.apply(access_world.agreement(a, b))
-    admin = KafkaAdminClient(**access_world.client_config(a), bootstrap_timeout_ms=10_000)
+    admin = KafkaAdminClient(**access_world.client_config(a))
     try:
         with pytest.raises(AuthorizationError):
             admin.create_topics(

@@ -4,15 +4,15 @@ cases and relays its outbox to Kafka, and consumers wired exactly as the CLI wir
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg2
 import pytest
-from kafka import KafkaProducer
 
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames, ensure_topics
@@ -25,6 +25,7 @@ from casesync.settings import Settings, TopicSettings
 from casesync.testing import Services
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
+from consumers.records import SOURCE_HEADER, TARGET_HEADER
 from consumers.runner import RegionConsumer
 from consumers.schema import migrate_region
 from producers.app import record_committed
@@ -96,6 +97,7 @@ class World:
     codec: CaseEventCodec
     make_database: Callable[[str], str]
     regions: dict[str, Region] = field(default_factory=dict)
+    inboxes: set[str] = field(default_factory=set)  # regions whose inbox exists
 
     def region(self, code: str) -> Region:
         """The region with its own fresh, migrated database."""
@@ -109,17 +111,31 @@ class World:
             recorder = CaseRecorder(code, shipped_catalogue(), shipped_calendar(), self.codec)
             self.regions[code] = Region(code, url, recorder, self.names)
             ensure_topics(
-                self.services.kafka_bootstrap,
+                self.services.kafka,
                 TopicSettings(partitions=6),
-                [self.names.events(code), self.names.dlq(code)],
+                [self.names.inbox(code), self.names.dlq(code)],
                 compacted=[self.names.schemas],
             )
+            self.inboxes.add(code)
         return self.regions[code]
+
+    def open_inboxes(self, regions: Collection[str]) -> None:
+        """Create the inboxes of ``regions`` not made yet (a target needs no database to be
+        sent to: a national item goes to every region, most of which a test never runs)."""
+        missing = sorted(set(regions) - self.inboxes)
+        if missing:
+            ensure_topics(
+                self.services.kafka,
+                TopicSettings(partitions=6),
+                [self.names.inbox(r) for r in missing],
+            )
+            self.inboxes.update(missing)
 
     def settings(self, code: str) -> Settings:
         """Settings of a process of region ``code``."""
         return Settings(
-            kafka_bootstrap=self.services.kafka_bootstrap,
+            kafka_bootstrap=self.services.kafka.bootstrap,
+            kafka_security=self.services.kafka.security,
             database_url=self.region(code).url,
             topic_prefix=self.names.prefix,
             kafka_overridden=True,
@@ -127,30 +143,51 @@ class World:
         )
 
     def relay(self, code: str, limit: int | None = None) -> int:
-        """Publish region ``code``'s unpublished outbox rows in order (the relay's job)."""
+        """Publish region ``code``'s unpublished outbox rows as its relay does: in outbox order,
+        one record per target region to that region's inbox, through one producer; the rows are
+        marked published once every record is acknowledged."""
         region = self.region(code)
         rows = region.query(
-            "SELECT id, case_id, payload FROM outbox WHERE published_at IS NULL ORDER BY id"
-            " LIMIT %s",
+            "SELECT id, case_id, payload, target_regions FROM outbox WHERE published_at IS NULL"
+            " ORDER BY id LIMIT %s",
             (limit,),
         )
         if not rows:
             return 0
-        self.send(self.names.events(code), [(case_id, bytes(p)) for _, case_id, p in rows])
+        self.open_inboxes({t for *_, targets in rows for t in targets})
+        records = [
+            (self.names.inbox(target), case_id, bytes(payload), _routing(code, target))
+            for _, case_id, payload, targets in rows
+            for target in targets
+        ]
+        self._produce(records)
         region.query(
             "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", ([r[0] for r in rows],)
         )
         return len(rows)
 
-    def send(self, topic: str, messages: Sequence[tuple[str, bytes | None]]) -> None:
-        """Send (key, value) messages to ``topic`` and wait for the broker's acks."""
-        producer = KafkaProducer(
-            bootstrap_servers=self.services.kafka_bootstrap, acks="all", linger_ms=5,
-            batch_size=256 * 1024,
-        )  # fmt: skip
+    def deliver(
+        self, source: str, target: str, messages: Sequence[tuple[str, bytes | None]]
+    ) -> None:
+        """Send (key, value) messages to ``target``'s inbox as ``source``'s relay would."""
+        self.open_inboxes([target])
+        self.send(self.names.inbox(target), messages, _routing(source, target))
+
+    def send(
+        self,
+        topic: str,
+        messages: Sequence[tuple[str, bytes | None]],
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        """Send (key, value) messages with ``headers`` to ``topic``; wait for the acks."""
+        self._produce([(topic, key, value, list(headers)) for key, value in messages])
+
+    def _produce(self, records: Sequence[tuple[str, str, bytes | None, list[Any]]]) -> None:
+        """Send (topic, key, value, headers) records in order; wait for every ack."""
+        producer = new_producer(self.services.kafka, acks="all", linger_ms=5, batch_size=256 * 1024)
         try:
-            for key, value in messages:
-                producer.send(topic, key=key.encode(), value=value)
+            for topic, key, value, headers in records:
+                producer.send(topic, key=key.encode(), value=value, headers=headers)
             producer.flush()
         finally:
             producer.close()
@@ -176,10 +213,13 @@ def world(
 ) -> World:
     """Regions on the real broker and server, isolated by a topic prefix of their own."""
     names = TopicNames(unique_name("t") + ".")
-    codec = case_event_codec(
-        remote=KafkaSchemaSource(casesync_services.kafka_bootstrap, names.schemas)
-    )
+    codec = case_event_codec(remote=KafkaSchemaSource(casesync_services.kafka, names.schemas))
     return World(casesync_services, names, codec, database_factory)
+
+
+def _routing(source: str, target: str) -> list[tuple[str, bytes]]:
+    """The headers naming a record's source and target region."""
+    return [(SOURCE_HEADER, source.encode()), (TARGET_HEADER, target.encode())]
 
 
 def person(n: int) -> Applicant:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def _consume_process(world: World, until_idle: float) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
-        CASESYNC_KAFKA_BOOTSTRAP=world.services.kafka_bootstrap,
+        **world.services.kafka.environment(),
         CASESYNC_DATABASE_URL=world.region(TONGXIANG).url,
         CASESYNC_TOPIC_PREFIX=world.names.prefix,
     )

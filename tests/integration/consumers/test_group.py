@@ -59,7 +59,7 @@ def test_a_member_whose_position_moved_while_it_waited_for_the_lock_is_fenced_of
     """Two members believe they own a partition: the one that waits for the position lock
     while the other commits a batch finds the position moved, and applies nothing."""
     url = world.region(TONGXIANG).url
-    tp = (world.names.events(RUDONG), 0)
+    tp = (world.names.inbox(TONGXIANG), 0)
     setup, owner, stale = connect(url), connect(url), connect(url)
     try:
         with transaction(setup) as cur:

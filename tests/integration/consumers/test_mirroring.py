@@ -68,10 +68,8 @@ def test_an_applied_event_id_changes_nothing_whatever_version_it_claims(
         event_type=EventType.CASE_APPROVED,
         snapshot=dataclasses.replace(accepted[2].snapshot, state=CaseState.APPROVED),
     )
-    topic = world.names.events(RUDONG)
-
     for reused in (next_version, beyond_next, illegal):  # one way each, consumed on its own
-        world.send(topic, [(reused.case_id, world.codec.encode(reused))])
+        world.deliver(RUDONG, TONGXIANG, [(reused.case_id, world.codec.encode(reused))])
         world.consume(TONGXIANG, until_idle=2.0)
         assert tongxiang.query("SELECT count(*) FROM dead_letters") == [(0,)]
         assert tongxiang.query("SELECT count(*) FROM case_gaps") == [(0,)]

@@ -6,10 +6,12 @@ import dataclasses
 import uuid
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
+from casesync.adapters.kafka_clients import new_consumer
 from casesync.domain.events import Applicant, CaseEvent
 from casesync.domain.vocabulary import ApplicantKind, CaseState, EventType, HandlingMode
+from consumers.records import SOURCE_HEADER, TARGET_HEADER
 
 from .conftest import RUDONG, TONGXIANG, World, housing_cases
 
@@ -32,9 +34,7 @@ def _variant(event: CaseEvent, **changes: object) -> CaseEvent:
 
 def _dlq_headers(world: World) -> list[dict[str, str]]:
     topic = world.names.dlq(TONGXIANG)
-    consumer = KafkaConsumer(
-        bootstrap_servers=world.services.kafka_bootstrap, enable_auto_commit=False
-    )
+    consumer = new_consumer(world.services.kafka, enable_auto_commit=False)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         consumer.assign(partitions)
@@ -50,9 +50,10 @@ def _dlq_headers(world: World) -> list[dict[str, str]]:
 
 
 def test_poison_is_dead_lettered_with_its_reason_and_everything_else_applies(world: World) -> None:
-    """Garbage, an unknown fingerprint, a tombstone, a spoofed source, an item outside the
-    agreement, an illegal transition and text the database cannot hold each become a dead-letter
-    row and a DLQ record with provenance; every valid event around them is applied."""
+    """Garbage, an unknown fingerprint, a tombstone, a spoofed source, a record addressed to
+    another region, an item outside the agreement, an illegal transition and text the database
+    cannot hold each become a dead-letter row and a DLQ record with provenance; every valid
+    event around them is applied."""
     rudong, tongxiang = world.region(RUDONG), world.region(TONGXIANG)
     rudong.record(housing_cases(0, 40, steps=1))
     world.relay(RUDONG)
@@ -90,9 +91,15 @@ def test_poison_is_dead_lettered_with_its_reason_and_everything_else_applies(wor
             )
         ),
     }
-    topic = world.names.events(RUDONG)
-    world.send(topic, [(f"poison-{n}", value) for n, value in enumerate(poison.values())])
-    world.send(topic, [("tombstone", None)])
+    topic = world.names.inbox(TONGXIANG)
+    world.deliver(
+        RUDONG, TONGXIANG, [(f"poison-{n}", value) for n, value in enumerate(poison.values())]
+    )
+    world.deliver(RUDONG, TONGXIANG, [("tombstone", None)])
+    # Rudong's event in Tongxiang's inbox, but addressed to Yinchuan: never applied here.
+    misaddressed = encode(_variant(submitted, case_id="elsewhere-1"))
+    routing = [(SOURCE_HEADER, RUDONG.encode()), (TARGET_HEADER, b"640100")]
+    world.send(topic, [("elsewhere-1", misaddressed)], routing)
     rudong.record(housing_cases(0, 40, steps=2)[40:])  # every case accepted, after the poison
     world.relay(RUDONG)
 
@@ -108,9 +115,10 @@ def test_poison_is_dead_lettered_with_its_reason_and_everything_else_applies(wor
             ("IllegalTransition", "sequence"),
             ("UntranslatableCharacter", "store"),
             ("EmptyRecord", "decode"),
+            ("Misaddressed", "validate"),
         ]
     )
-    assert consumer.stats.dead_lettered == 7
+    assert consumer.stats.dead_lettered == 8
     assert tongxiang.mirror_digest(RUDONG) == rudong.owned_digest()
     assert tongxiang.query("SELECT count(*) FROM dead_letters WHERE published_at IS NULL") == [(0,)]
     headers = _dlq_headers(world)
@@ -124,16 +132,20 @@ def test_gap_is_held_visibly_then_applied_when_the_missing_version_arrives(world
     rudong, tongxiang = world.region(RUDONG), world.region(TONGXIANG)
     events = rudong.record(housing_cases(7, 1))
     rudong.query("UPDATE outbox SET published_at = now()")
-    topic, key = world.names.events(RUDONG), events[0].case_id
+    key = events[0].case_id
     encode = world.codec.encode
-    world.send(topic, [(key, encode(e)) for e in (events[0], events[1], events[3], events[4])])
+    world.deliver(
+        RUDONG, TONGXIANG, [(key, encode(e)) for e in (events[0], events[1], events[3], events[4])]
+    )
     world.consume(TONGXIANG, until_idle=2.0)
     assert tongxiang.query("SELECT case_id, missing_version, held_events FROM case_gaps") == [
         (key, 3, 2)
     ]
     assert tongxiang.query("SELECT version FROM mirror_cases") == [(2,)]
 
-    world.send(topic, [(key, encode(events[2])), (key, encode(events[1]))])  # and a duplicate
+    world.deliver(
+        RUDONG, TONGXIANG, [(key, encode(events[2])), (key, encode(events[1]))]
+    )  # and a duplicate
     world.consume(TONGXIANG, until_idle=2.0)
     assert tongxiang.query("SELECT count(*) FROM case_gaps") == [(0,)]
     assert tongxiang.mirror_digest(RUDONG) == rudong.owned_digest()

@@ -113,7 +113,7 @@ def test_a_withdrawal_reusing_the_step_requests_event_id_changes_nothing(world: 
         [CaseChange(case_id, EventType.CASE_WITHDRAWN, 3, START + timedelta(days=1))]
     )
     reused = dataclasses.replace(withdrawn, event_id=step_requested.event_id)
-    world.send(world.names.events(RUDONG), [(case_id, world.codec.encode(reused))])
+    world.deliver(RUDONG, TONGXIANG, [(case_id, world.codec.encode(reused))])
     world.consume(TONGXIANG, until_idle=2.0)
     assert tongxiang.query("SELECT count(*) FROM dead_letters") == [(0,)]
     assert tongxiang.query("SELECT state, version FROM cases") == task_before

@@ -51,7 +51,8 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
     (exit code, stdout)."""
 
     def run(region: TestRegion, *argv: str) -> tuple[int, str]:
-        monkeypatch.setenv("CASESYNC_KAFKA_BOOTSTRAP", region.settings.kafka_bootstrap)
+        for name, value in region.settings.kafka.environment().items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("CASESYNC_DATABASE_URL", region.url)
         monkeypatch.setenv("CASESYNC_TOPIC_PREFIX", region.settings.topic_prefix)
         capsys.readouterr()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from kafka import KafkaProducer
 
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames
 from casesync.contract.codec import SingleObjectCodec
@@ -15,6 +15,7 @@ from casesync.contract.schemas import RegisteredSchema, load_versions, register_
 from casesync.contract.store import SchemaStore
 from casesync.domain.events import CaseEvent
 from casesync.testing_regions import RegionFactory, TestRegion
+from consumers.records import SOURCE_HEADER, TARGET_HEADER
 
 from .conftest import RUDONG, TONGXIANG, Cli, housing_cases, json_lines
 
@@ -31,10 +32,15 @@ def _v3() -> RegisteredSchema:
 def _send_with_v3(source: TestRegion, event: CaseEvent, v3: RegisteredSchema) -> None:
     """Publish ``event`` written with v3, whose schema the schema topic does not hold yet."""
     codec = SingleObjectCodec(SchemaStore(load_versions()), writer=v3, reader=v3)
-    producer = KafkaProducer(bootstrap_servers=source.settings.kafka_bootstrap, acks="all")
+    producer = new_producer(source.settings.kafka, acks="all")
     try:
         value = codec.encode_record(event_to_record(event))
-        producer.send(source.topic, key=event.case_id.encode(), value=value).get(timeout=30)
+        routing = [(SOURCE_HEADER, source.code.encode())]
+        routing += [(TARGET_HEADER, target.encode()) for target in event.target_regions[:1]]
+        inbox = TopicNames(source.settings.topic_prefix).inbox(event.target_regions[0])
+        producer.send(inbox, key=event.case_id.encode(), value=value, headers=routing).get(
+            timeout=30
+        )
     finally:
         producer.close()
 
@@ -69,7 +75,7 @@ def test_a_fixed_dead_letter_redriven_twice_is_applied_once(
     code, out = cli(tongxiang, "dlq", "redrive", ident, "--region", TONGXIANG, "--by", "ops-a")
     assert (code, out.split()[1]) == (1, "rejected")
 
-    KafkaSchemaSource(rudong.settings.kafka_bootstrap,
+    KafkaSchemaSource(rudong.settings.kafka,
                       TopicNames(rudong.settings.topic_prefix).schemas).publish(
         v3.fingerprint_hex, v3.schema_json)  # fmt: skip
     code, out = cli(tongxiang, "dlq", "redrive", ident, "--region", TONGXIANG, "--by", "ops-b")

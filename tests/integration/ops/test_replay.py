@@ -9,8 +9,9 @@ import pytest
 
 from casesync.adapters.topics import TopicNames
 from casesync.cli import main
+from casesync.ops.errors import RecordingOfAnotherRegion
 from casesync.ops.recording import Recording
-from casesync.testing_regions import RegionFactory
+from casesync.testing_regions import RegionFactory, TestRegion
 
 from .conftest import RUDONG, TONGXIANG, Cli, json_lines
 
@@ -30,10 +31,10 @@ def test_export_then_apply_to_a_fresh_database_matches_the_live_partner(
     rudong.relay()
     live.consume()
     out = tmp_path / "rudong.avro"
-    code, text = cli(rudong, "replay", "export", "--topic", rudong.topic, "--out", str(out))
+    code, text = cli(rudong, "replay", "export", "--topic", _inbox(rudong), "--out", str(out))
     assert (code, text.split()[0]) == (0, str(events))
 
-    fresh = RegionFactory(rudong.settings.kafka_bootstrap, database_factory,
+    fresh = RegionFactory(rudong.settings.kafka, database_factory,
                           rudong.settings.topic_prefix)(TONGXIANG)  # fmt: skip
     code, text = cli(fresh, "replay", "apply", str(out), "--region", TONGXIANG)
     assert code == 0
@@ -52,7 +53,7 @@ def test_export_by_offsets_and_publish_keep_partition_key_headers_and_value(
     rudong.simulate(20, seed=5, partners=[TONGXIANG])
     rudong.relay()
     first = tmp_path / "first.avro"
-    cli(rudong, "replay", "export", "--topic", rudong.topic, "--from-offset", "2",
+    cli(rudong, "replay", "export", "--topic", _inbox(rudong), "--from-offset", "2",
         "--to-offset", "5", "--out", str(first))  # fmt: skip
     with first.open("rb") as f:
         offsets = {(r.partition, r.offset) for r in Recording(f)}
@@ -60,21 +61,20 @@ def test_export_by_offsets_and_publish_keep_partition_key_headers_and_value(
     assert {o for _, o in offsets} <= {2, 3, 4}
 
     everything = tmp_path / "all.avro"
-    cli(rudong, "replay", "export", "--topic", rudong.topic, "--out", str(everything))
+    cli(rudong, "replay", "export", "--topic", _inbox(rudong), "--out", str(everything))
     other = region_factory.__class__(
-        rudong.settings.kafka_bootstrap, region_factory.make_database, unique_name("t") + "."
+        rudong.settings.kafka, region_factory.make_database, unique_name("t") + "."
     )(RUDONG)
-    code, _ = cli(other, "replay", "publish", str(everything), "--topic", other.topic)
+    code, _ = cli(other, "replay", "publish", str(everything), "--topic", _inbox(other))
     assert code == 0
     again = tmp_path / "again.avro"
-    cli(other, "replay", "export", "--topic", other.topic, "--out", str(again))
+    cli(other, "replay", "export", "--topic", _inbox(other), "--out", str(again))
 
     def content(path: Path) -> list[tuple[object, ...]]:
         with path.open("rb") as f:
             return sorted((r.partition, r.offset, r.key, r.value, r.headers) for r in Recording(f))
 
     assert content(again) == content(everything)
-    assert TopicNames(other.settings.topic_prefix).region_of(other.topic) == RUDONG
 
 
 def test_tail_prints_decoded_events_with_personal_data_masked(
@@ -85,33 +85,32 @@ def test_tail_prints_decoded_events_with_personal_data_masked(
     rudong = region_factory(RUDONG)
     rudong.simulate(10, seed=11, partners=[TONGXIANG])
     rudong.relay()
-    code, out = cli(rudong, "topic", "tail", rudong.topic, "--from-beginning", "--limit", "3")
+    code, out = cli(rudong, "topic", "tail", _inbox(rudong), "--from-beginning", "--limit", "3")
     lines = json_lines(out)
     assert code == 0
     assert len(lines) == 3
     applicants = [line["value"]["snapshot"]["applicant"] for line in lines]
     assert all(a["id_number"] in (None, "***") and a["credit_code"] in (None, "***")
                for a in applicants)  # fmt: skip
-    _, out = cli(rudong, "topic", "tail", rudong.topic, "--limit", "50", "--show-personal-data")
+    _, out = cli(rudong, "topic", "tail", _inbox(rudong), "--limit", "50", "--show-personal-data")
     shown = [line["value"]["snapshot"]["applicant"] for line in json_lines(out)]
     assert any((a["id_number"] or a["credit_code"] or "***") != "***" for a in shown)
 
 
-def test_a_recording_for_another_region_reports_what_was_not_shared(
+def test_a_recording_of_one_inbox_is_refused_for_another_region(
     region_factory: RegionFactory, cli: Cli, tmp_path: Path
 ) -> None:
-    """Applying Rudong's recording to a region it shares nothing with accounts for every record:
-    none applied, all reported as not shared with that region."""
+    """A recording of Tongxiang's inbox applied to Suzhou is refused with a typed error naming
+    the inbox, and Suzhou's database gets nothing."""
     rudong = region_factory(RUDONG)
-    events = rudong.simulate(10, seed=9, partners=[TONGXIANG])
+    rudong.simulate(10, seed=9, partners=[TONGXIANG])
     rudong.relay()
-    out = tmp_path / "rudong.avro"
-    cli(rudong, "replay", "export", "--topic", rudong.topic, "--out", str(out))
+    out = tmp_path / "tongxiang.avro"
+    cli(rudong, "replay", "export", "--topic", _inbox(rudong), "--out", str(out))
     suzhou = region_factory("320500")
-    code, text = cli(suzhou, "replay", "apply", str(out), "--region", "320500")
-    assert code == 0
-    assert "0 applied now, 0 already applied or stale, 0 held for an earlier version, " in text
-    assert f"{events} not shared with this region, 0 dead-lettered" in text
+    with pytest.raises(RecordingOfAnotherRegion, match=f"{TONGXIANG}'s inbox"):
+        suzhou.replay(out)
+    assert suzhou.query("SELECT count(*) FROM mirror_cases") == [(0,)]
 
 
 def test_bad_files_and_ranges_are_one_line_each(
@@ -125,7 +124,8 @@ def test_bad_files_and_ranges_are_one_line_each(
     rudong = region_factory(RUDONG)
     rudong.simulate(2, seed=1, partners=[TONGXIANG])
     rudong.relay()
-    monkeypatch.setenv("CASESYNC_KAFKA_BOOTSTRAP", rudong.settings.kafka_bootstrap)
+    for name, value in rudong.settings.kafka.environment().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CASESYNC_DATABASE_URL", rudong.url)
     monkeypatch.setenv("CASESYNC_TOPIC_PREFIX", rudong.settings.topic_prefix)
     not_avro = tmp_path / "notes.txt"
@@ -133,9 +133,9 @@ def test_bad_files_and_ranges_are_one_line_each(
     attempts = {
         "missing": ("replay", "apply", str(tmp_path / "none.avro"), "--region", TONGXIANG),
         "not avro": ("replay", "apply", str(not_avro), "--region", TONGXIANG),
-        "unwritable": ("replay", "export", "--topic", rudong.topic,
+        "unwritable": ("replay", "export", "--topic", _inbox(rudong),
                        "--out", str(tmp_path / "no" / "dir.avro")),
-        "no partition": ("replay", "export", "--topic", rudong.topic, "--partition", "99",
+        "no partition": ("replay", "export", "--topic", _inbox(rudong), "--partition", "99",
                          "--out", str(tmp_path / "p.avro")),
     }  # fmt: skip
     said = {}
@@ -151,3 +151,8 @@ def test_bad_files_and_ranges_are_one_line_each(
     assert "not an Avro object container file" in said["not avro"]
     assert "no/dir.avro" in said["unwritable"]
     assert "partitions 0-5, not 99" in said["no partition"]
+
+
+def _inbox(region: TestRegion) -> str:
+    """Tongxiang's inbox under ``region``'s topic prefix (where Rudong's test cases go)."""
+    return TopicNames(region.settings.topic_prefix).inbox(TONGXIANG)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 
 import pytest
 
 from casesync.ops.topic_reader import TopicReader
+from casesync.settings import KafkaAccess
 from casesync.testing_regions import RegionFactory
 
 from .conftest import RUDONG, TONGXIANG, Cli, housing_cases
@@ -15,8 +17,8 @@ from .conftest import RUDONG, TONGXIANG, Cli, housing_cases
 pytestmark = pytest.mark.integration
 
 
-def _ends(bootstrap: str, topic: str) -> dict[int, int]:
-    reader = TopicReader(bootstrap)
+def _ends(kafka: KafkaAccess, topic: str) -> dict[int, int]:
+    reader = TopicReader(kafka)
     try:
         return reader.bounds(topic).end
     finally:
@@ -32,15 +34,15 @@ def test_pending_events_show_as_lag_on_their_partitions_then_zero_and_ok(
     rudong.record(housing_cases(0, 12))
     rudong.relay()
     tongxiang.consume()
-    before = _ends(rudong.settings.kafka_bootstrap, rudong.topic)
+    before = _ends(rudong.settings.kafka, tongxiang.inbox)
     rudong.record(housing_cases(100, 9, steps=1))
     assert rudong.relay() == 9
-    after = _ends(rudong.settings.kafka_bootstrap, rudong.topic)
+    after = _ends(rudong.settings.kafka, tongxiang.inbox)
     expected = {p: after[p] - before[p] for p in after}
 
     code, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--json", "--window", "0.5")
     report = json.loads(out)
-    lags = {p["partition"]: p for p in report["partitions"] if p["topic"] == rudong.topic}
+    lags = {p["partition"]: p for p in report["partitions"] if p["topic"] == tongxiang.inbox}
     assert code == 0
     assert {p: row["lag"] for p, row in lags.items()} == expected
     assert sum(row["lag"] for row in report["partitions"]) == 9
@@ -82,11 +84,7 @@ def test_an_unreachable_region_database_is_err_and_exits_non_zero(
     """A region whose database cannot be reached is ERR, says why, and the exit code is 1."""
     tongxiang = region_factory(TONGXIANG)
     missing = tongxiang.url.rsplit("/", 1)[0] + "/" + unique_name("absent").replace(".", "_")
-    tongxiang.settings = type(tongxiang.settings)(
-        kafka_bootstrap=tongxiang.settings.kafka_bootstrap, database_url=missing,
-        topic_prefix=tongxiang.settings.topic_prefix, kafka_overridden=True,
-        database_overridden=True,
-    )  # fmt: skip
+    tongxiang.settings = dataclasses.replace(tongxiang.settings, database_url=missing)
     code, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--json", "--window", "0")
     report = json.loads(out)
     assert code == 1

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
+from casesync.adapters.kafka_clients import new_consumer
 from casesync.adapters.postgres import connect
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.domain.events import Applicant
@@ -33,7 +34,8 @@ LIFE = (
 
 @dataclass
 class SourceRegion:
-    """Rudong's database, its recorder and its events topic, private to one test."""
+    """Rudong's database, its recorder and Tongxiang's inbox (where its cases go), private to
+    one test."""
 
     url: str
     names: TopicNames
@@ -42,7 +44,7 @@ class SourceRegion:
 
     @property
     def topic(self) -> str:
-        return self.names.events(RUDONG)
+        return self.names.inbox(TONGXIANG)
 
     def record(self, changes: list[CaseChange]) -> None:
         record_committed(self.recorder, self.url, changes)
@@ -61,7 +63,7 @@ class SourceRegion:
         """``casesync relay`` as its own process, pointed at this test's database and topics."""
         env = {
             **os.environ,
-            "CASESYNC_KAFKA_BOOTSTRAP": self.services.kafka_bootstrap,
+            **self.services.kafka.environment(),
             "CASESYNC_DATABASE_URL": self.url,
             "CASESYNC_TOPIC_PREFIX": self.names.prefix,
         }
@@ -71,10 +73,8 @@ class SourceRegion:
         )  # fmt: skip
 
     def read_topic(self) -> list[tuple[int, int, bytes, bytes, dict[str, bytes]]]:
-        """Every record of the events topic: (partition, offset, key, value, headers)."""
-        consumer = KafkaConsumer(
-            bootstrap_servers=self.services.kafka_bootstrap, enable_auto_commit=False
-        )
+        """Every record of Tongxiang's inbox: (partition, offset, key, value, headers)."""
+        consumer = new_consumer(self.services.kafka, enable_auto_commit=False)
         try:
             partitions = [
                 TopicPartition(self.topic, p)
@@ -123,6 +123,6 @@ def source_region(
     finally:
         conn.close()
     names = TopicNames(unique_name("t") + ".")
-    ensure_topics(casesync_services.kafka_bootstrap, TopicSettings(), [names.events(RUDONG)],
+    ensure_topics(casesync_services.kafka, TopicSettings(), [names.inbox(TONGXIANG)],
                   compacted=[names.schemas])  # fmt: skip
     return SourceRegion(url, names, casesync_services, build_recorder(RUDONG))

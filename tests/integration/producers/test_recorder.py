@@ -41,7 +41,7 @@ def test_emit_takes_the_regions_local_item_code_and_records_the_national_one(
     """`casesync emit --item` with Rudong's own code for an item records its national code."""
     env = {
         **os.environ,
-        "CASESYNC_KAFKA_BOOTSTRAP": source_region.services.kafka_bootstrap,
+        **source_region.services.kafka.environment(),
         "CASESYNC_DATABASE_URL": source_region.url,
     }
     emit = [sys.executable, "-m", "casesync", "emit", "--region", RUDONG, "--event",

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 def _settings_for(region: SourceRegion) -> Settings:
     return Settings.from_env(
         {
-            "CASESYNC_KAFKA_BOOTSTRAP": region.services.kafka_bootstrap,
+            **region.services.kafka.environment(),
             "CASESYNC_DATABASE_URL": region.url,
             "CASESYNC_TOPIC_PREFIX": region.names.prefix,
         }

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
 import pytest
 from kafka import KafkaProducer
 
+from casesync.adapters.kafka_clients import new_producer
 from casesync.adapters.postgres import retrying
+from casesync.adapters.topics import existing_topics
 from casesync.contract.schemas import load_versions
 from infra.kafka.launcher import KafkaLauncher
 from infra.postgres.launcher import PostgresLauncher
 from producers.app import kafka_producer
 from producers.outbox_store import OutboxStore
 from producers.relay import Relay, RelayConfig
+from producers.routing import Inboxes
 
 from .conftest import RUDONG, SourceRegion, new_case, next_change
 from .test_relay import _first_occurrences_in_order
@@ -82,17 +86,20 @@ def test_a_producer_that_cannot_reach_the_broker_is_retried_not_fatal(
     """The relay's first producer finds no broker (nothing listens on its address): the relay
     counts a broker failure, builds another, and publishes everything."""
     bootstraps = ["127.0.0.1:1"]  # port 1: connection refused
+    kafka = source_region.services.kafka
 
     def producer() -> KafkaProducer:
         if bootstraps:
-            return KafkaProducer(bootstrap_servers=bootstraps.pop(), bootstrap_timeout_ms=2000)
-        return kafka_producer(source_region.services.kafka_bootstrap)
+            nowhere = dataclasses.replace(source_region.services.kafka, bootstrap=bootstraps.pop())
+            return new_producer(nowhere, bootstrap_timeout_ms=2000)
+        return kafka_producer(source_region.services.kafka)
 
     changes = [new_case(f"B-{n}") for n in range(10)]
     source_region.record(changes + [next_change(f"B-{n}", 1) for n in range(10)])
     relay = Relay(
         RUDONG, OutboxStore(source_region.url), producer,
-        {s.fingerprint: s for s in load_versions()}, lambda schema: None, source_region.topic,
+        {s.fingerprint: s for s in load_versions()}, lambda schema: None,
+        Inboxes(source_region.names, lambda: existing_topics(kafka)),
     )  # fmt: skip
     stats = relay.run(until_idle=2.0)
     assert stats.kafka_failures == 1
@@ -144,17 +151,19 @@ def test_a_producer_that_never_answers_is_discarded_and_its_rows_resent(
     discarded; a new one publishes every row, each case in order."""
     wedged = _WedgedProducer()
     producers: list[object] = [wedged]
+    kafka = source_region.services.kafka
 
     def producer() -> object:
         if producers:
             return producers.pop()
-        return kafka_producer(source_region.services.kafka_bootstrap)
+        return kafka_producer(source_region.services.kafka)
 
     changes = [new_case(f"W-{n}") for n in range(10)]
     source_region.record(changes + [next_change(f"W-{n}", 1) for n in range(10)])
     relay = Relay(
         RUDONG, OutboxStore(source_region.url), producer,
-        {s.fingerprint: s for s in load_versions()}, lambda schema: None, source_region.topic,
+        {s.fingerprint: s for s in load_versions()}, lambda schema: None,
+        Inboxes(source_region.names, lambda: existing_topics(kafka)),
         RelayConfig(stall_after_s=0.5, wedged_after_s=2.0, pause_after_failure_s=0.1),
     )  # fmt: skip
     stats = relay.run(until_idle=3.0)

@@ -14,13 +14,15 @@ from casesync.domain.catalogue import Catalogue
 from casesync.domain.events import Applicant, CaseEvent, CaseSnapshot
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.vocabulary import ApplicantKind, CaseState, EventType, HandlingMode
-from consumers.records import Incoming
+from consumers.records import SOURCE_HEADER, TARGET_HEADER, Incoming
 
 RUDONG = "320623"
 TONGXIANG = "330483"
 HOUSING_WITHDRAWAL = "002023002000"
 MEDICAL_TRANSFER = "002033003000"
-TOPIC = "casesync.events.320623"
+TOPIC = "casesync.inbox.330483"
+# What Rudong's relay writes in every record for Tongxiang.
+ROUTING = ((SOURCE_HEADER, RUDONG.encode()), (TARGET_HEADER, TONGXIANG.encode()))
 
 EventFactory = Callable[..., CaseEvent]
 
@@ -66,6 +68,11 @@ def make_event() -> EventFactory:
     return build
 
 
-def record_at(offset: int, partition: int = 0, value: bytes | None = b"x") -> Incoming:
-    """A record of Rudong's topic at ``offset``."""
-    return Incoming(TOPIC, partition, offset, b"k", value)
+def record_at(
+    offset: int,
+    partition: int = 0,
+    value: bytes | None = b"x",
+    headers: tuple[tuple[str, bytes], ...] = ROUTING,
+) -> Incoming:
+    """A record Rudong sent to Tongxiang's inbox, at ``offset``."""
+    return Incoming(TOPIC, partition, offset, b"k", value, headers)

@@ -27,7 +27,7 @@ def test_batch_outcome_becomes_counts_latencies_dead_letters_and_lag() -> None:
     """Applied events count per source, latencies land in the histogram, lag = end - position."""
     metrics = Metrics()
     outcome = BatchOutcome(
-        next_offsets={("casesync.events.320623", 2): 100},
+        next_offsets={("casesync.inbox.330483", 2): 100},
         applied=3,
         dead_lettered=1,
         transactions=1,
@@ -42,4 +42,4 @@ def test_batch_outcome_becomes_counts_latencies_dead_letters_and_lag() -> None:
     assert _value(metrics, "casesync_consumer_dead_letters_total", region="330483",
                   reason="SpoofedSource") == 1  # fmt: skip
     assert _value(metrics, "casesync_consumer_lag", region="330483",
-                  topic="casesync.events.320623", partition="2") == 20  # fmt: skip
+                  topic="casesync.inbox.330483", partition="2") == 20  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from casesync.domain.vocabulary import CaseState, EventType
 from consumers.planning import CaseHead, Held, event_ids, plan_batch
-from consumers.records import NOT_TARGETED, Rejection, Stage
+from consumers.records import Rejection, Stage
 
 from .conftest import TOPIC, EventFactory, record_at
 
@@ -148,10 +148,11 @@ def test_illegal_transition_is_dead_lettered_and_the_partition_goes_on(
     assert [a.event.case_id for a in plan.applied] == ["c2"]
 
 
-def test_rejections_and_untargeted_records_advance_the_position(make_event: EventFactory) -> None:
-    """Dead letters and events for other regions are counted and passed, never blocking."""
-    rejection = Rejection(Stage.DECODE, "NotSingleObjectEncoded", "no marker")
-    plan = plan_batch([(record_at(0), rejection), (record_at(1), NOT_TARGETED)], {}, (), {})
+def test_rejections_advance_the_position(make_event: EventFactory) -> None:
+    """Dead letters are counted and passed, never blocking."""
+    decode = Rejection(Stage.DECODE, "NotSingleObjectEncoded", "no marker")
+    misaddressed = Rejection(Stage.VALIDATE, "Misaddressed", "for 640100")
+    plan = plan_batch([(record_at(0), decode), (record_at(1), misaddressed)], {}, (), {})
     counts = plan.counts[(TOPIC, 0)]
-    assert (counts.dead_lettered, counts.not_targeted) == (1, 1)
+    assert counts.dead_lettered == 2
     assert plan.next_offsets == {(TOPIC, 0): 2}

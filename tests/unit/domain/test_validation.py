@@ -12,6 +12,7 @@ from casesync.domain.errors import (
     IllegalTransition,
     ItemNotShared,
     MalformedEvent,
+    Misaddressed,
     ModeNotOffered,
     PersonalDataNotAllowed,
     SpoofedSource,
@@ -21,7 +22,12 @@ from casesync.domain.errors import (
     VersionRegression,
 )
 from casesync.domain.events import Applicant
-from casesync.domain.validation import check_sequence, validate_event, validate_outgoing
+from casesync.domain.validation import (
+    check_addressed,
+    check_sequence,
+    validate_event,
+    validate_outgoing,
+)
 from casesync.domain.vocabulary import ApplicantKind, CaseState, EventType, HandlingMode
 
 from .conftest import (
@@ -38,33 +44,47 @@ from .conftest import (
 
 def test_valid_event_returns_its_item(catalogue: Catalogue, make_event: EventFactory) -> None:
     """A Rudong pension-transfer event is accepted by Tongxiang."""
-    item = validate_event(make_event(), catalogue, receiver=TONGXIANG, topic_region=RUDONG)
+    item = validate_event(make_event(), catalogue, receiver=TONGXIANG, sent_by=RUDONG)
     assert item.code == PENSION_TRANSFER
 
 
-def test_source_not_owning_the_topic_is_spoofed(
+def test_source_header_disagreeing_with_the_event_is_spoofed(
     catalogue: Catalogue, make_event: EventFactory
 ) -> None:
-    """An event claiming Rudong on Suzhou's topic raises SpoofedSource."""
+    """An event claiming Rudong in a record whose source header names Suzhou, or no region,
+    raises SpoofedSource."""
     with pytest.raises(SpoofedSource):
-        validate_event(make_event(), catalogue, receiver=TONGXIANG, topic_region=SUZHOU)
+        validate_event(make_event(), catalogue, receiver=TONGXIANG, sent_by=SUZHOU)
+    with pytest.raises(SpoofedSource):
+        validate_event(make_event(), catalogue, receiver=TONGXIANG, sent_by=None)
+
+
+def test_record_addressed_elsewhere_is_misaddressed(make_event: EventFactory) -> None:
+    """A record whose target header names another region, or none, or that carries an event
+    not shared with its reader raises Misaddressed; one addressed to a target passes."""
+    event = make_event()
+    assert TONGXIANG in event.target_regions
+    check_addressed(event, TONGXIANG, TONGXIANG)
+    for addressee in (SUZHOU, None):
+        with pytest.raises(Misaddressed):
+            check_addressed(event, TONGXIANG, addressee)
+    with pytest.raises(Misaddressed):
+        check_addressed(event, YINCHUAN, YINCHUAN)
 
 
 def test_unknown_regions(catalogue: Catalogue, make_event: EventFactory) -> None:
     """An unknown source or receiver raises UnknownRegion."""
     event = make_event(source_region="999999")
     with pytest.raises(UnknownRegion):
-        validate_event(event, catalogue, receiver=TONGXIANG, topic_region="999999")
+        validate_event(event, catalogue, receiver=TONGXIANG, sent_by="999999")
     with pytest.raises(UnknownRegion):
-        validate_event(make_event(), catalogue, receiver="999999", topic_region=RUDONG)
+        validate_event(make_event(), catalogue, receiver="999999", sent_by=RUDONG)
 
 
 def test_unknown_item(catalogue: Catalogue, make_event: EventFactory) -> None:
     """An item code absent from the catalogue raises UnknownItem."""
     with pytest.raises(UnknownItem):
-        validate_event(
-            make_event(item_code="009999999000"), catalogue, TONGXIANG, topic_region=RUDONG
-        )
+        validate_event(make_event(item_code="009999999000"), catalogue, TONGXIANG, sent_by=RUDONG)
 
 
 def test_item_not_in_an_agreement_with_the_receiver(
@@ -76,9 +96,9 @@ def test_item_not_in_an_agreement_with_the_receiver(
         handling_mode=HandlingMode.FULLY_ONLINE,
         applicant=Applicant(ApplicantKind.PERSON, "张三"),
     )
-    validate_event(event, catalogue, receiver=TONGXIANG, topic_region=RUDONG)
+    validate_event(event, catalogue, receiver=TONGXIANG, sent_by=RUDONG)
     with pytest.raises(ItemNotShared):
-        validate_event(event, catalogue, receiver=YINCHUAN, topic_region=RUDONG)
+        validate_event(event, catalogue, receiver=YINCHUAN, sent_by=RUDONG)
 
 
 def test_sharing_is_judged_on_the_china_local_date(
@@ -93,7 +113,7 @@ def test_sharing_is_judged_on_the_china_local_date(
         applicant=Applicant(ApplicantKind.COMPANY, "某公司", credit_code="91320500MA1XXXXXXX"),
         occurred_at=datetime(2021, 3, 24, 16, 30, tzinfo=UTC),
     )
-    validate_event(event, catalogue, receiver=YINCHUAN, topic_region=SUZHOU)
+    validate_event(event, catalogue, receiver=YINCHUAN, sent_by=SUZHOU)
     earlier = make_event(
         source_region=SUZHOU,
         item_code=food_licence,
@@ -102,14 +122,14 @@ def test_sharing_is_judged_on_the_china_local_date(
         occurred_at=datetime(2021, 3, 24, 15, 59, tzinfo=UTC),
     )
     with pytest.raises(ItemNotShared):
-        validate_event(earlier, catalogue, receiver=YINCHUAN, topic_region=SUZHOU)
+        validate_event(earlier, catalogue, receiver=YINCHUAN, sent_by=SUZHOU)
 
 
 def test_mode_not_offered(catalogue: Catalogue, make_event: EventFactory) -> None:
     """Pension transfer is not offered fully online: ModeNotOffered."""
     event = make_event(handling_mode=HandlingMode.FULLY_ONLINE)
     with pytest.raises(ModeNotOffered):
-        validate_event(event, catalogue, receiver=TONGXIANG, topic_region=RUDONG)
+        validate_event(event, catalogue, receiver=TONGXIANG, sent_by=RUDONG)
 
 
 def test_unneeded_id_number_is_refused_without_echoing_it(
@@ -118,7 +138,7 @@ def test_unneeded_id_number_is_refused_without_echoing_it(
     """An ID number on a vehicle-inspection event raises, and the message omits the number."""
     event = make_event(item_code=VEHICLE_INSPECTION, handling_mode=HandlingMode.FULLY_ONLINE)
     with pytest.raises(PersonalDataNotAllowed) as caught:
-        validate_event(event, catalogue, receiver=TONGXIANG, topic_region=RUDONG)
+        validate_event(event, catalogue, receiver=TONGXIANG, sent_by=RUDONG)
     assert FAKE_ID_NUMBER not in str(caught.value)
     assert "id_number" in str(caught.value)
 

@@ -9,7 +9,7 @@ import pytest
 from casesync.adapters.topics import TopicNames
 from casesync.ops.errors import BadRange
 from casesync.ops.moments import parse_moment
-from casesync.ops.replay import Range, source_region_of
+from casesync.ops.replay import Range, inbox_region_of
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -42,9 +42,9 @@ def test_a_range_of_offsets_and_times_at_once_is_refused() -> None:
         Range(from_offset=3, since=NOW)
 
 
-def test_the_source_region_comes_from_the_topic_under_any_prefix() -> None:
-    """The events topic names its region whatever prefix it was recorded under."""
-    names = TopicNames("casesync.")
-    assert source_region_of("casesync.events.320623", names) == "320623"
-    assert source_region_of("t.abc.events.330483", names) == "330483"
-    assert source_region_of("casesync.schemas", names) is None
+def test_the_inbox_region_comes_from_the_topic_under_any_prefix() -> None:
+    """An inbox topic names its region whatever prefix it was recorded under; others none."""
+    assert inbox_region_of(TopicNames().inbox("320623")) == "320623"
+    assert inbox_region_of("t.abc.inbox.330483") == "330483"
+    assert inbox_region_of("casesync.schemas") is None
+    assert inbox_region_of("casesync.events.320623") is None

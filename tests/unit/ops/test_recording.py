@@ -16,7 +16,9 @@ RECORDS = [
               (("event_type", b"CASE_SUBMITTED"), ("empty", None))),
     RawRecord(3, 0, 1_772_413_200_123, None, None, ()),
 ]  # fmt: skip
-INFO = RecordingInfo("casesync.events.320623", "320623", {"00ff": '{"type": "record"}'})
+INFO = RecordingInfo(
+    "casesync.inbox.330483", None, {"00ff": '{"type": "record"}'}, target_region="330483"
+)
 
 
 def test_records_round_trip_with_partition_offset_time_key_headers_and_value() -> None:

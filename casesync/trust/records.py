@@ -1,0 +1,45 @@
+"""A received record's facts, read from its key, value and headers as the relay set them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from casesync.trust.headers import EVENT_ID, EVENT_TYPE, FINGERPRINT, SOURCE_REGION
+from casesync.trust.tree import RecordFacts
+
+_COVERED = (SOURCE_REGION, EVENT_ID, EVENT_TYPE, FINGERPRINT)
+
+
+def facts_from_record(
+    key: bytes | None,
+    value: bytes | None,
+    headers: Iterable[tuple[str, bytes | None]],
+    target_region: str,
+) -> RecordFacts:
+    """The facts a signature must vouch for, as this record states them; ``target_region`` is
+    the region whose inbox it was read from (a record moved to another inbox no longer matches).
+
+    Missing or undecodable headers become values no signer produced, so the record fails
+    verification as a bad signature instead of raising here.
+    """
+    found: dict[str, bytes] = {}
+    for name, header in headers:
+        if name in _COVERED and name not in found:
+            found[name] = header or b""
+    try:
+        fingerprint = bytes.fromhex(found.get(FINGERPRINT, b"").decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        fingerprint = b"\xff" * 9  # 9 bytes: never a real 8-byte fingerprint
+    return RecordFacts(
+        _text(found.get(SOURCE_REGION)),
+        target_region,
+        key,
+        value,
+        fingerprint,
+        _text(found.get(EVENT_ID)),
+        _text(found.get(EVENT_TYPE)),
+    )
+
+
+def _text(raw: bytes | None) -> str:
+    return "" if raw is None else raw.decode("utf-8", "surrogateescape")

@@ -1,0 +1,137 @@
+"""The hash tree over a batch of records: one signature covers its root, and each record carries
+the path from its leaf to the root so that it verifies alone.
+
+The tree is RFC 9162's (Certificate Transparency v2, section 2.1): leaves are hashed as
+``H(0x00 || leaf)``, inner nodes as ``H(0x01 || left || right)`` (so a leaf can never pass for a
+node), a tree of n leaves splits at the largest power of two below n (odd counts need no
+padding, one leaf is its own root), and a path is checked with the section 2.1.3.2 algorithm
+from the leaf's index and the tree's size. ``H`` is the suite's hash (SHA-256 for ed25519).
+
+A leaf covers the record's facts a consumer relies on: a version tag, the seven field lengths
+(4 bytes each, big-endian, ``0xFFFFFFFF`` for an absent key or value), then the seven fields in
+``RecordFacts`` order. The lengths fix where each field ends, so no bytes can move between fields.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Container, Sequence
+from typing import Any, NamedTuple
+
+LEAF_PREFIX = b"\x00casesync-record-v1"
+NODE_PREFIX = b"\x01"
+_ABSENT = 0xFFFFFFFF
+_LENGTHS = struct.Struct(">7I")  # one length per field, in RecordFacts order
+
+Hasher = Callable[[bytes], Any]  # hashlib-style: Hasher(data).digest()
+
+
+class RecordFacts(NamedTuple):
+    """What a record's signature vouches for (a tuple: one is made for every record)."""
+
+    source_region: str  # the region that owns the case and signs
+    target_region: str  # the region whose inbox the record is addressed to
+    key: bytes | None
+    value: bytes | None
+    fingerprint: bytes  # the writer schema's 8-byte CRC-64-AVRO fingerprint
+    event_id: str
+    event_type: str
+
+
+def leaf_bytes(facts: RecordFacts) -> bytes:
+    """The canonical bytes of a record's leaf (before hashing)."""
+    source, target = facts.source_region.encode(), facts.target_region.encode()
+    key, value, fingerprint = facts.key, facts.value, facts.fingerprint
+    event_id, event_type = facts.event_id.encode(), facts.event_type.encode()
+    lengths = _LENGTHS.pack(
+        len(source),
+        len(target),
+        _ABSENT if key is None else len(key),
+        _ABSENT if value is None else len(value),
+        len(fingerprint),
+        len(event_id),
+        len(event_type),
+    )
+    return b"".join(
+        (LEAF_PREFIX, lengths, source, target, key or b"", value or b"", fingerprint, event_id,
+         event_type)
+    )  # fmt: skip
+
+
+def leaf_hash(facts: RecordFacts, hasher: Hasher) -> bytes:
+    """The hash of a record's leaf."""
+    return hasher(leaf_bytes(facts)).digest()  # type: ignore[no-any-return]
+
+
+def node_hash(left: bytes, right: bytes, hasher: Hasher) -> bytes:
+    """The hash of an inner node."""
+    return hasher(NODE_PREFIX + left + right).digest()  # type: ignore[no-any-return]
+
+
+class Tree(NamedTuple):
+    """A batch's root and, per leaf in order, its path of sibling hashes from leaf to root."""
+
+    root: bytes
+    paths: list[list[bytes]]
+
+
+def build_tree(leaves: Sequence[bytes], hasher: Hasher) -> Tree:
+    """The tree over leaf hashes (at least one)."""
+    if not leaves:
+        raise ValueError("a tree needs at least one leaf")
+    paths: list[list[bytes]] = [[] for _ in leaves]
+
+    def subtree(lo: int, hi: int) -> bytes:
+        if hi - lo == 1:
+            return leaves[lo]
+        split = lo + (1 << ((hi - lo - 1).bit_length() - 1))  # largest power of two below
+        left, right = subtree(lo, split), subtree(split, hi)
+        for i in range(lo, split):  # deeper levels appended first: paths run leaf to root
+            paths[i].append(right)
+        for i in range(split, hi):
+            paths[i].append(left)
+        return hasher(NODE_PREFIX + left + right).digest()  # type: ignore[no-any-return]
+
+    return Tree(subtree(0, len(leaves)), paths)
+
+
+class Folded(NamedTuple):
+    """Where folding a path ended: the root, or a node already ``known``; and the inner nodes
+    computed on the way (each as trustworthy as that end once it is)."""
+
+    top: bytes
+    computed: list[bytes]
+
+
+def fold_path(
+    leaf: bytes,
+    index: int,
+    size: int,
+    siblings: Sequence[bytes],
+    hasher: Hasher,
+    known: Container[bytes] = (),
+) -> Folded:
+    """Fold ``siblings`` onto ``leaf`` up to the root (RFC 9162, 2.1.3.2), stopping early at a
+    node in ``known``; ValueError when the path does not fit a tree of ``size`` leaves."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} outside a tree of {size}")
+    fn, sn, node = index, size - 1, leaf
+    computed: list[bytes] = []
+    for sibling in siblings:
+        if sn == 0:
+            raise ValueError("the path is longer than the tree is deep")
+        if fn & 1 or fn == sn:
+            node = hasher(NODE_PREFIX + sibling + node).digest()
+            while not fn & 1 and fn:  # a right edge with no sibling: climb without hashing
+                fn >>= 1
+                sn >>= 1
+        else:
+            node = hasher(NODE_PREFIX + node + sibling).digest()
+        fn >>= 1
+        sn >>= 1
+        computed.append(node)
+        if node in known:
+            return Folded(node, computed)
+    if sn != 0:
+        raise ValueError("the path is shorter than the tree is deep")
+    return Folded(node, computed)

@@ -1,0 +1,68 @@
+"""The batch hash tree: every leaf's path folds to the root, whatever the batch size."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from casesync.trust.headers import decode_path, encode_path
+from casesync.trust.tree import RecordFacts, build_tree, fold_path, leaf_bytes, leaf_hash
+
+from .conftest import record_facts
+
+H = hashlib.sha256
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 8, 9, 16, 17, 100])
+def test_every_leaf_folds_to_the_root(size: int) -> None:
+    """For odd and even sizes alike, each leaf with its own path and index gives the root."""
+    leaves = [leaf_hash(f, H) for f in record_facts(size)]
+    tree = build_tree(leaves, H)
+    for index, path in enumerate(tree.paths):
+        assert fold_path(leaves[index], index, size, path, H).top == tree.root
+
+
+def test_a_one_record_batch_is_its_own_root() -> None:
+    """One leaf: the root is the leaf's hash and the path is empty."""
+    leaf = leaf_hash(record_facts(1)[0], H)
+    tree = build_tree([leaf], H)
+    assert tree.root == leaf
+    assert tree.paths == [[]]
+    assert fold_path(leaf, 0, 1, [], H).top == leaf
+
+
+def test_a_path_under_a_wrong_index_or_size_does_not_give_the_root() -> None:
+    """The index and size steer the fold: a wrong one gives another value or is refused."""
+    leaves = [leaf_hash(f, H) for f in record_facts(7)]
+    tree = build_tree(leaves, H)
+    assert fold_path(leaves[2], 3, 7, tree.paths[2], H).top != tree.root
+    with pytest.raises(ValueError, match="deep"):
+        fold_path(leaves[2], 2, 3, tree.paths[2], H)
+    with pytest.raises(ValueError, match="outside"):
+        fold_path(leaves[2], 7, 7, tree.paths[2], H)
+
+
+def test_fields_are_length_prefixed_and_an_absent_value_differs_from_an_empty_one() -> None:
+    """Bytes moved from one field to the next, or None for b'', change the leaf."""
+    base = record_facts(1)[0]
+    moved = base._replace(key=b"ab", value=b"c")
+    other = base._replace(key=b"a", value=b"bc")
+    assert leaf_bytes(moved) != leaf_bytes(other)
+    assert leaf_bytes(base._replace(key=None)) != leaf_bytes(base._replace(key=b""))
+
+
+def test_a_leaf_cannot_pass_for_an_inner_node() -> None:
+    """Leaves start with 0x00 and nodes with 0x01 (domain separation)."""
+    facts: RecordFacts = record_facts(1)[0]
+    assert leaf_bytes(facts)[:1] == b"\x00"
+
+
+def test_a_path_encodes_and_decodes_to_itself() -> None:
+    """sig_path: varint index and size, then the sibling hashes."""
+    siblings = [bytes([i]) * 32 for i in range(13)]
+    raw = encode_path(4999, 5000, siblings)
+    assert len(raw) == 2 + 2 + 13 * 32
+    assert decode_path(raw, 32) == (4999, 5000, siblings)
+    with pytest.raises(ValueError, match="multiple"):
+        decode_path(raw[:-1], 32)
