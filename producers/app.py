@@ -20,10 +20,21 @@ from casesync.domain.loading import shipped_catalogue
 from casesync.metrics import Metrics
 from casesync.settings import KafkaAccess, Settings
 from producers.changes import CaseChange
+from producers.encoding import encode_pending
+from producers.intake_rules import rule_rows
+from producers.intake_store import load_rules
 from producers.outbox_store import OutboxStore
 from producers.recorder import CaseRecorder
 from producers.relay import Relay, RelayConfig
 from producers.routing import Inboxes
+
+
+def load_recording_rules(conn: Connection, region: str) -> None:
+    """Materialise the shipped rules into the region database's ``casesync_rules`` tables,
+    which ``casesync_api.record_change`` enforces (every init reloads them, in one transaction)."""
+    rules = rule_rows(region, shipped_catalogue(), shipped_calendar())
+    with transaction(conn) as cur:
+        load_rules(cur, rules)
 
 
 def build_recorder(region: str) -> CaseRecorder:
@@ -114,6 +125,8 @@ def build_relay(
     schema_source = KafkaSchemaSource(settings.kafka, names.schemas)
     schemas: dict[bytes, RegisteredSchema] = {s.fingerprint: s for s in load_versions()}
     delivery_timeout_s = settings.kafka_delivery_timeout_s
+    codec, catalogue = build_codec(), shipped_catalogue()
+    batch_size = (config or RelayConfig()).batch_size
     return Relay(
         region,
         OutboxStore(settings.region_database_url(region)),
@@ -123,4 +136,5 @@ def build_relay(
         Inboxes(names, lambda: existing_topics(settings.kafka)),
         config,
         metrics=metrics,
+        encode_pending=lambda conn: encode_pending(conn, codec, catalogue, limit=batch_size),
     )

@@ -36,3 +36,8 @@ class NotOwner(ProducerError):
 class ProducerWedged(ProducerError):
     """The relay's producer neither acknowledged nor failed its records for too long (see
     ``RelayConfig.wedged_after_s``): it is discarded and the rows are resent from the outbox."""
+
+
+class RefusedChange(ProducerError):
+    """A change recorded through SQL that may not be published: its outbox row is kept, marked
+    with this reason, and shown in ``casesync_api.refused_changes``."""

@@ -31,19 +31,26 @@ OutboxRow = tuple[int, str, str, str, memoryview, list[str]]
 
 @dataclass(frozen=True, slots=True)
 class Backlog:
-    """What ops reads: unpublished rows and the age of the oldest one."""
+    """What ops reads: unpublished rows and the age of the oldest one; rows refused at
+    encoding (recorded through SQL, never to be published) apart."""
 
     unpublished: int
     oldest_age_s: float | None  # None when nothing waits
+    refused: int = 0
 
 
 # Fresh rows (id > after), then the ids of unpublished rows at or below ``after`` (stragglers).
+# Rows recorded through SQL wait for their payload (producers.encoding): fresh rows stop below the
+# first of them, so no later version of its case overtakes it; refused ones are never read.
 _FETCH = (
     "(SELECT id, case_id, event_id::text, event_type, payload, target_regions FROM outbox"
-    "  WHERE published_at IS NULL AND id > %(after)s ORDER BY id LIMIT %(limit)s)"
+    "  WHERE published_at IS NULL AND id > %(after)s AND payload IS NOT NULL"
+    "  AND id < coalesce((SELECT min(id) FROM outbox"
+    "   WHERE payload IS NULL AND refused_reason IS NULL), 9223372036854775807)"
+    "  ORDER BY id LIMIT %(limit)s)"
     " UNION ALL"
     " (SELECT id, NULL, NULL, NULL, NULL, NULL FROM outbox"
-    "  WHERE published_at IS NULL AND id <= %(after)s ORDER BY id)"
+    "  WHERE published_at IS NULL AND id <= %(after)s AND payload IS NOT NULL ORDER BY id)"
 )
 
 
@@ -213,8 +220,10 @@ def read_relay_health(cur: Any) -> RelayHealth | None:
 def read_backlog(cur: Any) -> Backlog:
     """Unpublished count and oldest age; both come from the small partial index."""
     cur.execute(
-        "SELECT count(*), extract(epoch FROM now() - min(created_at))"
+        "SELECT count(*) FILTER (WHERE refused_reason IS NULL),"
+        " extract(epoch FROM now() - min(created_at) FILTER (WHERE refused_reason IS NULL)),"
+        " count(*) FILTER (WHERE refused_reason IS NOT NULL)"
         " FROM outbox WHERE published_at IS NULL"
     )
-    count, age = cur.fetchone()
-    return Backlog(int(count), None if age is None else float(age))
+    count, age, refused = cur.fetchone()
+    return Backlog(int(count), None if age is None else float(age), int(refused))

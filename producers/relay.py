@@ -41,10 +41,11 @@ import psycopg2
 import structlog
 from kafka.errors import KafkaConfigurationError, KafkaError
 
-from casesync.adapters.postgres import is_retriable
+from casesync.adapters.postgres import Connection, is_retriable
 from casesync.contract.schemas import RegisteredSchema
 from casesync.errors import ConfigError, Unreachable
 from casesync.metrics import Metrics
+from producers.encoding import EncodeResult
 from producers.errors import ProducerWedged
 from producers.marker import Marker
 from producers.outage import Notice, OutageClock
@@ -137,6 +138,7 @@ class Relay:
         config: RelayConfig | None = None,
         on_published: Callable[[int], None] | None = None,
         metrics: Metrics | None = None,
+        encode_pending: Callable[[Connection], EncodeResult] | None = None,
     ) -> None:
         self.region = region
         self._inboxes = inboxes
@@ -158,6 +160,8 @@ class Relay:
         self._in_flight: deque[_Batch] = deque()
         self._high = 0  # highest outbox id sent in this term of leadership
         self._on_published = on_published or (lambda n: None)
+        # Rows recorded through SQL carry JSON, not Avro: encoded in place before each read.
+        self._encode_pending = encode_pending
         self._metrics = metrics
         self._last_prune = self._last_gauges = 0.0
         # Whether the last read emptied the outbox, and when it was: see _worth_reading.
@@ -247,6 +251,14 @@ class Relay:
         )
 
     def _fetch(self) -> list[OutboxRow]:
+        if self._encode_pending is not None:
+            encoded = self._encode_pending(self._store.conn)
+            if encoded.refused:
+                log.warning("changes recorded through SQL refused at encoding; kept unpublished,"
+                            " see casesync_api.refused_changes",
+                            region=self.region, refused=encoded.refused)  # fmt: skip
+            if encoded.encoded:
+                self._prefetcher.discard()  # a read ahead may have stopped at those rows
         ahead = self._prefetcher.take(self._high)
         if ahead is not None:
             fresh, below, known = ahead.fresh, ahead.below, ahead.known

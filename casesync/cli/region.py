@@ -18,6 +18,7 @@ from casesync.domain.loading import shipped_catalogue
 from casesync.domain.workdays import china_date
 from casesync.settings import Settings
 from consumers.schema import migrate_region
+from producers.app import load_recording_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ def init_region(settings: Settings, region: str) -> RegionSetUp:
     conn = connect(url, application_name="casesync-init")
     try:
         applied = migrate_region(conn)
+        load_recording_rules(conn, region)  # what casesync_api.record_change enforces
     finally:
         conn.close()
     topics = provision_topics(

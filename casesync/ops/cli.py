@@ -107,7 +107,9 @@ def _print_status(r: dict[str, Any]) -> None:
     if "outbox" in r:
         age = r["outbox"]["oldest_age_seconds"]
         oldest = "" if age is None else f", oldest {age:.1f} s"
-        print(f"  outbox: {r['outbox']['backlog']} unpublished{oldest}"
+        refused = r["outbox"].get("refused", 0)
+        refused_text = f", {refused} refused (casesync_api.refused_changes)" if refused else ""
+        print(f"  outbox: {r['outbox']['backlog']} unpublished{oldest}{refused_text}"
               f" {r['outbox']['verdict']}: {r['outbox']['reason']}")  # fmt: skip
     for p in r.get("partitions", ()):
         where = f"{p['topic']}[{p['partition']}]"

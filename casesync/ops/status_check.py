@@ -81,11 +81,14 @@ def check_region(
             # The broker away is when the outbox matters most: go on with the database.
             report["errors"].append(str(e))
         with transaction(conn) as cur:  # 5
-            backlog, oldest = q.outbox_backlog(cur)
-            outbox = judge_outbox(backlog, oldest, read_relay_health(cur), options.thresholds)
+            backlog = q.outbox_backlog(cur)
+            outbox = judge_outbox(backlog.unpublished, backlog.oldest_age_s,
+                                  read_relay_health(cur), options.thresholds)  # fmt: skip
             report["outbox"] = {
-                "backlog": backlog,
-                "oldest_age_seconds": oldest,
+                "backlog": backlog.unpublished,
+                "oldest_age_seconds": backlog.oldest_age_s,
+                # recorded through SQL, refused when encoded: casesync_api.refused_changes
+                "refused": backlog.refused,
                 "verdict": outbox.verdict.name,
                 "reason": outbox.reason,
             }

@@ -12,7 +12,7 @@ from typing import Any
 
 from casesync.domain.lifecycle import TERMINAL_STATES
 from casesync.domain.workdays import WorkingCalendar
-from producers.outbox_store import read_backlog
+from producers.outbox_store import Backlog, read_backlog
 
 _TERMINAL = sorted(state.value for state in TERMINAL_STATES)
 # By stage and class: reasons name the event or fingerprint, so each would count once.
@@ -49,10 +49,9 @@ class OverdueCase:
     working_days_overdue: int
 
 
-def outbox_backlog(cur: Any) -> tuple[int, float | None]:
-    """(unpublished rows, age in seconds of the oldest one or None)."""
-    backlog = read_backlog(cur)
-    return backlog.unpublished, backlog.oldest_age_s
+def outbox_backlog(cur: Any) -> Backlog:
+    """Unpublished rows, the age of the oldest, and rows refused at encoding."""
+    return read_backlog(cur)
 
 
 def positions(cur: Any, topics: Sequence[str]) -> dict[tuple[str, int], StoredPosition]:
