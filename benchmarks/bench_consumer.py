@@ -135,6 +135,7 @@ def consumer_rate(settings: Settings, count: int) -> tuple[float, dict[str, Any]
         kafka_bootstrap=settings.kafka_bootstrap, kafka_security=settings.kafka_security,
         database_url=url, topic_prefix=settings.topic_prefix,
         kafka_overridden=True, database_overridden=True,
+        signing=False,  # the records this benchmark writes are unsigned
     )  # fmt: skip
     options = ConsumerOptions(region=PARTNER)
     consumer = build_consumer(local, options, plan_consumer(local, options))

@@ -121,6 +121,13 @@ class Settings:
     # The platform root's public key every manifest must be signed by: a file path (PEM or
     # base64) or the base64 of the raw key itself. Unset: no manifest can be trusted.
     trust_root: str | None = None
+    # Whether the relay signs and the consumer verifies (``CASESYNC_SIGNING``, on unless a
+    # deployment says ``off`` by name: then records go unsigned and nothing is verified).
+    signing: bool = True
+    # A signed manifest file read besides the manifest topic (``CASESYNC_TRUST_MANIFEST``).
+    trust_manifest_file: Path | None = None
+    # How often a running process looks for a newer manifest.
+    manifest_refresh_s: float = 30.0
 
     @property
     def kafka(self) -> KafkaAccess:
@@ -175,7 +182,23 @@ class Settings:
             secrets_dir=_run_subdir(env, "CASESYNC_SECRETS_DIR", "secrets"),
             signing_key_dir=_run_subdir(env, "CASESYNC_SIGNING_KEY_DIR", "keys"),
             trust_root=env.get("CASESYNC_TRUST_ROOT", "").strip() or None,
+            signing=signing_mode(env),
+            trust_manifest_file=_optional_path(env, "CASESYNC_TRUST_MANIFEST"),
+            manifest_refresh_s=_positive_int(env, "CASESYNC_MANIFEST_REFRESH_S", 30),
         )
+
+
+def signing_mode(env: Mapping[str, str]) -> bool:
+    """``CASESYNC_SIGNING``: ``on`` (the default) or ``off``, which must be said by name."""
+    raw = env.get("CASESYNC_SIGNING", "").strip().lower() or "on"
+    if raw not in ("on", "off"):
+        raise ConfigError(f"CASESYNC_SIGNING must be on or off, got {raw!r}")
+    return raw == "on"
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    return Path(raw) if raw else None
 
 
 def kafka_security_mode(env: Mapping[str, str]) -> str:

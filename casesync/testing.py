@@ -12,7 +12,8 @@ is plaintext, and said so explicitly.
 
 For developers of regional systems: ``casesync_kafka`` (the broker and how to connect to it,
 for ``casesync.adapters.kafka_clients``), ``casesync_kafka_bootstrap`` (its address),
-``fresh_database_url`` (an empty database), ``region_factory`` (a fresh migrated region
+``fresh_database_url`` (an empty database), ``casesync_trust`` (signing keys of every region
+and the manifest that lists them), ``region_factory`` (a fresh migrated region
 database, a topic prefix no other test uses, the region's recorder, relay and consumer: see
 ``casesync.testing_regions``) and ``replay_into`` (a stream recorded with ``casesync replay
 export``, applied to a fresh region).
@@ -35,6 +36,7 @@ from casesync.settings import KafkaAccess, KafkaSecurity, Settings
 
 if TYPE_CHECKING:
     from casesync.testing_regions import RegionFactory, TestRegion
+    from casesync.testing_trust import TestTrust
 
 HOW_TO_GET_INFRA = (
     "run `make up` (local Kafka and PostgreSQL, no Docker needed), start Docker for "
@@ -175,11 +177,22 @@ def casesync_kafka_bootstrap(casesync_services: Services) -> str:
     return casesync_services.kafka_bootstrap
 
 
+@pytest.fixture(scope="session")
+def casesync_trust(tmp_path_factory: pytest.TempPathFactory) -> TestTrust:
+    """A root key, a signing key for every region of the shipped catalogue, and a signed
+    manifest file listing them (made once per session): relays sign, consumers verify."""
+    from casesync.domain.loading import shipped_catalogue
+    from casesync.testing_trust import TestTrust
+
+    return TestTrust.create(tmp_path_factory.mktemp("trust"), shipped_catalogue().regions)
+
+
 @pytest.fixture
 def region_factory(
     casesync_services: Services,
     database_factory: Callable[[str], str],
     unique_name: Callable[[str], str],
+    casesync_trust: TestTrust,
 ) -> Iterator[RegionFactory]:
     """``region_factory("330483")``: a region with a fresh migrated database, its recorder, relay
     and consumer; every region of one test shares a topic prefix no other test uses, and its
@@ -188,7 +201,7 @@ def region_factory(
     from casesync.testing_regions import RegionFactory
 
     prefix = unique_name("t") + "."
-    yield RegionFactory(casesync_services.kafka, database_factory, prefix)
+    yield RegionFactory(casesync_services.kafka, database_factory, prefix, casesync_trust)
     delete_topics_with_prefix(casesync_services.kafka, prefix)
 
 

@@ -28,6 +28,7 @@ from casesync.ops.applying import prepare_region_database
 from casesync.ops.replay import ApplyStats
 from casesync.ops.replay import apply as apply_recording
 from casesync.settings import KafkaAccess, Settings, TopicSettings
+from casesync.testing_trust import TestTrust
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
 from consumers.runner import ConsumerStats
@@ -84,6 +85,7 @@ class TestRegion:
         database and topics, logging JSON lines to ``log``; ``env`` adds settings."""
         settings = {
             **self.settings.kafka.environment(),
+            **self._trust_environment(),
             "CASESYNC_DATABASE_URL": self.url,
             "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
         }
@@ -93,6 +95,17 @@ class TestRegion:
                 env={**os.environ, **settings, **env},
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=sink,
             )  # fmt: skip
+
+    def _trust_environment(self) -> dict[str, str]:
+        settings = self.settings
+        if not settings.signing:
+            return {"CASESYNC_SIGNING": "off"}
+        return {
+            "CASESYNC_SIGNING": "on",
+            "CASESYNC_SIGNING_KEY_DIR": str(settings.signing_key_dir),
+            "CASESYNC_TRUST_ROOT": settings.trust_root or "",
+            "CASESYNC_TRUST_MANIFEST": str(settings.trust_manifest_file or ""),
+        }
 
     def replay(self, recording: Path) -> ApplyStats:
         """Apply a recording (``casesync replay apply``) to this region's database."""
@@ -132,6 +145,7 @@ class RegionFactory:
     kafka: KafkaAccess
     make_database: Callable[[str], str]
     topic_prefix: str
+    trust: TestTrust | None = None  # None: the regions run unsigned (CASESYNC_SIGNING=off)
     regions: dict[str, TestRegion] = field(default_factory=dict)
 
     def __call__(self, code: str) -> TestRegion:
@@ -146,8 +160,10 @@ class RegionFactory:
             settings = Settings(
                 kafka_bootstrap=self.kafka.bootstrap, kafka_security=self.kafka.security,
                 database_url=url, topic_prefix=self.topic_prefix,
-                kafka_overridden=True, database_overridden=True,
+                kafka_overridden=True, database_overridden=True, signing=False,
             )  # fmt: skip
+            if self.trust is not None:
+                settings = self.trust.apply_to(settings)
             if not self.regions:
                 provision_topics(
                     self.kafka, TopicSettings(), catalogue,

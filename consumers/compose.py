@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import structlog
+
 from casesync.adapters.kafka_clients import new_consumer, new_producer
 from casesync.adapters.postgres import connect, ensure_database
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames, ensure_topics
+from casesync.adapters.trust_anchor import trust_anchor
 from casesync.contract.codec import case_event_codec
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
@@ -27,7 +30,10 @@ from consumers.reactions import Reactor
 from consumers.runner import RegionConsumer
 from consumers.schema import migrate_region
 from consumers.triage import Triage
+from consumers.verification import VerifyStep
 from producers.recorder import CaseRecorder
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,16 @@ def prepare(settings: Settings, plan: ConsumerPlan) -> None:
     )
 
 
+def verify_step(settings: Settings, region: str, *, topic: bool = True) -> VerifyStep | None:
+    """The verify stage of ``region``'s apply code; None when signing is off (said in the log,
+    never silently). ConfigError when it is on and no trust root is pinned."""
+    if not settings.signing:
+        log.warning("signing is off (CASESYNC_SIGNING=off): records are applied unverified",
+                    region=region)  # fmt: skip
+        return None
+    return VerifyStep(region, trust_anchor(settings, topic=topic))
+
+
 def build_consumer(
     settings: Settings,
     options: ConsumerOptions,
@@ -102,7 +118,7 @@ def build_consumer(
     database = Database(plan.database_url)
     recorder = CaseRecorder(plan.region, catalogue, shipped_calendar(), codec)
     applier = BatchApplier(
-        Triage(plan.region, catalogue, codec.decode),
+        Triage(plan.region, catalogue, codec.decode, verify_step(settings, plan.region)),
         codec.decode,
         database,
         Reactor(recorder, catalogue, clock),

@@ -38,3 +38,8 @@ class TransientFailure(ConsumerError):
 class EmptyRecord(ContractError):
     """The record has no value (a tombstone), which the events contract never produces: a
     decode rejection, dead-lettered like undecodable bytes."""
+
+
+class AwaitingManifest(TransientFailure):
+    """No manifest is in force, so nothing can be verified: the batch waits for one (nothing
+    unverified is applied, nothing is dead-lettered for it)."""

@@ -37,6 +37,7 @@ class Incoming(NamedTuple):
 class Stage(StrEnum):
     """Where a record was found unusable."""
 
+    VERIFY = "verify"  # the signature: not the source region's, or not over these bytes
     DECODE = "decode"  # bytes, fingerprint or schema
     VALIDATE = "validate"  # the event against the catalogue and agreements
     SEQUENCE = "sequence"  # the event against its case's last applied version and state

@@ -39,7 +39,7 @@ from consumers.applier import BatchApplier, BatchOutcome, Triaged
 from consumers.batching import BatchSizer
 from consumers.database import Database
 from consumers.dlq import DeadLetterPublisher
-from consumers.errors import PositionConflict, TransientFailure
+from consumers.errors import AwaitingManifest, PositionConflict, TransientFailure
 from consumers.rebalance import AssignmentNotes
 from consumers.records import Incoming
 from consumers.records import TopicPartition as TP
@@ -291,6 +291,10 @@ class RegionConsumer:
                 self.stats.retries += 1
                 self._sizer.failed()
                 on_failure()
+                if isinstance(e, AwaitingManifest):  # the verify stage logs the wait itself
+                    self._stop.wait(delay)
+                    delay = min(5.0, delay * 2)
+                    continue
                 detail = (str(e).splitlines() or [""])[0]
                 log.warning("transient failure, retrying", error=type(e).__name__,
                             detail=detail, delay_s=round(delay, 2))  # fmt: skip

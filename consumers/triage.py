@@ -1,8 +1,10 @@
 """Decode and validate one record of the region's inbox: an event to sequence, or a rejection.
 
-The relay that wrote the record named its own region (``source_region``) and the inbox's
-(``target_region``) in its headers: a record for another region, or whose sender is not the
-event's source, is a rejection like any other bad record (dead-lettered, never blocking).
+First the record's signature is verified (``consumers.verification``): a record its source
+region did not sign as it is goes no further. The relay that wrote the record named its own
+region (``source_region``) and the inbox's (``target_region``) in its headers: a record for
+another region, or whose sender is not the event's source, is a rejection like any other bad
+record (dead-lettered, never blocking).
 
 Pure apart from the codec's remote schema lookup. A schema source that does not answer raises
 ``SchemaSourceUnavailable`` (retriable) through to the caller, which retries: a transient
@@ -22,18 +24,26 @@ from consumers.errors import EmptyRecord
 from consumers.records import SOURCE_HEADER, TARGET_HEADER, Incoming, Outcome, Rejection, Stage
 
 Decode = Callable[[bytes], CaseEvent]
+Verify = Callable[[Incoming], Rejection | None]
 
 
 class Triage:
     """Turns records of one region's inbox into outcomes for that region."""
 
-    def __init__(self, region: str, catalogue: Catalogue, decode: Decode) -> None:
+    def __init__(
+        self, region: str, catalogue: Catalogue, decode: Decode, verify: Verify | None = None
+    ) -> None:
         self.region = region
         self._catalogue = catalogue
         self._decode = decode
+        self._verify = verify  # None: signatures are not checked (CASESYNC_SIGNING=off)
 
     def __call__(self, record: Incoming) -> Outcome:
         """The outcome of ``record``; raises only retriable errors."""
+        if self._verify is not None:
+            refused = self._verify(record)
+            if refused is not None:
+                return refused
         if record.value is None:
             return Rejection.of(Stage.DECODE, EmptyRecord("record has no value"))
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
+import structlog
 from kafka import KafkaProducer
 from kafka.partitioner import DefaultPartitioner
 
@@ -12,13 +13,16 @@ from casesync.adapters.partitioning import CachedKeyPartitioner
 from casesync.adapters.postgres import Connection, connect, transaction
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames, existing_topics
+from casesync.adapters.trust_anchor import trust_anchor
 from casesync.contract.codec import CaseEventCodec, case_event_codec
 from casesync.contract.schemas import RegisteredSchema, load_versions
 from casesync.domain.events import CaseEvent
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
+from casesync.errors import ConfigError
 from casesync.metrics import Metrics
 from casesync.settings import KafkaAccess, Settings
+from casesync.trust.keys import load_signing_key, region_key_files
 from producers.changes import CaseChange
 from producers.encoding import encode_pending
 from producers.intake_rules import rule_rows
@@ -27,6 +31,9 @@ from producers.outbox_store import OutboxStore
 from producers.recorder import CaseRecorder
 from producers.relay import Relay, RelayConfig
 from producers.routing import Inboxes
+from producers.signing import RelaySigner
+
+log = structlog.get_logger(__name__)
 
 
 def load_recording_rules(conn: Connection, region: str) -> None:
@@ -137,4 +144,25 @@ def build_relay(
         config,
         metrics=metrics,
         encode_pending=lambda conn: encode_pending(conn, codec, catalogue, limit=batch_size),
+        signer=relay_signer(settings, region),
     )
+
+
+def relay_signer(settings: Settings, region: str) -> RelaySigner | None:
+    """The relay's signer, ready: ConfigError (one line, exit 2) when signing is on and the
+    region has no key the manifest in force lists as valid now; None when signing is off."""
+    if not settings.signing:
+        log.warning("signing is off (CASESYNC_SIGNING=off): records go out unsigned, and "
+                    "partners that verify refuse them", region=region)  # fmt: skip
+        return None
+    files = region_key_files(settings.signing_key_dir, region)
+    if not files:
+        raise ConfigError(
+            f"signing is on but region {region} has no key in {settings.signing_key_dir} "
+            "(CASESYNC_SIGNING_KEY_DIR; make one with `casesync keys new`)"
+        )
+    signer = RelaySigner(
+        region, [load_signing_key(f, region) for f in files], trust_anchor(settings)
+    )
+    signer.check_ready()
+    return signer

@@ -41,3 +41,10 @@ class ProducerWedged(ProducerError):
 class RefusedChange(ProducerError):
     """A change recorded through SQL that may not be published: its outbox row is kept, marked
     with this reason, and shown in ``casesync_api.refused_changes``."""
+
+
+class CannotSign(ProducerError):
+    """No key of this region is valid now in the manifest in force: the relay waits (rows stay
+    in the outbox) and says why."""
+
+    retriable = True

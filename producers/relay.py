@@ -9,11 +9,12 @@ Steps of one cycle (``Relay._cycle``):
      With nothing to fetch, the leader waits on its connection for the outbox trigger's
      notification (or a quarter second) instead of polling; after a fetch that emptied the
      outbox it fetches again only once a notification has come (or that quarter second);
-  3. send each row as one record to the inbox of each of its target regions with the idempotent
-     producer (acks=all, key = case id, so each case keeps its order in every inbox); rows for
-     an inbox the cluster lacks stay in the outbox (with every later row of their cases) and
-     are fetched again as stragglers; a row with no target is sent nowhere. Up to
-     ``max_batches_in_flight`` batches are on the wire at once;
+  3. sign the batch (one signature over a hash tree of all its records, each carrying its
+     path: ``casesync.trust``), then send each row as one record to the inbox of each of its
+     target regions with the idempotent producer (acks=all, key = case id, so each case keeps
+     its order in every inbox); rows for an inbox the cluster lacks stay in the outbox (with
+     every later row of their cases) and are fetched again as stragglers; a row with no
+     target is sent nowhere. Up to ``max_batches_in_flight`` batches are on the wire at once;
   4. when a batch is fully acknowledged (every record of every row), hand it to the marker,
      which marks its rows published in the background — never before the acknowledgement.
 A crash between 3 and 4 republishes those rows, to every inbox again: the only source of
@@ -45,15 +46,21 @@ from casesync.adapters.postgres import Connection, is_retriable
 from casesync.contract.schemas import RegisteredSchema
 from casesync.errors import ConfigError, Unreachable
 from casesync.metrics import Metrics
+from casesync.trust.tree import RecordFacts
 from producers.encoding import EncodeResult
-from producers.errors import ProducerWedged
+from producers.errors import CannotSign, ProducerWedged
 from producers.marker import Marker
 from producers.outage import Notice, OutageClock
 from producers.outbox_store import OutboxRow, OutboxStore
 from producers.prefetch import Prefetcher
 from producers.routing import Inboxes
+from producers.signing import RelaySigner
 
 log = structlog.get_logger(__name__)
+
+
+# A record to send: target region, key, value, headers, and the facts its signature covers.
+_Record = tuple[str, bytes, memoryview, list[tuple[str, bytes]], RecordFacts | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +146,10 @@ class Relay:
         on_published: Callable[[int], None] | None = None,
         metrics: Metrics | None = None,
         encode_pending: Callable[[Connection], EncodeResult] | None = None,
+        signer: RelaySigner | None = None,
     ) -> None:
         self.region = region
+        self._signer = signer  # None: records go unsigned (CASESYNC_SIGNING=off)
         self._inboxes = inboxes
         self.config = config or RelayConfig()
         self.stats = RelayStats()
@@ -288,37 +297,74 @@ class Relay:
         return known
 
     def _send(self, batch: _Batch) -> bool:
-        """Send the batch's routable rows; False when every row of it waits for an inbox."""
+        """Send the batch's routable rows; False when every row of it waits for an inbox (or
+        for a key that may sign)."""
         batch.rows = self._routable(batch.rows)
         if not batch.rows:
             return False
-        region = ("source_region", self.region.encode())
-        types, schemas, futures = self._type_headers, self._schema_headers, batch.futures
-        targets_h, ends, inbox = self._target_headers, batch.ends, self._inboxes.topic
+        records = self._records(batch)
+        if self._signer is not None and not self._sign(records):
+            return False
+        futures, inbox = batch.futures, self._inboxes.topic
         if not self._in_flight:
             self._acked_at = time.monotonic()  # the wait for this batch starts now
         self._in_flight.append(batch)
         try:
             # A new producer bootstraps here: with the broker down that fails like a send.
             send = self._producer_or_new().send
-            # The hottest loop of the relay: dict lookups inline, no call per header.
-            for _, case_id, event_id, event_type, payload, targets in batch.rows:
-                fingerprint = payload[2:10].tobytes()  # a memoryview never matches a bytes key
-                key = case_id.encode()
-                common = (
-                    ("event_id", event_id.encode()),
-                    types.get(event_type) or self._type_header(event_type),
-                    schemas.get(fingerprint) or self._schema_header(fingerprint),
-                    region,
-                )
-                for target in targets:
-                    headers = [*common, targets_h.get(target) or self._target_header(target)]
-                    futures.append(send(inbox(target), key=key, value=payload, headers=headers))
-                ends.append(len(futures))
+            for target, key, payload, headers, _ in records:
+                futures.append(send(inbox(target), key=key, value=payload, headers=headers))
         except KafkaConfigurationError as e:  # no outage: the settings are wrong
             raise ConfigError(f"Kafka producer settings refused: {e}") from e
         except KafkaError as e:
             self._kafka_failed(e)
+        return True
+
+    def _records(self, batch: _Batch) -> list[_Record]:
+        """One record per row and target, with its routing headers and, when signing, the
+        facts its signature covers; ``batch.ends`` says which records are each row's."""
+        region_code = self.region
+        region = ("source_region", region_code.encode())
+        types, schemas = self._type_headers, self._schema_headers
+        targets_h, ends = self._target_headers, batch.ends
+        signing = self._signer is not None
+        records: list[_Record] = []
+        # The hottest loop of the relay: dict lookups inline, no call per header.
+        for _, case_id, event_id, event_type, payload, targets in batch.rows:
+            fingerprint = payload[2:10].tobytes()  # a memoryview never matches a bytes key
+            key = case_id.encode()
+            common = (
+                ("event_id", event_id.encode()),
+                types.get(event_type) or self._type_header(event_type),
+                schemas.get(fingerprint) or self._schema_header(fingerprint),
+                region,
+            )
+            for target in targets:
+                headers = [*common, targets_h.get(target) or self._target_header(target)]
+                # The payload stays a memoryview: the leaf joins its bytes without a copy.
+                facts = (
+                    RecordFacts(region_code, target, key, payload, fingerprint,  # type: ignore[arg-type]
+                                event_id, event_type)
+                    if signing else None
+                )  # fmt: skip
+                records.append((target, key, payload, headers, facts))
+            ends.append(len(records))
+        return records
+
+    def _sign(self, records: list[_Record]) -> bool:
+        """Add the batch's signature headers to its records; False (rows kept in the outbox,
+        fetched again) when no key may sign now."""
+        assert self._signer is not None
+        try:
+            signatures = self._signer.sign([record[4] for record in records])  # type: ignore[misc]
+        except CannotSign as e:
+            self._high, self._drained = 0, False  # fetch again from the lowest unpublished row
+            self._prefetcher.discard()
+            self._outage_sign(f"cannot sign: {e}")
+            time.sleep(self.config.pause_after_failure_s)
+            return False
+        for record, signature in zip(records, signatures, strict=True):
+            record[3].extend(signature.headers)
         return True
 
     def _routable(self, rows: list[OutboxRow]) -> list[OutboxRow]:
@@ -434,7 +480,7 @@ class Relay:
             self._metrics.relay_outage.labels(self.region).set(lasted)
         unpublished = self._unpublished()
         if notice is Notice.STARTED:
-            log.warning("relay cannot publish: broker unavailable; outbox rows wait",
+            log.warning("relay cannot publish; outbox rows wait",
                         region=self.region, reason=reason, unpublished=unpublished)  # fmt: skip
         else:
             log.warning("relay still cannot publish", region=self.region, reason=reason,

@@ -59,6 +59,7 @@ def desired_access(catalogue: Catalogue, names: TopicNames, on: date) -> Desired
             grants.append(Grant(acl, tuple(f"to {partner}: {r}" for r in reasons)))
     if participants:
         topics.append(WantedTopic(names.schemas, True, "the writer schemas of every region"))
+        topics.append(WantedTopic(names.manifest, True, "the signed federation manifest"))
 
     principals = tuple(
         WantedPrincipal(region, region, principal_of(region), tuple(agreements))
@@ -89,6 +90,7 @@ def _own_grants(region: str, names: TopicNames) -> list[Grant]:
         (topic, names.dlq(region), read, "its operators read and redrive its dead letters"),
         (topic, names.schemas, read, "its consumer looks writer schemas up by fingerprint"),
         (topic, names.schemas, write, "its relay publishes its writer schema before using it"),
+        (topic, names.manifest, read, "its processes trust the keys the signed manifest lists"),
     ]
     return [
         Grant(_acl(region, kind, name, operation), (f"rule: {why}",))

@@ -33,6 +33,12 @@ class TopicNames:
         """The compacted log of writer schemas, keyed by fingerprint, shared by all regions."""
         return f"{self.prefix}schemas"
 
+    @property
+    def manifest(self) -> str:
+        """The compacted log of signed federation manifests: the admin writes, every region
+        reads."""
+        return f"{self.prefix}manifest"
+
     def inbox(self, region: str) -> str:
         """The topic every event addressed to ``region`` arrives in; only ``region`` reads it."""
         return f"{self.prefix}inbox.{region}"

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from casesync.adapters.manifest_topic import KafkaManifestLog
+from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.errors import ConfigError
 from casesync.private_files import write_private
 from casesync.settings import Settings
@@ -81,6 +83,11 @@ def register(commands: Any) -> None:
     verify.add_argument("manifest", type=Path)
     verify.add_argument("--root", help="the root public key (default: CASESYNC_TRUST_ROOT)")
     verify.set_defaults(handler=run_verify)
+    publish = steps.add_parser(
+        "publish", help="publish a signed manifest to the manifest topic (as the admin)"
+    )
+    publish.add_argument("manifest", type=Path)
+    publish.set_defaults(handler=run_publish)
     show = steps.add_parser("show", help="the manifest's regions and keys")
     show.add_argument("manifest", type=Path)
     show.set_defaults(handler=run_show)
@@ -140,6 +147,21 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
         f"ok: manifest version {manifest.version}, signed by root key {holder.root.key_id}, "
         f"expires {format_time(manifest.expires_at)}"
     )
+    return 0
+
+
+def run_publish(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the manifest as every process will (pinned root, not expired), then write it to
+    the compacted manifest topic, which processes read at start and while they run."""
+    root_text = settings.trust_root
+    if not root_text:
+        raise ConfigError("no trust root: set CASESYNC_TRUST_ROOT to check before publishing")
+    holder = ManifestHolder(parse_root_public(root_text))
+    manifest = holder.offer(parse_signed_manifest(_read_json(args.manifest)), datetime.now(UTC))
+    topic = TopicNames(settings.topic_prefix).manifest
+    ensure_topics(settings.kafka, settings.topics, (), compacted=(topic,))
+    KafkaManifestLog(settings.kafka, topic).publish(args.manifest.read_bytes())
+    print(f"manifest version {manifest.version} published to {topic}")
     return 0
 
 

@@ -21,6 +21,7 @@ from consumers.database import Database
 from consumers.reactions import Reactor
 from consumers.schema import migrate_region
 from consumers.triage import Triage
+from consumers.verification import VerifyStep
 from producers.recorder import CaseRecorder
 
 
@@ -64,15 +65,17 @@ def build_apply_parts(
     region: str,
     database_url: str,
     schemas: RemoteSchemaSource | None,
+    verify: VerifyStep | None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ApplyParts:
-    """The apply code of ``region`` over its database (no I/O until used)."""
+    """The apply code of ``region`` over its database (no I/O until used); ``verify`` checks
+    each record's signature first, as the consumer does (``consumers.compose.verify_step``)."""
     catalogue = shipped_catalogue()
     codec = case_event_codec(remote=schemas)
     database = Database(database_url, application_name="casesync-ops")
     recorder = CaseRecorder(region, catalogue, shipped_calendar(), codec)
     reactor = Reactor(recorder, catalogue, clock)
-    triage = Triage(region, catalogue, codec.decode)
+    triage = Triage(region, catalogue, codec.decode, verify)
     return ApplyParts(
         codec, triage, database, reactor, BatchApplier(triage, codec.decode, database, reactor)
     )

@@ -111,6 +111,8 @@ def _print_status(r: dict[str, Any]) -> None:
         refused_text = f", {refused} refused (casesync_api.refused_changes)" if refused else ""
         print(f"  outbox: {r['outbox']['backlog']} unpublished{oldest}{refused_text}"
               f" {r['outbox']['verdict']}: {r['outbox']['reason']}")  # fmt: skip
+    if "manifest" in r:
+        print(f"  manifest: {r['manifest']['verdict']}: {r['manifest']['reason']}")
     for p in r.get("partitions", ()):
         where = f"{p['topic']}[{p['partition']}]"
         position = "-" if p["position"] is None else p["position"]

@@ -18,6 +18,7 @@ from casesync.ops.errors import DeadLetterNotFound
 from casesync.ops.tail import describe, json_default, to_json_line
 from casesync.ops.topic_reader import RawRecord
 from casesync.settings import Settings
+from consumers.compose import verify_step
 
 _LIST = (
     'SELECT d.id, d.dead_at, d.topic, d.partition, d."offset", d.stage, d.error_class, d.reason,'
@@ -147,7 +148,8 @@ def run_redrive(args: argparse.Namespace, settings: Settings) -> int:
     url = settings.region_database_url(args.region)
     prepare_region_database(url)
     names = TopicNames(settings.topic_prefix)
-    parts = build_apply_parts(args.region, url, KafkaSchemaSource(settings.kafka, names.schemas))
+    schemas = KafkaSchemaSource(settings.kafka, names.schemas)
+    parts = build_apply_parts(args.region, url, schemas, verify_step(settings, args.region))
     ids = list(args.ids)
     if args.all:
         conn = connect(url, application_name="casesync-ops")

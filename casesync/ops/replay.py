@@ -33,6 +33,7 @@ from casesync.ops.recording import Recording, RecordingInfo, count_records, writ
 from casesync.ops.topic_reader import RawRecord, TopicReader
 from casesync.settings import Settings
 from consumers import store
+from consumers.compose import verify_step
 from consumers.planning import Counts
 from consumers.records import SOURCE_HEADER, TARGET_HEADER, Incoming, TopicPartition
 
@@ -113,7 +114,9 @@ def apply(settings: Settings, path: Path, region: str, batch_size: int = 2000) -
         info = recording.info
         if info.target_region not in (None, region):
             raise RecordingOfAnotherRegion(info.target_region, region)
-        parts = build_apply_parts(region, url, StaticSchemas(info.schemas))
+        # Verified as the consumer verifies: an edited recording is refused record by record.
+        verify = verify_step(settings, region, topic=not settings.trust_manifest_file)
+        parts = build_apply_parts(region, url, StaticSchemas(info.schemas), verify)
         positions: dict[TopicPartition, int | None] = {}
         try:
             for batch in _batches(recording, batch_size):

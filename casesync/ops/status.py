@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import IntEnum
 
+from casesync.trust.manifest import Manifest
 from producers.outbox_store import RelayHealth
 
 
@@ -125,6 +127,26 @@ def judge_outbox(
     if oldest_age_s >= thresholds.outbox_warn_after_s:
         return Judgement(Verdict.WARN, f"{unpublished} rows wait, the oldest {oldest_age_s:.0f} s")
     return Judgement(Verdict.OK, f"{unpublished} rows being published")
+
+
+MANIFEST_WARN_WITHIN = timedelta(days=7)
+MANIFEST_ERR_WITHIN = timedelta(days=1)
+
+
+def judge_manifest(held: Manifest | None, now: datetime) -> Judgement:
+    """The verdict of the manifest in force: ERR when none is (or it expires within a day:
+    verification stops when it does), WARN within a week."""
+    if held is None:
+        return Judgement(Verdict.ERR, "no valid manifest: nothing can be verified")
+    left = held.expires_at - now
+    when = f"version {held.version} expires {held.expires_at.isoformat()}"
+    if left <= timedelta(0):
+        return Judgement(Verdict.ERR, f"{when}: expired, nothing can be verified")
+    if left <= MANIFEST_ERR_WITHIN:
+        return Judgement(Verdict.ERR, f"{when}, in {left.total_seconds() / 3600:.0f} h")
+    if left <= MANIFEST_WARN_WITHIN:
+        return Judgement(Verdict.WARN, f"{when}, in {left.days} day(s)")
+    return Judgement(Verdict.OK, when)
 
 
 def worst(verdicts: Iterable[Verdict]) -> Verdict:

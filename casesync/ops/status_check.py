@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from casesync.adapters.postgres import connect, transaction
+from casesync.adapters.trust_anchor import trust_anchor
 from casesync.domain.holidays import shipped_calendar
 from casesync.domain.workdays import china_date
 from casesync.errors import AccessRefused, CasesyncError, Unreachable
@@ -30,6 +31,7 @@ from casesync.ops.status import (
     Sample,
     Thresholds,
     Verdict,
+    judge_manifest,
     judge_outbox,
     judge_partition,
 )
@@ -101,13 +103,34 @@ def check_region(
     finally:
         conn.close()
         reader.close()
+    if settings.signing:
+        report["manifest"] = _manifest(settings, now())
     verdicts = [Verdict[p["verdict"]] for p in report.get("partitions", ())]
+    if "manifest" in report:
+        verdicts.append(Verdict[report["manifest"]["verdict"]])
     if "outbox" in report:
         verdicts.append(Verdict[report["outbox"]["verdict"]])
     if report["errors"]:
         verdicts.append(Verdict.ERR)
     report["verdict"] = max(verdicts, default=Verdict.OK).name
     return report
+
+
+def _manifest(settings: Settings, moment: datetime) -> dict[str, Any]:
+    """The manifest this region's processes would trust now: version, expiry, verdict."""
+    try:
+        anchor = trust_anchor(settings)
+    except CasesyncError as e:
+        return {"version": None, "expires_at": None, "verdict": "ERR", "reason": str(e)}
+    anchor.refresh()
+    held = anchor.holder.held
+    judged = judge_manifest(held, moment)
+    return {
+        "version": None if held is None else held.version,
+        "expires_at": None if held is None else held.expires_at.isoformat(),
+        "verdict": judged.verdict.name,
+        "reason": judged.reason,
+    }
 
 
 _Snapshot = tuple[dict[TP, Bounds | None], dict[TP, q.StoredPosition]]

@@ -49,7 +49,7 @@ def test_plan_after_apply_shows_no_change(access_world: AccessWorld) -> None:
     a, b, _, _ = access_world.regions
     first = access_world.apply(access_world.agreement(a, b))
     assert [p.user for p in first.principals_to_create] == [a, b]
-    assert len(first.acls_to_add) == 14
+    assert len(first.acls_to_add) == 16  # 8 each, the manifest log read among them
     again = access_world.plan(access_world.agreement(a, b))
     assert again.is_empty, again
     mode = access_world.credentials.path_for(a).stat().st_mode

@@ -23,6 +23,7 @@ from casesync.domain.loading import shipped_catalogue
 from casesync.domain.vocabulary import ApplicantKind, EventType, HandlingMode
 from casesync.settings import Settings, TopicSettings
 from casesync.testing import Services
+from casesync.testing_trust import Record, TestTrust
 from consumers import digest
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
 from consumers.records import SOURCE_HEADER, TARGET_HEADER
@@ -96,6 +97,7 @@ class World:
     names: TopicNames
     codec: CaseEventCodec
     make_database: Callable[[str], str]
+    trust: TestTrust
     regions: dict[str, Region] = field(default_factory=dict)
     inboxes: set[str] = field(default_factory=set)  # regions whose inbox exists
 
@@ -133,13 +135,15 @@ class World:
 
     def settings(self, code: str) -> Settings:
         """Settings of a process of region ``code``."""
-        return Settings(
-            kafka_bootstrap=self.services.kafka.bootstrap,
-            kafka_security=self.services.kafka.security,
-            database_url=self.region(code).url,
-            topic_prefix=self.names.prefix,
-            kafka_overridden=True,
-            database_overridden=True,
+        return self.trust.apply_to(
+            Settings(
+                kafka_bootstrap=self.services.kafka.bootstrap,
+                kafka_security=self.services.kafka.security,
+                database_url=self.region(code).url,
+                topic_prefix=self.names.prefix,
+                kafka_overridden=True,
+                database_overridden=True,
+            )
         )
 
     def relay(self, code: str, limit: int | None = None) -> int:
@@ -183,7 +187,10 @@ class World:
         self._produce([(topic, key, value, list(headers)) for key, value in messages])
 
     def _produce(self, records: Sequence[tuple[str, str, bytes | None, list[Any]]]) -> None:
-        """Send (topic, key, value, headers) records in order; wait for every ack."""
+        """Send (topic, key, value, headers) records in order, each signed by the region its
+        ``source_region`` header names (as that region's relay would; records without one go
+        unsigned); wait for every ack."""
+        self._sign(records)
         producer = new_producer(self.services.kafka, acks="all", linger_ms=5, batch_size=256 * 1024)
         try:
             for topic, key, value, headers in records:
@@ -191,6 +198,17 @@ class World:
             producer.flush()
         finally:
             producer.close()
+
+    def _sign(self, records: Sequence[tuple[str, str, bytes | None, list[Any]]]) -> None:
+        batches: dict[tuple[str, str], list[Record]] = {}
+        for topic, key, value, headers in records:
+            source = dict(headers).get(SOURCE_HEADER)
+            target = dict(headers).get(TARGET_HEADER)
+            if source is not None and target is not None and source.decode() in self.trust.keys:
+                batch = batches.setdefault((source.decode(), target.decode()), [])
+                batch.append((topic, key.encode(), value, headers))
+        for (source, target), batch in batches.items():
+            self.trust.sign(batch, source, target)
 
     def consumer(self, code: str, instance_id: str | None = None, **options: Any) -> RegionConsumer:
         """Region ``code``'s consumer, wired as ``casesync consume`` wires it."""
@@ -210,11 +228,12 @@ def world(
     casesync_services: Services,
     database_factory: Callable[[str], str],
     unique_name: Callable[[str], str],
+    casesync_trust: TestTrust,
 ) -> World:
     """Regions on the real broker and server, isolated by a topic prefix of their own."""
     names = TopicNames(unique_name("t") + ".")
     codec = case_event_codec(remote=KafkaSchemaSource(casesync_services.kafka, names.schemas))
-    return World(casesync_services, names, codec, database_factory)
+    return World(casesync_services, names, codec, database_factory, casesync_trust)
 
 
 def _routing(source: str, target: str) -> list[tuple[str, bytes]]:

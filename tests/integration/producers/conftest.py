@@ -19,6 +19,7 @@ from casesync.domain.events import Applicant
 from casesync.domain.vocabulary import ApplicantKind, EventType, HandlingMode
 from casesync.settings import TopicSettings
 from casesync.testing import Services
+from casesync.testing_trust import TestTrust
 from consumers.schema import migrate_region
 from producers.app import build_recorder, record_committed
 from producers.changes import CaseChange
@@ -41,6 +42,7 @@ class SourceRegion:
     names: TopicNames
     services: Services
     recorder: CaseRecorder
+    trust: TestTrust
 
     @property
     def topic(self) -> str:
@@ -114,6 +116,7 @@ def source_region(
     casesync_services: Services,
     database_factory: Callable[[str], str],
     unique_name: Callable[[str], str],
+    casesync_trust: TestTrust,
 ) -> SourceRegion:
     """Rudong with a fresh migrated database and topics under a prefix no other test uses."""
     url = database_factory("rudong")
@@ -125,4 +128,4 @@ def source_region(
     names = TopicNames(unique_name("t") + ".")
     ensure_topics(casesync_services.kafka, TopicSettings(), [names.inbox(TONGXIANG)],
                   compacted=[names.schemas])  # fmt: skip
-    return SourceRegion(url, names, casesync_services, build_recorder(RUDONG))
+    return SourceRegion(url, names, casesync_services, build_recorder(RUDONG), casesync_trust)

@@ -34,6 +34,7 @@ def _settings(region: SourceRegion) -> Settings:
     return Settings.from_env(
         {
             **region.services.kafka.environment(),
+            **region.trust.environment(),
             "CASESYNC_DATABASE_URL": region.url,
             "CASESYNC_TOPIC_PREFIX": region.names.prefix,
         }

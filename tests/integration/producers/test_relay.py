@@ -27,6 +27,7 @@ def _settings_for(region: SourceRegion) -> Settings:
     return Settings.from_env(
         {
             **region.services.kafka.environment(),
+            **region.trust.environment(),
             "CASESYNC_DATABASE_URL": region.url,
             "CASESYNC_TOPIC_PREFIX": region.names.prefix,
         }

@@ -37,7 +37,8 @@ def test_a_bilateral_agreement_gives_each_member_exactly_its_grants(
     desired_for: DesiredFactory,
 ) -> None:
     """Rudong in one agreement with Tongxiang may read its inbox, group, dead letters and the
-    schema log, write its dead letters, the schema log and Tongxiang's inbox: nothing else."""
+    schema log and the manifest, write its dead letters, the schema log and Tongxiang's inbox:
+    nothing else."""
     desired = desired_for(RUDONG_TONGXIANG)
     assert _acls_of(desired.grants, RUDONG) == {
         _acl(RUDONG, TOPIC, "casesync.inbox.320623", READ),
@@ -46,6 +47,7 @@ def test_a_bilateral_agreement_gives_each_member_exactly_its_grants(
         _acl(RUDONG, TOPIC, "casesync.dlq.320623", WRITE),
         _acl(RUDONG, TOPIC, "casesync.schemas", READ),
         _acl(RUDONG, TOPIC, "casesync.schemas", WRITE),
+        _acl(RUDONG, TOPIC, "casesync.manifest", READ),
         _acl(RUDONG, TOPIC, "casesync.inbox.330483", WRITE),
     }
     assert [p.principal for p in desired.principals] == ["User:320623", "User:330483"]
@@ -136,7 +138,8 @@ def test_an_agreement_counts_only_while_in_force(desired_for: DesiredFactory) ->
 def test_topics_are_each_regions_inbox_and_dead_letters_and_the_compacted_schema_log(
     desired_for: DesiredFactory,
 ) -> None:
-    """Two regions need four topics of their own and the one shared, compacted schema log."""
+    """Two regions need four topics of their own and the shared, compacted schema log and
+    manifest."""
     desired = desired_for(RUDONG_TONGXIANG)
     assert {(t.name, t.compacted) for t in desired.topics} == {
         ("casesync.inbox.320623", False),
@@ -144,6 +147,7 @@ def test_topics_are_each_regions_inbox_and_dead_letters_and_the_compacted_schema
         ("casesync.inbox.330483", False),
         ("casesync.dlq.330483", False),
         ("casesync.schemas", True),
+        ("casesync.manifest", True),
     }
 
 

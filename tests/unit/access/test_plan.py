@@ -35,11 +35,11 @@ def _acl(
 
 def test_an_empty_cluster_gets_every_principal_topic_and_acl(desired_for: DesiredFactory) -> None:
     """Against a cluster holding only the admin, the plan creates both regions' users, their
-    topics and the schema log, and grants every wanted ACL."""
+    topics, the schema log and the manifest log, and grants every wanted ACL."""
     desired = desired_for(RUDONG_TONGXIANG)
     plan = plan_access(desired, EMPTY)
     assert [p.user for p in plan.principals_to_create] == [RUDONG, TONGXIANG]
-    assert len(plan.topics_to_create) == 5
+    assert len(plan.topics_to_create) == 6
     assert plan.acls_to_add == desired.grants
     assert plan.acls_to_revoke == ()
     assert not plan.is_empty
@@ -67,7 +67,7 @@ def test_removing_an_agreement_revokes_the_grants_it_justified(
     revoked = {acl.principal for acl in plan.acls_to_revoke}
     assert revoked == {f"User:{SUZHOU}", f"User:{YINCHUAN}"}
     assert _acl(f"User:{SUZHOU}", "casesync.inbox.640100", Operation.WRITE) in plan.acls_to_revoke
-    assert len(plan.acls_to_revoke) == 14  # 7 each
+    assert len(plan.acls_to_revoke) == 16  # 8 each
     assert plan.acls_to_add == ()
     assert plan.principals_to_create == ()
     assert plan.idle_users == (SUZHOU, YINCHUAN)
@@ -125,7 +125,8 @@ def test_foreign_admin_and_deny_acls_are_left_alone(desired_for: DesiredFactory)
 def test_existing_users_and_topics_are_kept_not_recreated(desired_for: DesiredFactory) -> None:
     """A region whose user and inbox exist is neither created again nor given a new password."""
     state = ClusterState(frozenset(), frozenset({"admin", RUDONG}),
-                         frozenset({"casesync.inbox.320623", "casesync.schemas"}))  # fmt: skip
+                         frozenset({"casesync.inbox.320623", "casesync.schemas",
+                                    "casesync.manifest"}))  # fmt: skip
     plan = plan_access(desired_for(RUDONG_TONGXIANG), state)
     assert [p.user for p in plan.principals_to_create] == [TONGXIANG]
     assert [p.user for p in plan.principals_present] == [RUDONG]

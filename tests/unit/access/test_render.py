@@ -18,11 +18,11 @@ def test_a_first_plan_counts_and_justifies_each_addition(desired_for: DesiredFac
     line says what apply would do."""
     lines = plan_lines(plan_access(desired_for(RUDONG_TONGXIANG), EMPTY))
     assert "principals: +2 =0" in lines
-    assert "topics: +5 =0" in lines
-    assert "ACLs: +14 -0 =0" in lines
+    assert "topics: +6 =0" in lines
+    assert "ACLs: +16 -0 =0" in lines
     at = lines.index("  + User:320623 WRITE TOPIC casesync.inbox.330483")
     assert lines[at + 1].startswith("      because to 330483: agreement rudong-tongxiang")
-    assert lines[-1].startswith("to apply: 2 principal(s), 5 topic(s), 14 ACL(s) to grant, 0")
+    assert lines[-1].startswith("to apply: 2 principal(s), 6 topic(s), 16 ACL(s) to grant, 0")
 
 
 def test_an_applied_state_prints_no_change(desired_for: DesiredFactory) -> None:
@@ -30,7 +30,7 @@ def test_an_applied_state_prints_no_change(desired_for: DesiredFactory) -> None:
     desired = desired_for(RUDONG_TONGXIANG)
     lines = plan_lines(plan_access(desired, after_applying(EMPTY, plan_access(desired, EMPTY))))
     assert lines[-1] == NO_CHANGE
-    assert "ACLs: +0 -0 =14" in lines
+    assert "ACLs: +0 -0 =16" in lines
     assert not [line for line in lines if line.startswith(("  +", "  -"))]
 
 
@@ -56,7 +56,7 @@ def test_show_unchanged_lists_what_is_in_place(desired_for: DesiredFactory) -> N
     assert "  = User:330483" in lines
     assert "  = casesync.schemas" in lines
     kept_acls = [line for line in lines if line.startswith("  = User:") and line.count(" ") > 4]
-    assert len(kept_acls) == 14
+    assert len(kept_acls) == 16
 
 
 def test_the_json_document_carries_changes_and_reasons(desired_for: DesiredFactory) -> None:
@@ -66,7 +66,7 @@ def test_the_json_document_carries_changes_and_reasons(desired_for: DesiredFacto
     json.dumps(document)
     assert document["changes"] is True
     added = document["acls"]["add"]
-    assert len(added) == 14
+    assert len(added) == 16
     first = added[0]
     assert set(first) == {"principal", "resource_type", "resource_name", "pattern_type",
                           "operation", "permission_type", "host", "reasons"}  # fmt: skip
