@@ -22,7 +22,7 @@ from casesync.access.credentials import CredentialsFolder
 from casesync.access.desired import desired_access
 from casesync.access.errors import NoAuthorizer
 from casesync.access.kafka_applier import AppliedAccess, ClusterAccess
-from casesync.access.plan import AccessPlan, plan_access
+from casesync.access.plan import plan_access
 from casesync.adapters.reachability import kafka_admin
 from casesync.adapters.topics import TopicNames, create_missing_topics, ensure_topics
 from casesync.domain.catalogue import Catalogue
@@ -67,8 +67,7 @@ def provision_topics(
 class Provisioned:
     """What ``provision_cluster`` did on the broker."""
 
-    plan: AccessPlan | None  # None: the broker has no authorizer, so no principals or ACLs
-    applied: AppliedAccess | None
+    applied: AppliedAccess | None  # None: not asked to apply, or a broker with no authorizer
     topics_created: tuple[str, ...]  # every topic created, by the plan or for ``regions``
 
 
@@ -88,11 +87,13 @@ def provision_cluster(
     apply: bool = True,
 ) -> Provisioned:
     """Bring the cluster to what the agreements in force on ``on`` imply, as ``access apply``
-    does (only planned when ``apply`` is false), and create the inbox and dead-letter topic of
-    ``regions`` too; ``AdminRefused`` (nothing changed) when the client is no administrator.
+    does (with ``apply`` false: their topics only, no principals or ACLs), and create the inbox
+    and dead-letter topic of ``regions`` too; ``AdminRefused`` (nothing changed) when the client
+    is no administrator.
 
     Steps: 1. read the cluster's ACLs and users, which only an administrator may: the check
-    that comes before any change; 2. apply the plan (principals, topics, grants, revocations);
+    that comes before any change; 2. apply the plan (principals, topics, grants, revocations),
+    when asked to;
     3. create what is still missing of ``regions``' own topics.
     """
     names = TopicNames(settings.topic_prefix)
@@ -107,4 +108,4 @@ def provision_cluster(
         wanted = wanted_topic_names(catalogue, names, on, regions)
         created = create_missing_topics(admin, settings.topics, wanted.plain, wanted.compacted)
     by_plan = applied.topics_created if applied is not None else ()
-    return Provisioned(plan, applied, (*by_plan, *created))
+    return Provisioned(applied, (*by_plan, *created))
