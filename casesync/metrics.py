@@ -44,6 +44,11 @@ class Metrics:
             "How long the relay has been unable to publish (0 while it publishes)",
             ["region"], registry=r,
         )  # fmt: skip
+        self.relay_held = Gauge(
+            "casesync_relay_held_rows",
+            "Outbox rows held because an inbox they go to is missing or may not be written",
+            ["region"], registry=r,
+        )  # fmt: skip
         self.relay_broker_failures = Counter(
             "casesync_relay_broker_failures_total",
             "Producers the relay discarded after a failed send, bootstrap or wedge",

@@ -122,6 +122,12 @@ def kafka_producer(
     )
 
 
+def _principal(settings: Settings) -> str:
+    """Who the relay is to the broker, for the reason it gives when rows are held."""
+    security = settings.kafka.security
+    return f"User:{security.username}" if security.secured else "an anonymous plaintext client"
+
+
 def build_relay(
     settings: Settings,
     region: str,
@@ -140,7 +146,7 @@ def build_relay(
         lambda: kafka_producer(settings.kafka, delivery_timeout_s=delivery_timeout_s),
         schemas,
         lambda schema: schema_source.publish(schema.fingerprint_hex, schema.schema_json),
-        Inboxes(names, lambda: existing_topics(settings.kafka)),
+        Inboxes(names, lambda: existing_topics(settings.kafka), principal=_principal(settings)),
         config,
         metrics=metrics,
         encode_pending=lambda conn: encode_pending(conn, codec, catalogue, limit=batch_size),

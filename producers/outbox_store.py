@@ -196,6 +196,18 @@ class OutboxStore:
                 {"publishing": publishing, "reason": reason, "lasted": lasted_s},
             )
 
+    def report_held(self, *, rows: int, reason: str) -> None:
+        """Record how many rows wait for an inbox the relay cannot write, and why (a relay
+        that never led has no health row: it is made publishing, as leading would)."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO relay_health (publishing, since, reported_at, held_rows, held_reason)"
+                " VALUES (true, now(), now(), %(rows)s, %(reason)s)"
+                " ON CONFLICT (singleton) DO UPDATE SET held_rows = excluded.held_rows,"
+                "  held_reason = excluded.held_reason, reported_at = excluded.reported_at",
+                {"rows": rows, "reason": reason},
+            )
+
 
 @dataclass(frozen=True, slots=True)
 class RelayHealth:
@@ -205,16 +217,20 @@ class RelayHealth:
     reason: str
     for_s: float  # how long the state has lasted
     reported_s_ago: float
+    held_rows: int = 0  # rows waiting for an inbox the relay's principal cannot see
+    held_reason: str = ""
 
 
 def read_relay_health(cur: Any) -> RelayHealth | None:
     """The relay's last report; None when no relay ever led this region."""
     cur.execute(
         "SELECT publishing, reason, extract(epoch FROM now() - since),"
-        " extract(epoch FROM now() - reported_at) FROM relay_health"
+        " extract(epoch FROM now() - reported_at), held_rows, held_reason FROM relay_health"
     )
     row = cur.fetchone()
-    return None if row is None else RelayHealth(row[0], row[1], float(row[2]), float(row[3]))
+    if row is None:
+        return None
+    return RelayHealth(row[0], row[1], float(row[2]), float(row[3]), row[4], row[5])
 
 
 def read_backlog(cur: Any) -> Backlog:

@@ -40,7 +40,7 @@ from typing import Any
 
 import psycopg2
 import structlog
-from kafka.errors import KafkaConfigurationError, KafkaError
+from kafka.errors import KafkaConfigurationError, KafkaError, TopicAuthorizationFailedError
 
 from casesync.adapters.postgres import Connection, is_retriable
 from casesync.contract.schemas import RegisteredSchema
@@ -165,6 +165,7 @@ class Relay:
         self._schema_headers: dict[bytes, tuple[str, bytes]] = {}
         self._target_headers: dict[str, tuple[str, bytes]] = {}
         self._held_for: set[str] = set()  # target regions whose missing inbox holds rows
+        self._held_reported: tuple[int, str] | None = None  # (rows, reason) last recorded
         self._told_untargeted = False
         self._in_flight: deque[_Batch] = deque()
         self._high = 0  # highest outbox id sent in this term of leadership
@@ -222,6 +223,8 @@ class Relay:
             self._marker = Marker(self._store.clone())
             log.info("relay leads its region", region=self.region)
             self._report_health()
+            self._held_reported = None  # a new term: record what this one finds
+            self._report_held(0, set())
         assert self._marker is not None
         self._marker.raise_error()
         self._maybe_prune()
@@ -402,13 +405,30 @@ class Relay:
         """One log line when an inbox is found missing, one when it is there again."""
         appeared = (self._held_for & wanted) - missing
         for target in sorted(missing - self._held_for):
-            log.warning("inbox missing: rows for its region stay in the outbox until it exists",
+            log.warning("inbox missing or not writable: rows for its region stay in the outbox",
                         region=self.region, target=target, inbox=self._inboxes.topic(target),
-                        held_rows=self.stats.held)  # fmt: skip
+                        principal=self._inboxes.principal, held_rows=self.stats.held)  # fmt: skip
         for target in sorted(appeared):
             log.info("inbox found: its held rows go out in order", region=self.region,
                      target=target, inbox=self._inboxes.topic(target))  # fmt: skip
         self._held_for = (self._held_for - appeared) | missing
+        self._report_held(self.stats.held, missing)
+
+    def _report_held(self, rows: int, missing: set[str]) -> None:
+        """Tell ``ops status`` and the metric how many rows wait for an inbox and why; only
+        when that changed (at most once per fetched batch, never per record)."""
+        held = (rows, self._inboxes.why_missing(missing) if missing else "")
+        if held == self._held_reported:
+            return
+        if self._metrics is not None:
+            self._metrics.relay_held.labels(self.region).set(rows)
+        try:
+            self._store.report_held(rows=held[0], reason=held[1])
+        except (psycopg2.Error, Unreachable) as e:
+            log.warning("relay could not record its held rows", region=self.region,
+                        error=type(e).__name__)  # fmt: skip
+            return
+        self._held_reported = held
 
     def _settle(self) -> None:
         """4. hand fully acknowledged batches to the marker, oldest first."""
@@ -446,7 +466,15 @@ class Relay:
             self._marker.mark(acknowledged)
         self._high, self._drained = 0, False  # fetch again from the lowest unpublished row
         self._prefetcher.discard()
-        self._outage_sign(_describe(error))
+        if isinstance(error, TopicAuthorizationFailedError):
+            # No outage: this principal may no longer write an inbox (an agreement ended).
+            # Routing asks the cluster again, which now hides that inbox from it, so the rows
+            # for it are held in the outbox (and reported) as for a missing inbox.
+            log.warning("a send was refused for want of authorization; inboxes are looked up "
+                        "again", region=self.region, principal=self._inboxes.principal)  # fmt: skip
+            self._inboxes.recheck()
+        else:
+            self._outage_sign(_describe(error))
         time.sleep(self.config.pause_after_failure_s)
 
     def _discard_producer(self) -> None:

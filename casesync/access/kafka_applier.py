@@ -7,7 +7,7 @@ this module only speaks through it and translates its errors into ``casesync.acc
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +44,7 @@ from casesync.access.model import (
     PatternType,
     Permission,
     ResourceType,
+    principal_of,
 )
 from casesync.access.plan import AccessPlan
 from casesync.adapters.topics import create_missing_topics
@@ -117,26 +118,48 @@ class ClusterAccess:
         self._revoke(plan.acls_to_revoke)
         return AppliedAccess(created, topics, plan.acls_to_add, plan.acls_to_revoke)
 
-    def _create_principals(self, plan: AccessPlan) -> tuple[tuple[str, Path], ...]:
-        if not plan.principals_to_create:
+    def issue_credentials(self, users: Iterable[str]) -> tuple[tuple[str, Path], ...]:
+        """Give each of ``users`` a new password (creating the user when missing), saved in its
+        credentials file first; returns (principal, credentials file) per user.
+
+        Also how a principal whose credentials file was lost gets a usable one again.
+        """
+        users = sorted(set(users))
+        if not users:
             return ()
         upserts = [
-            UserScramCredentialUpsertion(p.user, _MECHANISM, self._credentials.new_password(p.user))
-            for p in plan.principals_to_create
+            UserScramCredentialUpsertion(user, _MECHANISM, self._credentials.new_password(user))
+            for user in users
         ]
-        users = {p.user for p in plan.principals_to_create}
         with self._translated("create users"):
             answers = self._admin.alter_user_scram_credentials(upserts)
         failed = {user: error for user, error in answers.items() if error}
         if failed:
             reasons = "; ".join(f"{user}: {error}" for user, error in sorted(failed.items()))
             raise ChangeRefused(f"create {len(failed)} user(s)", reasons)
-        self._wait_until(lambda: users <= self._users(), f"{len(users)} new user(s)")
-        for p in plan.principals_to_create:
-            log.info("principal created", principal=p.principal)
-        return tuple(
-            (p.principal, self._credentials.path_for(p.user)) for p in plan.principals_to_create
+        self._wait_until(lambda: set(users) <= self._users(), f"{len(users)} new user(s)")
+        return tuple((principal_of(user), self._credentials.path_for(user)) for user in users)
+
+    def revoke_under(self, prefix: str, protected: frozenset[str]) -> tuple[Acl, ...]:
+        """Revoke every ACL on a resource named under ``prefix``, except those of ``protected``
+        principals: for throw-away prefixes (a demo run's), whose topics are deleted."""
+        if not prefix:
+            raise ValueError("an empty prefix would name every resource")
+        doomed = tuple(
+            sorted(
+                acl
+                for acl in self._acls()
+                if acl.resource_name.startswith(prefix) and acl.principal not in protected
+            )
         )
+        self._revoke(doomed)
+        return doomed
+
+    def _create_principals(self, plan: AccessPlan) -> tuple[tuple[str, Path], ...]:
+        created = self.issue_credentials(p.user for p in plan.principals_to_create)
+        for principal, _ in created:
+            log.info("principal created", principal=principal)
+        return created
 
     def _create_topics(self, plan: AccessPlan) -> tuple[str, ...]:
         if not plan.topics_to_create:

@@ -11,10 +11,10 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from casesync.access.credentials import CredentialsFolder
 from casesync.access.desired import desired_access
 from casesync.access.kafka_applier import AppliedAccess, ClusterAccess
 from casesync.access.plan import UNJUSTIFIED, AccessPlan, plan_access
+from casesync.access.provisioning import cluster_access
 from casesync.access.render import (
     NO_CHANGE,
     grant_document,
@@ -59,7 +59,7 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_plan(args: argparse.Namespace, settings: Settings) -> int:
     with kafka_admin(settings.kafka) as admin:
-        plan = _plan(args, settings, _access(admin, settings))
+        plan = _plan(args, settings, cluster_access(admin, settings))
     if args.json:
         print(json.dumps(plan_document(plan), ensure_ascii=False, indent=2))
     else:
@@ -69,7 +69,7 @@ def run_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_apply(args: argparse.Namespace, settings: Settings) -> int:
     with kafka_admin(settings.kafka) as admin:
-        access = _access(admin, settings)
+        access = cluster_access(admin, settings)
         plan = _plan(args, settings, access)
         applied = access.apply(plan)
     if args.json:
@@ -77,12 +77,6 @@ def run_apply(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("\n".join(_applied_lines(applied)))
     return 0
-
-
-def _access(admin: Any, settings: Settings) -> ClusterAccess:
-    return ClusterAccess(
-        admin, settings.kafka_bootstrap, settings.topics, CredentialsFolder(settings.secrets_dir)
-    )
 
 
 def _plan(args: argparse.Namespace, settings: Settings, access: ClusterAccess) -> AccessPlan:

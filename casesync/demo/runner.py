@@ -1,12 +1,17 @@
 """Runs the demo. Steps:
 1. a fresh run: new topic prefix, a fresh database per region (old demo data dropped);
-2. set each region up, then start its service (``casesync run``) as a process of its own;
+2. provision the broker as its administrator (``access apply``: a principal per region, topics,
+   ACLs), set each region up, then start its service (``casesync run``) as a process of its
+   own, connected as the region's own principal (its credentials file, never its password, is
+   in the process's environment);
 3. traffic: ``casesync simulate`` per region toward its partner, at a steady rate, plus the
    scripted stories (a 补正 round trip, the medical-insurance transfer, a national-list case
    addressed to every region);
 4. wait until every outbox is published, every mirror equals its source and every demo region
-   mirrors the national case;
-5. stop the services and print the summary; exit 0 only when every pair is consistent.
+   mirrors the national case; then, as each region's principal, try to read its partner's
+   inbox: the broker must refuse;
+5. stop the services and print the summary; exit 0 only when every pair is consistent and every
+   probe was refused.
 """
 
 from __future__ import annotations
@@ -17,8 +22,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from casesync.access.credentials import CredentialsFolder
+from casesync.access.plan import DEFAULT_PROTECTED
+from casesync.access.provisioning import cluster_access, provision_cluster
 from casesync.adapters.postgres import drop_database
-from casesync.adapters.topics import delete_topics_with_prefix
+from casesync.adapters.reachability import kafka_admin
+from casesync.adapters.read_probe import ReadProbe, probe_read
+from casesync.adapters.topics import TopicNames, delete_topics_with_prefix
 from casesync.cli.region import init_region
 from casesync.cli.run import service_ready
 from casesync.demo import summary
@@ -49,6 +59,9 @@ class Demo:
         self.logs = Path(".run") / "demo" / self.run.run_id
         self.services: dict[str, subprocess.Popen[bytes]] = {}
         self.tty = sys.stdout.isatty()
+        self.secured = self.run.settings.kafka.security.secured
+        self.credentials = CredentialsFolder(self.run.settings.secrets_dir)
+        self.probes: dict[str, ReadProbe] = {}
 
     def url(self, region: str) -> str:
         return self.run.settings.region_database_url(region)
@@ -60,6 +73,7 @@ class Demo:
             self._start_services()
             transfer = self._traffic()
             self._converge(transfer)
+            self._probe()
         finally:
             self._stop_services()
         return self._report(transfer, time.monotonic() - started)
@@ -70,17 +84,48 @@ class Demo:
         self._say(f"demo run {self.run.run_id}: topics {self.run.settings.topic_prefix}*, "
                   f"logs in {self.logs}")  # fmt: skip
         delete_topics_with_prefix(self.run.settings.kafka, DEMO_PREFIX)
+        if self.secured:  # earlier runs' ACLs name topics just deleted
+            with kafka_admin(self.run.settings.kafka) as admin:
+                cluster_access(admin, self.run.settings).revoke_under(
+                    DEMO_PREFIX, DEFAULT_PROTECTED
+                )
         for region in REGIONS:
             drop_database(self.url(region.code))
 
     # 2.
+    def _provision(self) -> None:
+        """``access apply`` for this run's prefix, as the administrator; a demo region whose
+        user exists but whose credentials file is gone gets a new password."""
+        settings = self.run.settings
+        done = provision_cluster(settings, shipped_catalogue(), china_date(datetime.now(UTC)))
+        if not self.secured or done.applied is None:
+            self._say("the broker is plaintext: every region connects alike, nothing is refused")
+            return
+        lost = [r.code for r in REGIONS if not self.credentials.path_for(r.code).exists()]
+        if lost:
+            with kafka_admin(settings.kafka) as admin:
+                cluster_access(admin, settings).issue_credentials(lost)
+        self._say(
+            f"access applied as {settings.kafka.security.username}: "
+            f"{len(done.applied.principals_created)} principal(s) created, "
+            f"{len(done.topics_created)} topic(s), {len(done.applied.acls_granted)} ACL(s); "
+            f"each region runs as its own principal ({self.credentials.folder}/<code>.properties)"
+        )
+
+    def _region_env(self, region: str) -> dict[str, str]:
+        if not self.secured:
+            return self.run.environment()
+        return self.run.region_environment(self.credentials.path_for(region))
+
     def _start_services(self) -> None:
+        self._provision()
         for region in REGIONS:
             init_region(self.run.settings, region.code)
         for n, region in enumerate(REGIONS):
             self.services[region.code] = self._spawn(
                 f"{region.code}-service",
                 "run", "--region", region.code, "--metrics-port", str(19500 + n),
+                env=self._region_env(region.code),
             )  # fmt: skip
         # Traffic waits for them: events sent while groups form would wait too, and count.
         logs = [self.logs / f"{region.code}-service.log" for region in REGIONS]
@@ -96,7 +141,7 @@ class Demo:
         simulators = [
             self._spawn(f"{r.code}-simulate", "simulate", "--region", r.code,
                         "--cases", str(self.cases), "--rate", str(self.rate),
-                        "--partner", r.partner, "--seed", str(n))
+                        "--partner", r.partner, "--seed", str(n), env=self._region_env(r.code))
             for n, r in enumerate(REGIONS)
         ]  # fmt: skip
         transfer = f"{TRANSFER_IN}-MI-{self.run.run_id}"
@@ -153,6 +198,15 @@ class Demo:
 
         self._wait(lambda: settled() or None, "every mirror to equal its source")
 
+    def _probe(self) -> None:
+        """Each region's principal tries to read its partner's inbox (which holds records)."""
+        if not self.secured:
+            return
+        names = TopicNames(self.run.settings.topic_prefix)
+        for r in REGIONS:
+            kafka = self.run.region_settings(self.credentials.path_for(r.code)).kafka
+            self.probes[r.code] = probe_read(kafka, names.inbox(r.partner))
+
     # 5.
     def _report(self, transfer: str, elapsed: float) -> int:
         figures = [summary.region_figures(self.url(r.code), r.code, r.name) for r in REGIONS]
@@ -180,18 +234,33 @@ class Demo:
             verdict = "== OK" if same else "!= DIFFERENT"
             print(f"  {r.code} → {r.partner}: {source[1]:>5} cases  "
                   f"{source[0][:16]}… {verdict} {mirror[0][:16]}…")  # fmt: skip
+        refused = self._report_probes()
         print(f"\nverdict: {'CONSISTENT' if consistent else 'INCONSISTENT'}"
               f" (demo took {elapsed:.0f} s)")  # fmt: skip
-        return 0 if consistent else 1
+        return 0 if consistent and refused else 1
+
+    def _report_probes(self) -> bool:
+        """Print one line per probe; whether every one was refused."""
+        if not self.probes:
+            return True
+        print("\naccess (each region's principal reads its partner's inbox):")
+        for code, probe in self.probes.items():
+            outcome = (
+                f"refused ({probe.refusal})"
+                if probe.refused
+                else f"NOT REFUSED ({probe.records} record(s) read)"
+            )
+            print(f"  probe: {code} reading {probe.topic} -> {outcome}")
+        return all(probe.refused for probe in self.probes.values())
 
     def _record(self, region: str, changes: list[CaseChange]) -> None:
         record_committed(build_recorder(region), self.url(region), changes, "casesync-demo")
 
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, *args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("wb")
         return subprocess.Popen(
             [sys.executable, "-m", "casesync", "--log-json", *args],
-            env=self.run.environment(), stdout=log, stderr=subprocess.STDOUT,
+            env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
     def _wait(self, probe, what: str):  # type: ignore[no-untyped-def]

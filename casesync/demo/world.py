@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from casesync.errors import ConfigError
 from casesync.settings import Settings
@@ -55,7 +56,7 @@ class DemoRun:
         return cls(run_id, settings)
 
     def environment(self) -> dict[str, str]:
-        """The environment of every process of this run."""
+        """The environment of every process of this run (as the run's own Kafka user)."""
         return {
             **os.environ,
             **self.settings.kafka.environment(),
@@ -63,5 +64,19 @@ class DemoRun:
             "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
         }
 
+    def region_environment(self, credentials: Path) -> dict[str, str]:
+        """The environment of a region's process: it connects as the principal whose
+        credentials file is ``credentials`` (a path; the password stays in the file)."""
+        env = {k: v for k, v in self.environment().items() if k not in _CREDENTIAL_VARIABLES}
+        return {**env, "CASESYNC_KAFKA_SECRETS_FILE": str(credentials)}
+
+    def region_settings(self, credentials: Path) -> Settings:
+        """The settings a region's process reads from ``region_environment``."""
+        return Settings.from_env(self.region_environment(credentials))
+
 
 DEMO_PREFIX = "casesync-demo-"
+# Whatever names a Kafka user in the environment: a region's process must not inherit them.
+_CREDENTIAL_VARIABLES = frozenset(
+    {"CASESYNC_KAFKA_USERNAME", "CASESYNC_KAFKA_PASSWORD", "CASESYNC_KAFKA_SECRETS_FILE"}
+)

@@ -15,7 +15,8 @@ partition never consumed, when the consumer last moved any position, None if it 
 A region whose database or broker cannot be reached is ERR as a whole. The worst verdict wins.
 
 The region's own outbox is judged too (``judge_outbox``): ERR while its relay reports that it
-cannot publish (with the relay's reason) or when the oldest waiting row is ``stop_after`` old,
+holds rows for an inbox its principal cannot see (naming the topic and principal), or that it
+cannot publish (with the relay's reason), or when the oldest waiting row is ``stop_after`` old,
 WARN once it is ``outbox_warn_after`` old.
 """
 
@@ -111,6 +112,10 @@ def judge_outbox(
     thresholds: Thresholds = Thresholds(),
 ) -> Judgement:
     """The verdict of the region's outbox: are its committed changes reaching the broker?"""
+    if relay is not None and relay.held_rows and unpublished:
+        return Judgement(
+            Verdict.ERR, f"{relay.held_rows} rows held in the outbox: {relay.held_reason}"
+        )
     if relay is not None and not relay.publishing and unpublished:
         return Judgement(
             Verdict.ERR,

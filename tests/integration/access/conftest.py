@@ -91,7 +91,8 @@ class AccessWorld:
         item = ServiceItem(HOUSING, "购房提取住房公积金", "公积金", "公共服务", 5, frozenset(),
                            frozenset({HandlingMode.FULLY_ONLINE}))  # fmt: skip
         regions = [Region(code, code, code, "county", gbt2260=False) for code in self.regions]
-        return Catalogue(regions, [item], agreements, [], {}, {})
+        no_materials = {(HOUSING, code): () for code in self.regions}  # a recorder asks
+        return Catalogue(regions, [item], agreements, [], no_materials, {})
 
     def plan(self, *agreements: Agreement) -> AccessPlan:
         """The plan that brings the broker to what ``agreements`` imply."""

@@ -115,3 +115,16 @@ def test_a_relay_that_last_could_not_publish_but_owes_nothing_leaves_the_outbox_
     """No rows wait: nothing is owed, whatever the relay last said."""
     relay = RelayHealth(publishing=False, reason="x", for_s=5, reported_s_ago=5)
     assert judge_outbox(0, None, relay).verdict is Verdict.OK
+
+
+def test_rows_held_for_an_inbox_it_may_not_write_are_an_error_naming_topic_and_principal() -> None:
+    """Held rows are ERR with the relay's reason (the topic and principal), though the relay
+    publishes everything else."""
+    reason = "t.inbox.330483 not visible to User:320623: missing, or no agreement grants WRITE"
+    relay = RelayHealth(publishing=True, reason="", for_s=30, reported_s_ago=1, held_rows=3,
+                        held_reason=reason)  # fmt: skip
+    judged = judge_outbox(3, 2.0, relay)
+    assert judged.verdict is Verdict.ERR
+    assert "3 rows held" in judged.reason
+    assert "t.inbox.330483" in judged.reason
+    assert "User:320623" in judged.reason

@@ -99,3 +99,24 @@ def test_no_targets_or_known_targets_need_no_listing(regions: set[str]) -> None:
     inboxes.missing({TONGXIANG})
     assert inboxes.missing(regions) == set()
     assert cluster.asked == 1
+
+
+def test_after_a_recheck_an_inbox_no_longer_listed_is_missing_again() -> None:
+    """A refused send makes the relay recheck: an inbox the principal no longer sees (its WRITE
+    revoked) is missing again at once, and present again once it is listed."""
+    cluster, clock = _Cluster("t.inbox.330483"), _Clock()
+    inboxes = _inboxes(cluster, clock)
+    assert inboxes.missing({TONGXIANG}) == set()
+    cluster.topics.clear()
+    inboxes.recheck()
+    assert inboxes.missing({TONGXIANG}) == {TONGXIANG}
+    cluster.topics.add("t.inbox.330483")
+    clock.now = 5.0
+    assert inboxes.missing({TONGXIANG}) == set()
+
+
+def test_the_reason_for_held_rows_names_each_inbox_and_the_principal() -> None:
+    """Why rows are held: the inboxes not visible and who cannot see them."""
+    inboxes = Inboxes(NAMES, _Cluster().list_topics, principal="User:320623")
+    reason = inboxes.why_missing({TONGXIANG, SUZHOU})
+    assert reason.startswith("t.inbox.320500, t.inbox.330483 not visible to User:320623")
