@@ -10,6 +10,7 @@ from typing import Any
 
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames
+from casesync.console import cli as console_cli
 from casesync.contract.codec import case_event_codec
 from casesync.ops import cli_dlq, cli_replay
 from casesync.ops.moments import moment_argument
@@ -50,6 +51,7 @@ def register(commands: Any) -> None:
         help="exit 1 when any verdict is this bad or worse (default ERR)",
     )
     status.set_defaults(handler=run_status)  # fmt: skip
+    console_cli.register(actions)
 
     topic = commands.add_parser("topic", help="look into topics").add_subparsers(
         dest="topic_command", required=True, metavar="ACTION"
