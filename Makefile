@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SETUP := .venv/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status lint typecheck demo test test-unit test-integration test-faults drill-outage bench bench-codec bench-relay bench-consumer bench-e2e clean
+.PHONY: help setup up down status lint typecheck demo test test-unit test-integration test-browser test-faults drill-outage bench bench-codec bench-relay bench-consumer bench-e2e clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ test-unit: setup ## the pure tests only (no broker, no database)
 
 test-integration: up ## the tests against real Kafka and PostgreSQL
 	@.venv/bin/pytest tests/integration
+
+test-browser: up ## the ops console in headless Chromium while real regions exchange events
+	@.venv/bin/pytest tests/browser
 
 # Fault tests kill, freeze and restart services: they get a stack of their own, never yours.
 FAULTS_STACK := CASESYNC_RUN_DIR=$(CURDIR)/.run/faults CASESYNC_LOCAL_KAFKA_PORT=19192 \

@@ -11,6 +11,9 @@ command -v mvn >/dev/null || missing+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v cc >/dev/null || missing+=(gcc)
 command -v promtool >/dev/null || missing+=(prometheus)  # promtool tests the alert rules
+# The console's browser tests and screenshots: Chromium, and a font with Chinese characters.
+command -v chromium >/dev/null || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto.*cjk' || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "casesync setup: please install: ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
