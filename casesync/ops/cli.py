@@ -124,6 +124,12 @@ def _print_status(r: dict[str, Any]) -> None:
         for cause in d["by_class"]:
             print(f"    {cause['count']:>6}  {cause['stage']}/{cause['error_class']}, latest: "
                   f"{cause['latest_reason']}")  # fmt: skip
+    if "applied" in r:
+        a = r["applied"]
+        p50, p99 = (f"{x * 1000:.0f}" if x is not None else "-"
+                    for x in (a["latency_p50_s"], a["latency_p99_s"]))  # fmt: skip
+        print(f"  applied: {a['per_second']:.1f}/s over the last {a['window_seconds']:.0f} s,"
+              f" sync latency p50 {p50} ms, p99 {p99} ms")  # fmt: skip
     if "overdue" in r:
         o = r["overdue"]
         print(f"  overdue on {o['today']}: {o['owned']} owned, {o['mirror']} mirrored")

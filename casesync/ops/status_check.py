@@ -123,6 +123,10 @@ _Snapshot = tuple[dict[TP, Bounds | None], dict[TP, q.StoredPosition]]
 
 
 def _sample(conn: Any, reader: TopicReader, topics: tuple[str, ...]) -> _Snapshot:
+    # Positions before bounds: a running consumer's position read after the log end could lie
+    # beyond it (records written and applied in between), a false "records lost" ERR.
+    with transaction(conn) as cur:
+        stored = q.positions(cur, topics)
     bounds: dict[TP, Bounds | None] = {}
     for topic in topics:
         try:
@@ -131,8 +135,6 @@ def _sample(conn: Any, reader: TopicReader, topics: tuple[str, ...]) -> _Snapsho
             continue  # the partner never published: nothing is owed
         for p in b.end:
             bounds[(topic, p)] = Bounds({p: b.start[p]}, {p: b.end[p]})
-    with transaction(conn) as cur:
-        stored = q.positions(cur, topics)
     return bounds, stored
 
 
