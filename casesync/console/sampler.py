@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from casesync.console.federation import flows, overall, region_card
+from casesync.console.gauges import ConsoleGauges
 from casesync.console.history import History
 from casesync.console.places import coordinates
 from casesync.domain.loading import shipped_catalogue
@@ -49,6 +50,7 @@ class Sampler:
         self._regions = tuple(regions)
         self._readers = {code: TopicReader(settings.kafka) for code in regions}
         self.history = History()
+        self.gauges = ConsoleGauges()
         self._encoded = json.dumps({"regions": [], "flows": [], "verdict": None}).encode()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -78,6 +80,7 @@ class Sampler:
                  for code in self._regions}  # fmt: skip
         at = self._clock()
         self.history.add(at, cards)
+        self.gauges.update(cards.values())
         view = {
             "generated_at": datetime.fromtimestamp(at, UTC).isoformat(),
             "interval_seconds": self._interval_s,

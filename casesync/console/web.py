@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -20,7 +21,8 @@ STATIC = Path(str(resources.files("casesync.console").joinpath("static")))
 
 
 def application(sampler: Sampler) -> Starlette:
-    """``/`` the page, ``/api/state`` the latest view as JSON, ``/static`` the assets."""
+    """``/`` the page, ``/api/state`` the latest view as JSON, ``/static`` the assets,
+    ``/metrics`` the console's gauges for Prometheus."""
 
     async def page(_: Request) -> FileResponse:
         return FileResponse(STATIC / "index.html")
@@ -29,9 +31,13 @@ def application(sampler: Sampler) -> Starlette:
         return Response(sampler.latest(), media_type="application/json",
                         headers={"Cache-Control": "no-store"})  # fmt: skip
 
+    async def metrics(_: Request) -> Response:
+        return Response(sampler.gauges.exposition(), media_type=CONTENT_TYPE_LATEST)
+
     return Starlette(routes=[
         Route("/", page, methods=["GET"]),
         Route("/api/state", state, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ])  # fmt: skip
 

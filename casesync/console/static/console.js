@@ -49,7 +49,8 @@ function drawMap(state) {
       "stroke-width": 2 + Math.min(8, Math.log2(1 + rate)), "stroke-dasharray": f.agreement ? null : "6 4",
     }));
     svg.append(el("svg:text", { class: "flow-label", x: mx, y: my, "text-anchor": "middle" },
-      `${f.a}→${f.b} ${fmt(f.a_to_b_per_second)}/s · ${f.b}→${f.a} ${fmt(f.b_to_a_per_second)}/s`));
+      `${fmt(f.a_to_b_per_second)} ⇄ ${fmt(f.b_to_a_per_second)} /s`,
+      el("svg:title", {}, `${f.a}→${f.b} ${fmt(f.a_to_b_per_second)}/s, ${f.b}→${f.a} ${fmt(f.b_to_a_per_second)}/s, ${f.verdict}`)));
   }
   for (const r of placed) {
     const [x, y] = at[r.code];
@@ -57,6 +58,14 @@ function drawMap(state) {
                                    "data-region": r.code, "data-verdict": r.verdict }));
     svg.append(el("svg:text", { class: "place-label", x: x + 10, y: y + 4 }, `${r.name} ${r.code}`));
   }
+}
+
+function drawFlows(state) {
+  const name = Object.fromEntries(state.regions.map(r => [r.code, `${r.name} ${r.code}`]));
+  document.getElementById("flows").replaceChildren(...state.flows.map(f => el("tr", { "data-flow-row": `${f.a}-${f.b}` },
+    el("td", {}, `${name[f.a]} → ${name[f.b]}`), el("td", {}, `${fmt(f.a_to_b_per_second)}/s`),
+    el("td", {}, `${name[f.b]} → ${name[f.a]}`), el("td", {}, `${fmt(f.b_to_a_per_second)}/s`),
+    el("td", {}, f.agreement ? "agreement" : "national list"), el("td", {}, verdict(f.verdict)))));
 }
 
 // --- a region's card ---
@@ -145,6 +154,7 @@ async function refresh() {
     overall.dataset.verdict = state.verdict;
     document.getElementById("updated").textContent = `sampled ${new Date(state.generated_at).toLocaleTimeString()}, every ${state.interval_seconds} s`;
     drawMap(state);
+    drawFlows(state);
     const regions = document.getElementById("regions");
     regions.replaceChildren(...state.regions.map(card));
     drawCharts(state);

@@ -1,4 +1,4 @@
-"""The console's pure views: region cards, flows between regions, the hour of history."""
+"""The console's pure views: region cards, flows between regions, the hour of history, gauges."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from casesync.console.federation import flows, overall, region_card
+from casesync.console.gauges import ConsoleGauges
 from casesync.console.history import History
 from casesync.console.places import coordinates
 from casesync.domain.loading import shipped_catalogue
@@ -106,3 +107,21 @@ def test_every_catalogue_region_has_coordinates_in_china() -> None:
         lon, lat = coordinates(region.code) or (0.0, 0.0)
         assert 73 < lon < 135, region.code
         assert 18 < lat < 54, region.code
+
+
+def test_the_console_gauges_follow_the_latest_cards() -> None:
+    """Overdue cases and open dead letters become gauges by region; a class redriven away
+    disappears at the next sample."""
+    dead = {"total": 3, "unpublished": 0, "open": 3, "by_class": [
+        {"stage": "decode", "error_class": "NotSingleObject", "count": 3}]}  # fmt: skip
+    overdue = {"today": "2026-03-02", "owned": 1, "mirror": 2, "cases": []}
+    gauges = ConsoleGauges()
+    gauges.update([region_card(report("330483", "WARN", dead_letters=dead, overdue=overdue),
+                               "桐乡市", None)])  # fmt: skip
+    text = gauges.exposition().decode()
+    assert 'casesync_overdue_cases{region="330483",side="mirror"} 2.0' in text
+    assert ('casesync_dead_letters_open{error_class="NotSingleObject",region="330483",'
+            'stage="decode"} 3.0') in text  # fmt: skip
+    assert 'casesync_region_verdict{region="330483"} 1.0' in text
+    gauges.update([region_card(report("330483"), "桐乡市", None)])
+    assert "NotSingleObject" not in gauges.exposition().decode()
