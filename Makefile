@@ -27,8 +27,9 @@ lint: setup ## ruff check and format check
 typecheck: setup ## mypy --strict over the packages and benchmarks
 	@.venv/bin/mypy
 
-demo: up ## four regions exchanging case traffic, ending with a summary and a consistency verdict
-	@.venv/bin/casesync demo
+CONSOLE ?=
+demo: up ## four regions exchanging case traffic, ending with a summary and a consistency verdict (CONSOLE=PORT: then the ops console until Ctrl-C)
+	@.venv/bin/casesync demo $(if $(CONSOLE),--console $(CONSOLE))
 
 test: up lint typecheck ## set-up, infrastructure, lint, types, the unit and integration tests
 	@.venv/bin/pytest tests/unit tests/integration

@@ -7,6 +7,8 @@
 4. wait until every outbox is published, every mirror equals its source and every demo region
    mirrors the national case;
 5. stop the services and print the summary; exit 0 only when every pair is consistent.
+With ``--console`` the ops console watches the four regions from step 2 on, and the summary is
+printed while everything keeps running, until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -43,9 +45,12 @@ NATIONAL_VERSION = 5  # its last version: submitted to delivered
 
 
 class Demo:
-    def __init__(self, base: Settings, cases: int, rate: float, timeout: float) -> None:
+    def __init__(
+        self, base: Settings, cases: int, rate: float, timeout: float, console: int | None = None
+    ) -> None:
         self.run = DemoRun.new(base)
         self.cases, self.rate, self.timeout = cases, rate, timeout
+        self.console_port = console
         self.logs = Path(".run") / "demo" / self.run.run_id
         self.services: dict[str, subprocess.Popen[bytes]] = {}
         self.tty = sys.stdout.isatty()
@@ -58,8 +63,11 @@ class Demo:
         try:
             self._fresh()
             self._start_services()
+            self._start_console()
             transfer = self._traffic()
             self._converge(transfer)
+            if self.console_port is not None:
+                return self._report_and_watch(transfer, time.monotonic() - started)
         finally:
             self._stop_services()
         return self._report(transfer, time.monotonic() - started)
@@ -183,6 +191,28 @@ class Demo:
         print(f"\nverdict: {'CONSISTENT' if consistent else 'INCONSISTENT'}"
               f" (demo took {elapsed:.0f} s)")  # fmt: skip
         return 0 if consistent else 1
+
+    def _start_console(self) -> None:
+        if self.console_port is None:
+            return
+        watched = [arg for region in REGIONS for arg in ("--region", region.code)]
+        self.services["console"] = self._spawn(
+            "console", "ops", "console", "--port", str(self.console_port), *watched
+        )
+        self._say(f"console on http://127.0.0.1:{self.console_port}/")
+
+    def _report_and_watch(self, transfer: str, elapsed: float) -> int:
+        """The summary, then the regions and the console keep running until Ctrl-C."""
+        code = self._report(transfer, elapsed)
+        self._say(f"regions still running; console on http://127.0.0.1:{self.console_port}/"
+                  " (Ctrl-C stops everything)")  # fmt: skip
+        try:
+            while all(process.poll() is None for process in self.services.values()):
+                time.sleep(1)
+            self._say(f"a region service or the console exited; see {self.logs}")
+        except KeyboardInterrupt:
+            pass
+        return code
 
     def _record(self, region: str, changes: list[CaseChange]) -> None:
         record_committed(build_recorder(region), self.url(region), changes, "casesync-demo")
