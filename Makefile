@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SETUP := .venv/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status lint typecheck demo test test-unit test-integration test-clients test-faults drill-outage bench bench-codec bench-relay bench-consumer bench-e2e clean
+.PHONY: help setup up down status lint typecheck demo test test-unit test-integration test-clients test-browser test-faults drill-outage bench bench-codec bench-relay bench-consumer bench-e2e clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -27,8 +27,9 @@ lint: setup ## ruff check and format check
 typecheck: setup ## mypy --strict over the packages and benchmarks
 	@.venv/bin/mypy
 
-demo: up ## four regions exchanging case traffic, ending with a summary and a consistency verdict
-	@.venv/bin/casesync demo
+CONSOLE ?=
+demo: up ## four regions exchanging case traffic, ending with a summary and a consistency verdict (CONSOLE=PORT: then the ops console until Ctrl-C)
+	@.venv/bin/casesync demo $(if $(CONSOLE),--console $(CONSOLE))
 
 test: up lint typecheck ## set-up, infrastructure, lint, types, the unit and integration tests
 	@.venv/bin/pytest tests/unit tests/integration
@@ -41,6 +42,9 @@ test-integration: up ## the tests against real Kafka and PostgreSQL
 
 test-clients: up ## recording through SQL from clients that are not casesync's Python: psql and Java JDBC (Maven)
 	@.venv/bin/pytest tests/integration/intake
+
+test-browser: up ## the ops console in headless Chromium while real regions exchange events
+	@.venv/bin/pytest tests/browser
 
 # Fault tests kill, freeze and restart services: they get a stack of their own, never yours.
 FAULTS_STACK := CASESYNC_RUN_DIR=$(CURDIR)/.run/faults CASESYNC_LOCAL_KAFKA_PORT=19192 \

@@ -10,6 +10,10 @@ command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v cc >/dev/null || missing+=(gcc)
+command -v promtool >/dev/null || missing+=(prometheus)  # promtool tests the alert rules
+# The console's browser tests and screenshots: Chromium, and a font with Chinese characters.
+command -v chromium >/dev/null || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto.*cjk' || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "casesync setup: please install: ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
@@ -18,6 +22,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    # Only promtool is wanted: the package's own server must not keep running on :9090.
+    systemctl disable --now prometheus prometheus-node-exporter 2>/dev/null || true
+  fi
 fi
 
 stamp=.venv/.installed

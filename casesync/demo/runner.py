@@ -12,6 +12,8 @@
    inbox: the broker must refuse;
 5. stop the services and print the summary; exit 0 only when every pair is consistent and every
    probe was refused.
+With ``--console`` the ops console watches the four regions from step 2 on, and the summary is
+printed while everything keeps running, until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -53,9 +55,12 @@ NATIONAL_VERSION = 5  # its last version: submitted to delivered
 
 
 class Demo:
-    def __init__(self, base: Settings, cases: int, rate: float, timeout: float) -> None:
+    def __init__(
+        self, base: Settings, cases: int, rate: float, timeout: float, console: int | None = None
+    ) -> None:
         self.run = DemoRun.new(base)
         self.cases, self.rate, self.timeout = cases, rate, timeout
+        self.console_port = console
         self.logs = Path(".run") / "demo" / self.run.run_id
         self.services: dict[str, subprocess.Popen[bytes]] = {}
         self.tty = sys.stdout.isatty()
@@ -71,9 +76,12 @@ class Demo:
         try:
             self._fresh()
             self._start_services()
+            self._start_console()
             transfer = self._traffic()
             self._converge(transfer)
             self._probe()
+            if self.console_port is not None:
+                return self._report_and_watch(transfer, time.monotonic() - started)
         finally:
             self._stop_services()
         return self._report(transfer, time.monotonic() - started)
@@ -252,6 +260,34 @@ class Demo:
             )
             print(f"  probe: {code} reading {probe.topic} -> {outcome}")
         return all(probe.refused for probe in self.probes.values())
+
+    def _start_console(self) -> None:
+        if self.console_port is None:
+            return
+        watched = [arg for region in REGIONS for arg in ("--region", region.code)]
+        self.services["console"] = self._spawn(
+            "console",
+            "ops",
+            "console",
+            "--port",
+            str(self.console_port),
+            *watched,
+            env=self.run.environment(),
+        )
+        self._say(f"console on http://127.0.0.1:{self.console_port}/")
+
+    def _report_and_watch(self, transfer: str, elapsed: float) -> int:
+        """The summary, then the regions and the console keep running until Ctrl-C."""
+        code = self._report(transfer, elapsed)
+        self._say(f"regions still running; console on http://127.0.0.1:{self.console_port}/"
+                  " (Ctrl-C stops everything)")  # fmt: skip
+        try:
+            while all(process.poll() is None for process in self.services.values()):
+                time.sleep(1)
+            self._say(f"a region service or the console exited; see {self.logs}")
+        except KeyboardInterrupt:
+            pass
+        return code
 
     def _record(self, region: str, changes: list[CaseChange]) -> None:
         record_committed(build_recorder(region), self.url(region), changes, "casesync-demo")

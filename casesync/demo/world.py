@@ -9,6 +9,7 @@ from pathlib import Path
 
 from casesync.errors import ConfigError
 from casesync.settings import Settings
+from casesync.trust.federation import LocalFederation
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class DemoRun:
 
     run_id: str
     settings: Settings
+    trust: dict[str, str]  # the run's signing keys and manifest (CASESYNC_TRUST_* variables)
 
     @classmethod
     def new(cls, base: Settings) -> DemoRun:
@@ -45,21 +47,29 @@ class DemoRun:
         if "{region}" not in url:
             url = f"{url.rpartition('/')[0]}/casesync_demo_{{region}}"
         run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        # Every region signs what it publishes and verifies what it receives: one machine holds
+        # the whole federation's keys here, as no real deployment would.
+        federation = LocalFederation.create(
+            Path(".run") / "demo" / run_id / "trust", [region.code for region in REGIONS]
+        )
+        trust = federation.environment()
         settings = Settings.from_env(
             {
                 **os.environ,
                 **base.kafka.environment(),
+                **trust,
                 "CASESYNC_DATABASE_URL": url,
                 "CASESYNC_TOPIC_PREFIX": f"{DEMO_PREFIX}{run_id}.",
             }
         )
-        return cls(run_id, settings)
+        return cls(run_id, settings, trust)
 
     def environment(self) -> dict[str, str]:
         """The environment of every process of this run (as the run's own Kafka user)."""
         return {
             **os.environ,
             **self.settings.kafka.environment(),
+            **self.trust,
             "CASESYNC_DATABASE_URL": self.settings.database_url,
             "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
         }

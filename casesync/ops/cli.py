@@ -10,6 +10,7 @@ from typing import Any
 
 from casesync.adapters.schema_topic import KafkaSchemaSource
 from casesync.adapters.topics import TopicNames
+from casesync.console import cli as console_cli
 from casesync.contract.codec import case_event_codec
 from casesync.ops import cli_dlq, cli_replay
 from casesync.ops.moments import moment_argument
@@ -50,6 +51,7 @@ def register(commands: Any) -> None:
         help="exit 1 when any verdict is this bad or worse (default ERR)",
     )
     status.set_defaults(handler=run_status)  # fmt: skip
+    console_cli.register(actions)
 
     topic = commands.add_parser("topic", help="look into topics").add_subparsers(
         dest="topic_command", required=True, metavar="ACTION"
@@ -126,6 +128,12 @@ def _print_status(r: dict[str, Any]) -> None:
         for cause in d["by_class"]:
             print(f"    {cause['count']:>6}  {cause['stage']}/{cause['error_class']}, latest: "
                   f"{cause['latest_reason']}")  # fmt: skip
+    if "applied" in r:
+        a = r["applied"]
+        p50, p99 = (f"{x * 1000:.0f}" if x is not None else "-"
+                    for x in (a["latency_p50_s"], a["latency_p99_s"]))  # fmt: skip
+        print(f"  applied: {a['per_second']:.1f}/s over the last {a['window_seconds']:.0f} s,"
+              f" sync latency p50 {p50} ms, p99 {p99} ms")  # fmt: skip
     if "overdue" in r:
         o = r["overdue"]
         print(f"  overdue on {o['today']}: {o['owned']} owned, {o['mirror']} mirrored")

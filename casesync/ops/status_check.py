@@ -6,7 +6,8 @@ Steps:
   3. wait ``window`` seconds; second sample;
   4. judge each partition (``status.judge_partition``); for those with lag, read the oldest
      unapplied record's timestamp: the lag in seconds;
-  5. outbox backlog, dead letters by stage and class, overdue cases.
+  5. outbox backlog, dead letters by stage and class, overdue cases, partner events applied
+     lately (rate and sync latency by source), the region's recent multi-region workflows.
 A service that cannot be reached makes the region ERR, and the report says which; with the
 broker away, the database's part (outbox, dead letters, overdue cases) is still reported.
 """
@@ -51,6 +52,9 @@ class StatusOptions:
     window_s: float = 2.0
     thresholds: Thresholds = field(default_factory=Thresholds)
     overdue_listed: int = 20
+    applied_window_s: float = 60.0  # applied/s and sync latency over this much recent time
+    workflows_since_s: float = 3600.0  # finished workflows stay listed this long
+    workflows_listed: int = 10
 
 
 def check_region(
@@ -58,18 +62,21 @@ def check_region(
     region: str,
     options: StatusOptions = StatusOptions(),
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    reader: TopicReader | None = None,
 ) -> dict[str, Any]:
-    """The status report of ``region`` as plain JSON values."""
+    """The status report of ``region`` as plain JSON values. A caller that checks again and
+    again (the console) passes its own ``reader``, kept open between checks."""
     report: dict[str, Any] = {"region": region, "checked_at": now().isoformat(), "errors": []}
     plan = plan_consumer(settings, ConsumerOptions(region=region))  # 1
     url = settings.region_database_url(region)
-    reader = TopicReader(settings.kafka)
+    own_reader = reader is None
     try:
         conn = connect(url, application_name="casesync-ops")
     except Unreachable as e:
         report["errors"].append(str(e))
         report["verdict"] = Verdict.ERR.name
         return report
+    reader = TopicReader(settings.kafka) if reader is None else reader
     try:
         try:
             first = _sample(conn, reader, plan.topics)  # 2
@@ -96,13 +103,18 @@ def check_region(
             }
             report["dead_letters"] = _dead_letters(cur)
             report["overdue"] = _overdue(cur, now(), options.overdue_listed)
+            report["applied"] = _applied(cur, options.applied_window_s)
+            report["workflows"] = q.recent_workflows(
+                cur, options.workflows_since_s, options.workflows_listed
+            )
     except AccessRefused:
         raise
     except CasesyncError as e:
         report["errors"].append(str(e))
     finally:
         conn.close()
-        reader.close()
+        if own_reader:
+            reader.close()
     if settings.signing:
         report["manifest"] = _manifest(settings, now())
     verdicts = [Verdict[p["verdict"]] for p in report.get("partitions", ())]
@@ -137,6 +149,10 @@ _Snapshot = tuple[dict[TP, Bounds | None], dict[TP, q.StoredPosition]]
 
 
 def _sample(conn: Any, reader: TopicReader, topics: tuple[str, ...]) -> _Snapshot:
+    # Positions before bounds: a running consumer's position read after the log end could lie
+    # beyond it (records written and applied in between), a false "records lost" ERR.
+    with transaction(conn) as cur:
+        stored = q.positions(cur, topics)
     bounds: dict[TP, Bounds | None] = {}
     for topic in topics:
         try:
@@ -145,8 +161,6 @@ def _sample(conn: Any, reader: TopicReader, topics: tuple[str, ...]) -> _Snapsho
             continue  # the partner never published: nothing is owed
         for p in b.end:
             bounds[(topic, p)] = Bounds({p: b.start[p]}, {p: b.end[p]})
-    with transaction(conn) as cur:
-        stored = q.positions(cur, topics)
     return bounds, stored
 
 
@@ -214,5 +228,20 @@ def _overdue(cur: Any, moment: datetime, listed: int) -> dict[str, Any]:
              "promised_deadline": c.promised_deadline.isoformat(),
              "working_days_overdue": c.working_days_overdue}
             for c in cases[:listed]
+        ],
+    }  # fmt: skip
+
+
+def _applied(cur: Any, window_s: float) -> dict[str, Any]:
+    rows = q.applied_recently(cur, window_s)
+    overall = next((r for r in rows if r["source"] is None), None)
+    return {
+        "window_seconds": window_s,
+        "per_second": 0.0 if overall is None else round(overall["count"] / window_s, 3),
+        "latency_p50_s": None if overall is None else overall["latency_p50_s"],
+        "latency_p99_s": None if overall is None else overall["latency_p99_s"],
+        "by_source": [
+            {**r, "per_second": round(r["count"] / window_s, 3)}
+            for r in rows if r["source"] is not None
         ],
     }  # fmt: skip

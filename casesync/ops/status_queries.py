@@ -101,3 +101,41 @@ def overdue_cases(
         for case_id, side, state, item, deadline in cur.fetchall()
         if calendar.is_overdue(deadline, today)
     ]  # fmt: skip
+
+
+def applied_recently(cur: Any, window_s: float) -> list[dict[str, Any]]:
+    """Partner events applied in the last ``window_s`` seconds by source (and all together,
+    source None): how many, and the sync latency p50/p99 in seconds (occurred to applied)."""
+    cur.execute(
+        "SELECT source_region, count(*), percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP"
+        " (ORDER BY extract(epoch FROM applied_at - occurred_at))"
+        " FROM mirror_history WHERE applied_at > clock_timestamp() - make_interval(secs => %s)"
+        " GROUP BY GROUPING SETS ((source_region), ()) ORDER BY source_region NULLS FIRST",
+        (window_s,),
+    )
+    return [
+        {"source": source, "count": int(count),
+         "latency_p50_s": None if p is None else round(p[0], 4),
+         "latency_p99_s": None if p is None else round(p[1], 4)}
+        for source, count, p in cur.fetchall()
+    ]  # fmt: skip
+
+
+def recent_workflows(cur: Any, since_s: float, limit: int) -> list[dict[str, Any]]:
+    """The region's own multi-region workflow cases (those that requested a partner's step)
+    open, or touched in the last ``since_s`` seconds: state and every event with its time."""
+    cur.execute(
+        "SELECT c.case_id, c.state, h.event_type, h.occurred_at"
+        " FROM (SELECT case_id, state, updated_at FROM cases"
+        "       WHERE case_id IN (SELECT case_id FROM case_history"
+        "                         WHERE event_type = 'STEP_REQUESTED')"
+        "       AND (state <> ALL(%s) OR updated_at > now() - make_interval(secs => %s))"
+        "       ORDER BY updated_at DESC LIMIT %s) c"
+        " JOIN case_history h USING (case_id) ORDER BY c.updated_at DESC, c.case_id, h.version",
+        (_TERMINAL, since_s, limit),
+    )
+    workflows: dict[str, dict[str, Any]] = {}
+    for case_id, state, event_type, at in cur.fetchall():
+        case = workflows.setdefault(case_id, {"case_id": case_id, "state": state, "events": []})
+        case["events"].append({"event_type": event_type, "at": at.isoformat()})
+    return list(workflows.values())

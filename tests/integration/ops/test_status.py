@@ -90,3 +90,23 @@ def test_an_unreachable_region_database_is_err_and_exits_non_zero(
     assert code == 1
     assert report["verdict"] == "ERR"
     assert "PostgreSQL" in report["errors"][0]
+
+
+def test_status_reports_recently_applied_events_by_source_with_sync_latency(
+    region_factory: RegionFactory, cli: Cli
+) -> None:
+    """Events just applied from a partner show in ``applied``: their count by source, a rate
+    and sync latency percentiles, the figures the console charts."""
+    rudong, tongxiang = region_factory(RUDONG), region_factory(TONGXIANG)
+    rudong.record(housing_cases(0, 6))
+    rudong.relay()
+    applied = tongxiang.consume().applied
+    code, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--json", "--window", "0.2")
+    report = json.loads(out)
+    assert code == 0
+    (source,) = report["applied"]["by_source"]
+    assert source["source"] == RUDONG
+    assert source["count"] == applied > 0
+    assert report["applied"]["per_second"] == pytest.approx(applied / 60, abs=0.001)
+    assert 0 < report["applied"]["latency_p50_s"] <= report["applied"]["latency_p99_s"]
+    assert report["workflows"] == []

@@ -1,0 +1,61 @@
+"""The console's web side: the page, its packaged assets and the latest view (read-only)."""
+
+from __future__ import annotations
+
+import socket
+from importlib import resources
+from pathlib import Path
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from casesync.console.errors import PortUnavailable
+from casesync.console.sampler import Sampler
+
+STATIC = Path(str(resources.files("casesync.console").joinpath("static")))
+
+
+def application(sampler: Sampler) -> Starlette:
+    """``/`` the page, ``/api/state`` the latest view as JSON, ``/static`` the assets,
+    ``/metrics`` the console's gauges for Prometheus."""
+
+    async def page(_: Request) -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    async def state(_: Request) -> Response:
+        return Response(sampler.latest(), media_type="application/json",
+                        headers={"Cache-Control": "no-store"})  # fmt: skip
+
+    async def metrics(_: Request) -> Response:
+        return Response(sampler.gauges.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[
+        Route("/", page, methods=["GET"]),
+        Route("/api/state", state, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ])  # fmt: skip
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything starts: a taken port is one clear line."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise PortUnavailable(f"the console cannot listen on {host}:{port}: {e.strerror}") from e
+    return sock
+
+
+def serve(sampler: Sampler, sock: socket.socket) -> None:
+    """Serve until interrupted (Ctrl-C, SIGTERM)."""
+    config = uvicorn.Config(application(sampler), log_level="warning", access_log=False,
+                            lifespan="off")  # fmt: skip
+    uvicorn.Server(config).run(sockets=[sock])
