@@ -18,6 +18,10 @@ class RegionFigures:
     published: int
     applied: int
     dead_lettered: int
+    # Records whose signature checked out (applied, or dead-lettered at a later stage), and
+    # those refused at verification (tampered, unsigned, wrong or invalid key).
+    verified: int
+    refused_unverified: int
     latency_p50_ms: float | None
     latency_p99_ms: float | None
 
@@ -38,13 +42,14 @@ def region_figures(url: str, code: str, name: str) -> RegionFigures:
         "SELECT (SELECT count(*) FROM case_history),"
         " (SELECT count(*) FROM outbox WHERE published_at IS NOT NULL),"
         " (SELECT count(*) FROM mirror_history), (SELECT count(*) FROM dead_letters),"
+        " (SELECT count(*) FROM dead_letters WHERE stage = 'verify'),"
         " (SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP"
         "   (ORDER BY extract(epoch FROM applied_at - occurred_at)) FROM mirror_history)",
     )
-    emitted, published, applied, dead, percentiles = row
+    emitted, published, applied, dead, refused, percentiles = row
     p50, p99 = (None, None) if percentiles is None else (percentiles[0], percentiles[1])
     return RegionFigures(
-        code, name, emitted, published, applied, dead,
+        code, name, emitted, published, applied, dead, applied + dead - refused, refused,
         None if p50 is None else p50 * 1000, None if p99 is None else p99 * 1000,
     )  # fmt: skip
 
@@ -109,12 +114,12 @@ def table(figures: list[RegionFigures]) -> str:
         return "-" if value is None else f"{value:,.0f}"
 
     lines = [
-        f"{'region':<22}{'emitted':>9}{'published':>11}{'applied':>9}{'dead':>6}"
-        f"{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'region':<22}{'emitted':>9}{'published':>11}{'verified':>10}{'refused':>9}"
+        f"{'applied':>9}{'dead':>6}{'p50 ms':>9}{'p99 ms':>9}"
     ]
     for f in figures:
         lines.append(
-            f"{f.code + ' ' + f.name:<22}{f.emitted:>9,}{f.published:>11,}{f.applied:>9,}"
-            f"{f.dead_lettered:>6,}{ms(f.latency_p50_ms):>9}{ms(f.latency_p99_ms):>9}"
+            f"{f.code + ' ' + f.name:<22}{f.emitted:>9,}{f.published:>11,}{f.verified:>10,}"
+            f"{f.refused_unverified:>9,}{f.applied:>9,}{f.dead_lettered:>6,}{ms(f.latency_p50_ms):>9}{ms(f.latency_p99_ms):>9}"
         )
     return "\n".join(lines)
