@@ -120,15 +120,19 @@ class _Batch:
     def succeeded_ids(self) -> list[int]:
         """Rows every record of which the broker acknowledged (a row sent nowhere has none)."""
         ids, start, futures = [], 0, self.futures
-        # A send that failed midway left the later rows without an end: they are not counted.
+        # Every row's records are built (and signed) before the first is sent: a send that
+        # failed midway left the later rows' records unsent, and those rows are not counted.
         for row, end in zip(self.rows, self.ends, strict=False):
+            if end > len(futures):
+                break
             if all(futures[k].succeeded() for k in range(start, end)):
                 ids.append(row[0])
             start = end
         return ids
 
     def all_succeeded(self) -> bool:
-        return len(self.ends) == len(self.rows) and all(f.succeeded() for f in self.futures)
+        sent_all = len(self.ends) == len(self.rows) and (self.ends or [0])[-1] == len(self.futures)
+        return sent_all and all(f.succeeded() for f in self.futures)
 
 
 class Relay:

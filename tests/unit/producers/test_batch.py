@@ -69,3 +69,11 @@ def test_a_row_with_no_target_counts_as_published_without_a_record() -> None:
     batch = _batch(rows, [[], [_acked()]])
     assert batch.succeeded_ids() == [1, 2]
     assert batch.all_succeeded()
+
+
+def test_rows_whose_records_were_built_but_never_sent_count_as_not_acknowledged() -> None:
+    """A send that failed after the first row leaves the second row's records unsent: only the
+    first row counts, and the batch is not all acknowledged."""
+    batch = _Batch([_row(1, "330483"), _row(2, "330483")], futures=[_acked()], ends=[1, 2])
+    assert batch.succeeded_ids() == [1]
+    assert not batch.all_succeeded()
