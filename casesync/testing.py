@@ -206,13 +206,14 @@ def region_factory(
 
 
 @pytest.fixture
-def replay_into(region_factory: RegionFactory) -> Callable[[Path | str, str], TestRegion]:
+def replay_into(region_factory: RegionFactory) -> Callable[..., TestRegion]:
     """``replay_into(path, "330483")``: apply a recording to that region (fresh database unless
-    the test made it already) with no broker involved; returns the region."""
+    the test made it already) with no broker involved; returns the region. Every record is
+    verified as the consumer would; ``verify=False`` replays a recording made before signing."""
 
-    def replay(recording: Path | str, code: str) -> TestRegion:
+    def replay(recording: Path | str, code: str, *, verify: bool = True) -> TestRegion:
         region = region_factory(code)
-        region.replay(Path(recording))
+        region.replay(Path(recording), verify=verify)
         return region
 
     return replay

@@ -8,6 +8,7 @@ wired as ``casesync relay`` and ``casesync consume`` wire them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -107,9 +108,12 @@ class TestRegion:
             "CASESYNC_TRUST_MANIFEST": str(settings.trust_manifest_file or ""),
         }
 
-    def replay(self, recording: Path) -> ApplyStats:
-        """Apply a recording (``casesync replay apply``) to this region's database."""
-        return apply_recording(self.settings, recording, self.code)
+    def replay(self, recording: Path, *, verify: bool = True) -> ApplyStats:
+        """Apply a recording (``casesync replay apply``) to this region's database;
+        ``verify=False`` for a recording made before its regions signed (as
+        ``CASESYNC_SIGNING=off`` would: said in the log)."""
+        settings = self.settings if verify else dataclasses.replace(self.settings, signing=False)
+        return apply_recording(settings, recording, self.code)
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of one query on the region's database."""

@@ -50,10 +50,10 @@ def _dlq_headers(world: World) -> list[dict[str, str]]:
 
 
 def test_poison_is_dead_lettered_with_its_reason_and_everything_else_applies(world: World) -> None:
-    """Garbage, an unknown fingerprint, a tombstone, a spoofed source, a record addressed to
-    another region, an item outside the agreement, an illegal transition and text the database
-    cannot hold each become a dead-letter row and a DLQ record with provenance; every valid
-    event around them is applied."""
+    """Garbage, an unknown fingerprint, a tombstone, a spoofed source, a record signed for
+    another region's inbox, an item outside the agreement, an illegal transition and text the
+    database cannot hold each become a dead-letter row and a DLQ record with provenance; every
+    valid event around them is applied."""
     rudong, tongxiang = world.region(RUDONG), world.region(TONGXIANG)
     rudong.record(housing_cases(0, 40, steps=1))
     world.relay(RUDONG)
@@ -115,7 +115,8 @@ def test_poison_is_dead_lettered_with_its_reason_and_everything_else_applies(wor
             ("IllegalTransition", "sequence"),
             ("UntranslatableCharacter", "store"),
             ("EmptyRecord", "decode"),
-            ("Misaddressed", "validate"),
+            # signed for Yinchuan's inbox: read from Tongxiang's, its signature no longer holds
+            ("BadSignature", "verify"),
         ]
     )
     assert consumer.stats.dead_lettered == 8

@@ -15,24 +15,24 @@ from .conftest import RUDONG, TONGXIANG
 pytestmark = pytest.mark.integration
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-SAMPLE = DATA / "rudong_to_tongxiang.avro"
+SAMPLE = DATA / "rudong_to_tongxiang.avro"  # recorded before regions signed: replayed unverified
 EXPECTED = json.loads((DATA / "rudong_to_tongxiang.json").read_text())
 
 
 def test_the_recorded_sample_replays_to_its_source_digest(
-    replay_into: Callable[[Path, str], TestRegion],
+    replay_into: Callable[..., TestRegion],
 ) -> None:
     """Replaying the shipped sample into a fresh Tongxiang gives the digest Rudong had."""
-    tongxiang = replay_into(SAMPLE, TONGXIANG)
+    tongxiang = replay_into(SAMPLE, TONGXIANG, verify=False)
     assert tongxiang.mirror_digest(RUDONG) == (EXPECTED["owned_digest"], EXPECTED["cases"])
 
 
 def test_replaying_the_sample_twice_applies_it_once(
-    replay_into: Callable[[Path, str], TestRegion],
+    replay_into: Callable[..., TestRegion],
 ) -> None:
     """A second replay of the same recording into the same region skips every record."""
-    tongxiang = replay_into(SAMPLE, TONGXIANG)
-    stats = tongxiang.replay(SAMPLE)
+    tongxiang = replay_into(SAMPLE, TONGXIANG, verify=False)
+    stats = tongxiang.replay(SAMPLE, verify=False)
     assert (stats.records, stats.skipped, stats.applied) == (EXPECTED["events"],) * 2 + (0,)
     assert tongxiang.query("SELECT count(*) FROM mirror_history") == [(EXPECTED["events"],)]
 

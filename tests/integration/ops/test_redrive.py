@@ -15,6 +15,7 @@ from casesync.contract.schemas import RegisteredSchema, load_versions, register_
 from casesync.contract.store import SchemaStore
 from casesync.domain.events import CaseEvent
 from casesync.testing_regions import RegionFactory, TestRegion
+from casesync.testing_trust import TestTrust
 from consumers.records import SOURCE_HEADER, TARGET_HEADER
 
 from .conftest import RUDONG, TONGXIANG, Cli, housing_cases, json_lines
@@ -29,8 +30,11 @@ def _v3() -> RegisteredSchema:
     return register_schema(json.dumps(schema))
 
 
-def _send_with_v3(source: TestRegion, event: CaseEvent, v3: RegisteredSchema) -> None:
-    """Publish ``event`` written with v3, whose schema the schema topic does not hold yet."""
+def _send_with_v3(
+    source: TestRegion, event: CaseEvent, v3: RegisteredSchema, trust: TestTrust
+) -> None:
+    """Publish ``event`` written with v3, whose schema the schema topic does not hold yet,
+    signed by its source as its relay would."""
     codec = SingleObjectCodec(SchemaStore(load_versions()), writer=v3, reader=v3)
     producer = new_producer(source.settings.kafka, acks="all")
     try:
@@ -38,6 +42,8 @@ def _send_with_v3(source: TestRegion, event: CaseEvent, v3: RegisteredSchema) ->
         routing = [(SOURCE_HEADER, source.code.encode())]
         routing += [(TARGET_HEADER, target.encode()) for target in event.target_regions[:1]]
         inbox = TopicNames(source.settings.topic_prefix).inbox(event.target_regions[0])
+        trust.sign([(inbox, event.case_id.encode(), value, routing)], source.code,
+                   event.target_regions[0])  # fmt: skip
         producer.send(inbox, key=event.case_id.encode(), value=value, headers=routing).get(
             timeout=30
         )
@@ -46,7 +52,7 @@ def _send_with_v3(source: TestRegion, event: CaseEvent, v3: RegisteredSchema) ->
 
 
 def test_a_fixed_dead_letter_redriven_twice_is_applied_once(
-    region_factory: RegionFactory, cli: Cli
+    region_factory: RegionFactory, cli: Cli, casesync_trust: TestTrust
 ) -> None:
     """An event from a schema not yet published is dead-lettered; a redrive before the fix is
     rejected and audited; after the schema is published it applies, a second redrive (by id or
@@ -56,7 +62,7 @@ def test_a_fixed_dead_letter_redriven_twice_is_applied_once(
     rudong.relay()
     accepted = rudong.record(housing_cases(0, 1, steps=2)[1:])[0]
     v3 = _v3()
-    _send_with_v3(rudong, accepted, v3)
+    _send_with_v3(rudong, accepted, v3, casesync_trust)
     tongxiang.consume()
 
     _, out = cli(tongxiang, "dlq", "list", "--region", TONGXIANG, "--json")
