@@ -84,6 +84,8 @@ class TestRegion:
             **self.settings.kafka.environment(),
             "CASESYNC_DATABASE_URL": self.url,
             "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
+            "CASESYNC_TOPIC_REPLICATION_FACTOR": str(self.settings.topics.replication_factor),
+            "CASESYNC_TOPIC_MIN_INSYNC_REPLICAS": str(self.settings.topics.min_insync_replicas),
         }
         with log.open("ab") as sink:
             return subprocess.Popen(
@@ -131,6 +133,7 @@ class RegionFactory:
     make_database: Callable[[str], str]
     topic_prefix: str
     regions: dict[str, TestRegion] = field(default_factory=dict)
+    topics: TopicSettings = field(default_factory=TopicSettings)  # how topics are replicated
 
     def __call__(self, code: str) -> TestRegion:
         """Region ``code`` with a fresh migrated database and its topics (made once per code)."""
@@ -140,11 +143,11 @@ class RegionFactory:
             prepare_region_database(url)
             settings = Settings(
                 kafka_bootstrap=self.kafka.bootstrap, kafka_security=self.kafka.security,
-                database_url=url, topic_prefix=self.topic_prefix,
+                database_url=url, topics=self.topics, topic_prefix=self.topic_prefix,
                 kafka_overridden=True, database_overridden=True,
             )  # fmt: skip
             names = TopicNames(self.topic_prefix)
             topics = [names.events(code), names.dlq(code)]
-            ensure_topics(self.kafka, TopicSettings(), topics, compacted=[names.schemas])
+            ensure_topics(self.kafka, self.topics, topics, compacted=[names.schemas])
             self.regions[code] = TestRegion(code, settings, build_recorder(code))
         return self.regions[code]
