@@ -192,14 +192,6 @@ class KafkaLauncher:
             raise
         return True
 
-    def start_node(self, node_id: int, timeout: float = 90.0) -> None:
-        """Start one configured node that is down (after ``kill_node``); wait until the cluster
-        lists it again."""
-        node = self.member(node_id)
-        if pid_alive(node.pid_file) is None:
-            process = self._launch(self._fetch_jars(), node)
-            self.wait_ready(timeout, [process])
-
     def wait_ready(
         self, timeout: float, processes: list[subprocess.Popen[bytes]] | None = None
     ) -> None:
@@ -245,7 +237,7 @@ class KafkaLauncher:
             self.kill_node(node.node_id)
 
     def kill_node(self, node_id: int) -> None:
-        """SIGKILL one node (a lost machine, for failure tests)."""
+        """SIGKILL one node (a lost machine, for failure tests); ``start`` brings it back."""
         pid_file = self.member(node_id).pid_file
         pid = pid_alive(pid_file)
         if pid is not None:
