@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import sys
@@ -211,6 +212,9 @@ def three_node_cluster(first_port: int, folder: Path) -> Iterator[Settings]:
         )  # fmt: skip
     finally:
         cluster.stop()
+        # Its topics go with its data: nothing is left for the clean-up at exit to reach.
+        _scratch_topics[:] = [t for t in _scratch_topics if t[0].bootstrap != cluster.bootstrap]
+        shutil.rmtree(folder / "kafka", ignore_errors=True)
         if previous is None:
             os.environ.pop("CASESYNC_RUN_DIR", None)
         else:

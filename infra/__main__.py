@@ -89,7 +89,9 @@ def _cluster_status(kafka: KafkaLauncher) -> None:
     """Every node, then who leads the metadata quorum and how many partitions each leads."""
     pids = kafka.running_pids()
     view = None
-    if any(pids.values()):
+    if not any(pids.values()):
+        print(f"Kafka      {pinned_version()}, {kafka.nodes} nodes, not running, data {kafka.home}")
+    else:
         try:
             view = read_cluster(kafka.access)
         except Exception as e:  # noqa: BLE001 - a cluster without quorum still gets its nodes shown
