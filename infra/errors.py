@@ -27,3 +27,7 @@ class FormattedWithoutSecurity(InfraError):
 
 class TopologyMismatch(InfraError):
     """The local Kafka on disk or running is not the size asked for; the message says what to do."""
+
+
+class BadSetting(InfraError):
+    """A ``CASESYNC_*`` variable of the launchers has a value they cannot use."""

@@ -42,6 +42,7 @@ from casesync.settings import (
     read_secrets_file,
 )
 from infra.errors import (
+    BadSetting,
     FormattedWithoutSecurity,
     MissingPrerequisite,
     PortBusy,
@@ -62,7 +63,9 @@ from infra.paths import cache_dir, local_kafka_port, pid_alive, port_open, run_d
 __all__ = ["ADMIN_USER", "KafkaLauncher", "broker_answers", "storage_format_args"]
 
 SINGLE_NODE_HEAP = "768m"
-CLUSTER_NODE_HEAP = "512m"  # three on a 2-core machine; live heap stays near 200 MiB
+# Three on a 2-core machine: enough for hundreds of regions; the national topology (6,379
+# topics, 50,932 ACLs) ran a node out of heap while thousands of topics were deleted: give it 1g.
+CLUSTER_NODE_HEAP = "512m"
 
 HERE = Path(__file__).resolve().parent
 
@@ -87,7 +90,8 @@ class KafkaLauncher:
 
     port: int = field(default_factory=local_kafka_port)
     controller_port: int = field(default_factory=lambda: local_kafka_port() + 1)
-    heap: str = ""  # per node; empty: SINGLE_NODE_HEAP or CLUSTER_NODE_HEAP
+    # Per node: CASESYNC_KAFKA_HEAP (e.g. 1g), else SINGLE_NODE_HEAP or CLUSTER_NODE_HEAP.
+    heap: str = field(default_factory=lambda: os.environ.get("CASESYNC_KAFKA_HEAP", "").strip())
     secured: bool = field(default_factory=lambda: kafka_security_mode(os.environ) != "plaintext")
     nodes: int = field(default_factory=lambda: kafka_nodes(os.environ))
 
@@ -363,6 +367,8 @@ class KafkaLauncher:
         return password
 
     def _java(self, libs: Path, home: Path) -> list[str]:
+        if self.heap and not re.fullmatch(r"\d+[mMgG]", self.heap):
+            raise BadSetting(f"CASESYNC_KAFKA_HEAP must look like 512m or 1g, got {self.heap!r}")
         heap = self.heap or (CLUSTER_NODE_HEAP if self.clustered else SINGLE_NODE_HEAP)
         return [
             "java",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from casesync.settings import Settings, TopicSettings
+from infra.errors import BadSetting
 from infra.kafka.config import (
     KafkaNode,
     NodeSecurity,
@@ -150,3 +151,17 @@ def test_explicit_topic_settings_win_over_the_node_count() -> None:
     }
     topics = Settings.from_env(env).topics
     assert (topics.replication_factor, topics.min_insync_replicas) == (2, 1)
+
+
+def test_the_heap_follows_the_setting_and_a_bad_one_is_one_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CASESYNC_KAFKA_HEAP sets every node's heap (512m per cluster node without it); a value
+    java would refuse is a BadSetting naming the variable."""
+    cluster = KafkaLauncher(port=40500, controller_port=40501, nodes=3)
+    assert "-Xmx512m" in cluster._java(Path("libs"), Path("home"))
+    monkeypatch.setenv("CASESYNC_KAFKA_HEAP", "1g")
+    assert "-Xmx1g" in KafkaLauncher(nodes=3)._java(Path("libs"), Path("home"))
+    monkeypatch.setenv("CASESYNC_KAFKA_HEAP", "lots")
+    with pytest.raises(BadSetting, match="CASESYNC_KAFKA_HEAP"):
+        KafkaLauncher(nodes=3)._java(Path("libs"), Path("home"))
