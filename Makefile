@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SETUP := .venv/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status lint typecheck demo test test-unit test-integration test-clients test-browser test-faults drill-outage bench bench-codec bench-relay bench-consumer bench-e2e clean
+.PHONY: help setup up down status lint typecheck demo test test-unit test-integration test-clients test-browser test-faults test-cluster drill-outage bench bench-codec bench-relay bench-consumer bench-e2e clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -51,7 +51,18 @@ FAULTS_STACK := CASESYNC_RUN_DIR=$(CURDIR)/.run/faults CASESYNC_LOCAL_KAFKA_PORT
 	CASESYNC_LOCAL_POSTGRES_PORT=15532 CASESYNC_KAFKA_BOOTSTRAP= CASESYNC_DATABASE_URL=
 
 test-faults: setup ## broker outages (dead, frozen) and restarts against real processes, on a stack of their own
-	@$(FAULTS_STACK) .venv/bin/pytest tests/faults
+	@$(FAULTS_STACK) .venv/bin/pytest tests/faults --ignore=tests/faults/test_cluster_faults.py
+
+# The same on a three-node cluster of its own (19392-19397); ports overridable for a second checkout.
+CLUSTER_KAFKA_PORT ?= 19392
+CLUSTER_POSTGRES_PORT ?= 15732
+CLUSTER_STACK := CASESYNC_RUN_DIR=$(CURDIR)/.run/cluster CASESYNC_KAFKA_NODES=3 \
+	CASESYNC_LOCAL_KAFKA_PORT=$(CLUSTER_KAFKA_PORT) CASESYNC_LOCAL_POSTGRES_PORT=$(CLUSTER_POSTGRES_PORT) \
+	CASESYNC_KAFKA_BOOTSTRAP= CASESYNC_DATABASE_URL=
+
+test-cluster: setup ## a node lost and two of three lost under two regions' traffic, on a three-node stack of its own
+	@$(CLUSTER_STACK) .venv/bin/pytest tests/faults/test_cluster_faults.py; rc=$$?; \
+		$(CLUSTER_STACK) $(PY) -m infra down >/dev/null; exit $$rc
 
 FAULT ?= kill
 OUTAGE ?= 150
@@ -72,8 +83,8 @@ bench-relay: up ## relay rate beside raw kafka-python produce
 bench-consumer: up ## consumer apply rate beside its limits and a naive consumer
 	@cd benchmarks && ../$(PY) bench_consumer.py
 
-bench-e2e: up ## end-to-end throughput and sync latency
-	@cd benchmarks && ../$(PY) bench_e2e.py
+bench-e2e: up ## end-to-end throughput and sync latency, on the local broker and a three-node cluster beside it
+	@cd benchmarks && ../$(PY) bench_e2e.py --cluster --json ../bench-results/e2e.json
 
 clean: down ## stop services; remove run data, build output and compiled codecs (keeps the jar cache)
 	rm -rf .run build casesync/contract/_native/gen_*

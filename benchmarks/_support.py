@@ -8,17 +8,20 @@ the disk.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import dataclasses
 import functools
 import itertools
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -185,3 +188,34 @@ def write_json(path: str | None, payload: dict[str, Any]) -> None:
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+@contextlib.contextmanager
+def three_node_cluster(first_port: int, folder: Path) -> Iterator[Settings]:
+    """A secured three-node cluster of its own (``folder``, ports ``first_port`` to
+    ``first_port + 5``), started for the measurement and stopped after it; yields the settings
+    of the current process pointed at it, with RF 3 / min ISR 2 topics."""
+    from infra.kafka.launcher import KafkaLauncher
+
+    previous = os.environ.get("CASESYNC_RUN_DIR")
+    os.environ["CASESYNC_RUN_DIR"] = str(folder.resolve())  # where the launcher keeps the nodes
+    cluster = KafkaLauncher(port=first_port, controller_port=first_port + 1, nodes=3)
+    try:
+        began = time.monotonic()
+        cluster.start(timeout=180.0)
+        print(f"  three nodes ready in {time.monotonic() - began:.0f} s", file=sys.stderr)
+        access = cluster.access
+        base = Settings.from_env()
+        yield dataclasses.replace(
+            base, kafka_bootstrap=access.bootstrap, kafka_security=access.security,
+            topics=TopicSettings.for_brokers(3), kafka_overridden=True,
+        )  # fmt: skip
+    finally:
+        cluster.stop()
+        # Its topics go with its data: nothing is left for the clean-up at exit to reach.
+        _scratch_topics[:] = [t for t in _scratch_topics if t[0].bootstrap != cluster.bootstrap]
+        shutil.rmtree(folder / "kafka", ignore_errors=True)
+        if previous is None:
+            os.environ.pop("CASESYNC_RUN_DIR", None)
+        else:
+            os.environ["CASESYNC_RUN_DIR"] = previous

@@ -1,6 +1,7 @@
 """End to end, every part running at once: record → outbox → relay → broker → consumer → mirror.
 
     .venv/bin/python benchmarks/bench_e2e.py [--events 100000] [--rate 1000] [--seconds 20]
+        [--cluster [--cluster-port PORT]]
 
 Two regions, 如东 320623 and 桐乡 330483, each its own ``casesync run`` process (relay and
 consumer), each recording its own cases toward the other with ``casesync simulate`` (another
@@ -12,6 +13,9 @@ outboxes and both consumers hold their partitions.
    ``occurred_at`` (set when the regional system made the change, before its commit).
 2. throughput: fresh again; both simulators flat out, ``--events`` in all; timed from the start
    of recording to the moment both mirrors hold every event (measured in the partner databases).
+With ``--cluster`` both are measured again on a three-node cluster started for the purpose
+(RF 3, min ISR 2, secured like the local broker; ports ``--cluster-port`` to +5, data under
+``<run>/bench-cluster``), and the JSON holds both beside the ratio of the rates.
 """
 
 from __future__ import annotations
@@ -26,12 +30,19 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
-from _support import machine, scratch_database, scratch_topics, write_json
+from _support import (
+    machine,
+    scratch_database,
+    scratch_topics,
+    three_node_cluster,
+    write_json,
+)
 
 from casesync.adapters.postgres import connect, with_database
 from casesync.cli.region import init_region
 from casesync.cli.run import service_ready
-from casesync.settings import Settings
+from casesync.settings import Settings, local_run_dir
+from infra.paths import local_kafka_port
 
 REGIONS = {"320623": "330483", "330483": "320623"}
 
@@ -58,6 +69,8 @@ class Run:
             **base.kafka.environment(),
             "CASESYNC_DATABASE_URL": with_database(base.database_url, f"bench_{tag}_{{region}}"),
             "CASESYNC_TOPIC_PREFIX": f"bench.{tag}.",
+            "CASESYNC_TOPIC_REPLICATION_FACTOR": str(base.topics.replication_factor),
+            "CASESYNC_TOPIC_MIN_INSYNC_REPLICAS": str(base.topics.min_insync_replicas),
         }
         self.settings = Settings.from_env(self.env)
         scratch_topics(base.kafka, self.settings.topic_prefix)
@@ -206,18 +219,9 @@ def run_latencies(run: Run, region: str) -> list[float]:
         conn.close()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--rate", type=float, default=1000.0)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--latency-only", action="store_true", help="skip the throughput run")
-    parser.add_argument("--json")
-    args = parser.parse_args()
-    base = Settings.from_env()
-    print(f"end-to-end latency at {args.rate:g} events/s ...", file=sys.stderr)
+def measure(base: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """Latency at ``--rate``, then (unless ``--latency-only``) throughput, on ``base``'s broker."""
+    print(f"end-to-end latency at {args.rate:g} events/s on {base.kafka} ...", file=sys.stderr)
     lat = latency(base, args.rate, args.seconds)
     print(f"  p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms over {lat['events']:,} events",
           file=sys.stderr)  # fmt: skip
@@ -227,7 +231,46 @@ def main() -> int:
         tp = throughput(base, args.events)
         print(f"  {tp['events']:,} events in {tp['seconds']} s: {tp['events_per_s']:,}/s",
               file=sys.stderr)  # fmt: skip
-    write_json(args.json, {"throughput": tp, "latency": lat, "machine": machine()})
+    return {"throughput": tp, "latency": lat}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--latency-only", action="store_true", help="skip the throughput run")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="measure on a three-node cluster too, started for the purpose",
+    )
+    parser.add_argument(
+        "--cluster-port",
+        type=int,
+        default=None,
+        help="its first node's port (default: the local broker's port + 10)",
+    )
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    base = Settings.from_env()
+    results: dict[str, Any] = {**measure(base, args), "machine": machine()}
+    if args.cluster:
+        first_port = args.cluster_port or local_kafka_port() + 10
+        print(f"three-node cluster on ports {first_port}-{first_port + 5} ...", file=sys.stderr)
+        with three_node_cluster(first_port, local_run_dir(os.environ) / "bench-cluster") as on3:
+            cluster = measure(on3, args)
+        results["cluster"] = {"nodes": 3, "replication_factor": 3, "min_insync_replicas": 2,
+                              **cluster}  # fmt: skip
+        single_rate = results["throughput"].get("events_per_s")
+        cluster_rate = cluster["throughput"].get("events_per_s")
+        if single_rate and cluster_rate:
+            results["cluster"]["rate_over_single"] = round(cluster_rate / single_rate, 2)
+            print(f"  three nodes / single node: {cluster_rate / single_rate:.2f}",
+                  file=sys.stderr)  # fmt: skip
+    write_json(args.json, results)
     return 0
 
 

@@ -4,7 +4,8 @@ Runs, one after another (never two at once, so they do not share the two cores):
   bench_codec.py    encode/decode on one core, beside fastavro doing the same work;
   bench_relay.py    relay rate beside raw kafka-python produce of the same messages;
   bench_consumer.py apply rate beside raw consume+decode, bulk COPY and a naive consumer;
-  bench_e2e.py      end-to-end throughput and sync latency with every part running.
+  bench_e2e.py      end-to-end throughput and sync latency with every part running, on the
+                    local broker and on a three-node cluster (RF 3, min ISR 2) beside it.
 Relay, consumer and end to end also run against a plaintext broker of their own, each right
 after its secured run, so TLS and SCRAM are measured side by side in one run.
 Each writes JSON into bench-results/; this script renders them as BENCHMARKS.md
@@ -29,7 +30,10 @@ STEPS = (
     ("codec", ["bench_codec.py"]),
     ("relay", ["bench_relay.py", "--events", "100000", "--rounds", "3"]),
     ("consumer", ["bench_consumer.py", "--events", "100000"]),
-    ("e2e", ["bench_e2e.py", "--events", "100000", "--rate", "1000", "--seconds", "20"]),
+    (
+        "e2e",
+        ["bench_e2e.py", "--events", "100000", "--rate", "1000", "--seconds", "20", "--cluster"],
+    ),
 )
 COMPARED_WITH_PLAINTEXT = ("relay", "consumer", "e2e")
 # A plaintext stack beside the secured one of `make up`: its own folder and ports.
@@ -95,6 +99,7 @@ def render(r: dict[str, dict[str, Any]]) -> str:
             for part, _, _, ratio in _secured_vs_plaintext(r)
         ],
     ]
+    lines += _cluster_targets(e2e.get("cluster"))
     for case in ("encode CaseEvent", "decode CaseEvent"):
         if case in codec:
             lines.append(f"| codec: {case} (one core) | {codec[case]:,}/s | ≥ 150,000 "
@@ -111,6 +116,7 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         f"{lat['events']:,} events): p50 {lat['p50_ms']} ms, p90 {lat['p90_ms']} ms, "
         f"**p99 {lat['p99_ms']} ms**, p99.9 {lat['p999_ms']} ms, max {lat['max_ms']} ms — from "
         "the change's `occurred_at` in the source to its mirror row's write in the partner.",
+        *_cluster_figures(e2e.get("cluster")),
         "",
         "## Secured against plaintext",
         "",
@@ -233,6 +239,34 @@ def _secured_vs_plaintext(r: dict[str, dict[str, Any]]) -> list[tuple[str, int, 
             secured, plain = rate[part](r[part]), rate[part](r[f"{part}-plaintext"])
             rows.append((label[part], int(secured), int(plain), round(secured / plain, 2)))
     return rows
+
+
+def _cluster_targets(cluster: dict[str, Any] | None) -> list[str]:
+    """Target rows of the three-node run, when there was one."""
+    if not cluster or not cluster.get("throughput"):
+        return []
+    ratio, p99 = cluster["rate_over_single"], cluster["latency"]["p99_ms"]
+    rate = cluster["latency"]["target_rate"]
+    return [
+        f"| three nodes (RF 3, min ISR 2) vs single node, end-to-end rate | {ratio} | ≥ 0.6 "
+        f"| {verdict(ratio, 0.6)} |",
+        f"| three nodes: p99 sync latency at {rate:g} events/s | {p99} ms | ≤ 300 ms "
+        f"| {verdict(p99, 300, higher_is_better=False)} |",
+    ]
+
+
+def _cluster_figures(cluster: dict[str, Any] | None) -> list[str]:
+    """The three-node run's figures, beside the single node's."""
+    if not cluster or not cluster.get("throughput"):
+        return []
+    tp, lat = cluster["throughput"], cluster["latency"]
+    return [
+        f"- Three-node cluster (RF 3, min ISR 2, acks=all, started for the run): "
+        f"{tp['events']:,} events in {tp['seconds']} s = **{tp['events_per_s']:,} events/s** "
+        f"({cluster['rate_over_single']} of the single node); at {lat['target_rate']:g} "
+        f"events/s p50 {lat['p50_ms']} ms, p90 {lat['p90_ms']} ms, **p99 {lat['p99_ms']} ms**, "
+        f"max {lat['max_ms']} ms.",
+    ]
 
 
 def _spread(rounds: list[float]) -> str:

@@ -10,7 +10,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from casesync.errors import ConfigError
 
-DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
+DEFAULT_LOCAL_KAFKA_PORT = 19092
+DEFAULT_KAFKA_BOOTSTRAP = f"127.0.0.1:{DEFAULT_LOCAL_KAFKA_PORT}"
+LOCAL_KAFKA_PORT_STEP = 2  # a local node's client port, then its controller's
+MAX_LOCAL_KAFKA_NODES = 5
 DEFAULT_DATABASE_URL = "postgresql://casesync@127.0.0.1:15432/casesync"
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where the local launchers keep .run
 
@@ -40,6 +43,13 @@ class TopicSettings:
     replication_factor: int = 1
     min_insync_replicas: int = 1
     retention_ms: int = 30 * 24 * 3600 * 1000  # a month: room to replay a region's history
+
+    @classmethod
+    def for_brokers(cls, brokers: int) -> TopicSettings:
+        """The defaults for a cluster of ``brokers``: three copies and two in sync from three
+        brokers on (a write survives one lost broker and is refused rather than kept once)."""
+        replication = min(brokers, 3)
+        return cls(replication_factor=replication, min_insync_replicas=2 if replication >= 3 else 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +173,16 @@ class Settings:
                 "CASESYNC_DATABASE_URL must be a postgresql:// URL, "
                 f"got {redact_url(database_url)!r}"
             )
+        defaults = TopicSettings.for_brokers(kafka_nodes(env))
         topics = TopicSettings(
-            partitions=_positive_int(env, "CASESYNC_TOPIC_PARTITIONS", 6),
-            replication_factor=_positive_int(env, "CASESYNC_TOPIC_REPLICATION_FACTOR", 1),
-            min_insync_replicas=_positive_int(env, "CASESYNC_TOPIC_MIN_INSYNC_REPLICAS", 1),
-            retention_ms=_positive_int(env, "CASESYNC_TOPIC_RETENTION_MS", 30 * 24 * 3600 * 1000),
+            partitions=_positive_int(env, "CASESYNC_TOPIC_PARTITIONS", defaults.partitions),
+            replication_factor=_positive_int(
+                env, "CASESYNC_TOPIC_REPLICATION_FACTOR", defaults.replication_factor
+            ),
+            min_insync_replicas=_positive_int(
+                env, "CASESYNC_TOPIC_MIN_INSYNC_REPLICAS", defaults.min_insync_replicas
+            ),
+            retention_ms=_positive_int(env, "CASESYNC_TOPIC_RETENTION_MS", defaults.retention_ms),
         )
         local_bootstrap = _local_kafka_bootstrap(env)
         return cls(
@@ -273,10 +288,31 @@ def local_run_dir(env: Mapping[str, str]) -> Path:
     return Path(raw or Path(__file__).resolve().parent.parent / ".run").resolve()
 
 
+def kafka_nodes(env: Mapping[str, str]) -> int:
+    """``CASESYNC_KAFKA_NODES``: how many brokers the cluster has (1, the default, or up to
+    ``MAX_LOCAL_KAFKA_NODES``); the local launcher starts that many, and topics are replicated
+    by it (``TopicSettings.for_brokers``)."""
+    nodes = _positive_int(env, "CASESYNC_KAFKA_NODES", 1)
+    if nodes > MAX_LOCAL_KAFKA_NODES:
+        raise ConfigError(
+            f"CASESYNC_KAFKA_NODES must be at most {MAX_LOCAL_KAFKA_NODES}, got {nodes}"
+        )
+    return nodes
+
+
+def local_kafka_client_ports(first_port: int, nodes: int) -> list[int]:
+    """The local nodes' client ports: node 1 on ``first_port``, each next node two ports on
+    (every node's controller listens on the port after its client port)."""
+    return [first_port + LOCAL_KAFKA_PORT_STEP * index for index in range(nodes)]
+
+
 def _local_kafka_bootstrap(env: Mapping[str, str]) -> str:
-    """The local launcher's broker (``infra``), on ``CASESYNC_LOCAL_KAFKA_PORT`` when set."""
+    """The local launcher's brokers (``infra``): every node, from ``CASESYNC_LOCAL_KAFKA_PORT``
+    (19092 by default) on."""
     port = env.get("CASESYNC_LOCAL_KAFKA_PORT", "").strip()
-    return f"127.0.0.1:{port}" if port else DEFAULT_KAFKA_BOOTSTRAP
+    first = int(port) if port.isdigit() else DEFAULT_LOCAL_KAFKA_PORT
+    ports = local_kafka_client_ports(first, kafka_nodes(env))
+    return ",".join(f"127.0.0.1:{p}" for p in ports)
 
 
 def _local_database_url(env: Mapping[str, str]) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -32,7 +32,7 @@ import pytest
 
 from casesync.adapters.postgres import drop_database, ensure_database, with_database
 from casesync.errors import CasesyncError
-from casesync.settings import KafkaAccess, KafkaSecurity, Settings
+from casesync.settings import KafkaAccess, KafkaSecurity, Settings, TopicSettings
 
 if TYPE_CHECKING:
     from casesync.testing_regions import RegionFactory, TestRegion
@@ -52,6 +52,7 @@ class Services:
     kafka: KafkaAccess
     database_url: str
     provider: Literal["environment", "testcontainers", "local"]
+    topics: TopicSettings = field(default_factory=TopicSettings)  # as the cluster replicates
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -91,7 +92,7 @@ def _local_services() -> Iterator[Services]:
     started_kafka = kafka.start()
     started_postgres = postgres.start()
     try:
-        yield Services(kafka.access, postgres.url, "local")
+        yield Services(kafka.access, postgres.url, "local", TopicSettings.for_brokers(kafka.nodes))
     finally:
         # Leave running what was running before (e.g. after `make up`); stop what we started.
         if started_kafka:
@@ -113,7 +114,7 @@ def provide_services(settings: Settings | None = None) -> Iterator[Services]:
             )
         check_kafka(settings.kafka)
         check_database(settings.database_url)
-        yield Services(settings.kafka, settings.database_url, "environment")
+        yield Services(settings.kafka, settings.database_url, "environment", settings.topics)
     elif docker_answers():
         with _testcontainers_services() as services:
             yield services
@@ -201,7 +202,10 @@ def region_factory(
     from casesync.testing_regions import RegionFactory
 
     prefix = unique_name("t") + "."
-    yield RegionFactory(casesync_services.kafka, database_factory, prefix, casesync_trust)
+    yield RegionFactory(
+        casesync_services.kafka, database_factory, prefix, casesync_trust,
+        topics=casesync_services.topics,
+    )  # fmt: skip
     delete_topics_with_prefix(casesync_services.kafka, prefix)
 
 

@@ -89,6 +89,8 @@ class TestRegion:
             **self._trust_environment(),
             "CASESYNC_DATABASE_URL": self.url,
             "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix,
+            "CASESYNC_TOPIC_REPLICATION_FACTOR": str(self.settings.topics.replication_factor),
+            "CASESYNC_TOPIC_MIN_INSYNC_REPLICAS": str(self.settings.topics.min_insync_replicas),
         }
         with log.open("ab") as sink:
             return subprocess.Popen(
@@ -151,6 +153,7 @@ class RegionFactory:
     topic_prefix: str
     trust: TestTrust | None = None  # None: the regions run unsigned (CASESYNC_SIGNING=off)
     regions: dict[str, TestRegion] = field(default_factory=dict)
+    topics: TopicSettings = field(default_factory=TopicSettings)  # how topics are replicated
 
     def __call__(self, code: str) -> TestRegion:
         """Region ``code`` with a fresh migrated database (made once per code). The first call
@@ -163,17 +166,17 @@ class RegionFactory:
             prepare_region_database(url)
             settings = Settings(
                 kafka_bootstrap=self.kafka.bootstrap, kafka_security=self.kafka.security,
-                database_url=url, topic_prefix=self.topic_prefix,
+                database_url=url, topics=self.topics, topic_prefix=self.topic_prefix,
                 kafka_overridden=True, database_overridden=True, signing=False,
             )  # fmt: skip
             if self.trust is not None:
                 settings = self.trust.apply_to(settings)
             if not self.regions:
                 provision_topics(
-                    self.kafka, TopicSettings(), catalogue,
+                    self.kafka, self.topics, catalogue,
                     TopicNames(self.topic_prefix), china_date(datetime.now(UTC)),
                 )  # fmt: skip
             names = TopicNames(self.topic_prefix)
-            ensure_topics(self.kafka, TopicSettings(), [names.inbox(code), names.dlq(code)])
+            ensure_topics(self.kafka, self.topics, [names.inbox(code), names.dlq(code)])
             self.regions[code] = TestRegion(code, settings, build_recorder(code))
         return self.regions[code]

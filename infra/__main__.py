@@ -14,6 +14,7 @@ from casesync.adapters.reachability import check_database, check_kafka
 from casesync.errors import CasesyncError
 from casesync.settings import Settings
 from infra.errors import InfraError
+from infra.kafka.inspect import read_cluster
 from infra.kafka.launcher import KafkaLauncher, pinned_version
 from infra.postgres.launcher import PostgresLauncher
 
@@ -28,8 +29,9 @@ def up(settings: Settings) -> None:
         began = time.monotonic()
         started = kafka.start()
         verb = "started" if started else "already running"
+        size = f"{kafka.nodes} nodes " if kafka.clustered else ""
         print(
-            f"Kafka      {pinned_version()} {verb} at {kafka.bootstrap}, "
+            f"Kafka      {pinned_version()} {size}{verb} at {kafka.bootstrap}, "
             f"ready in {time.monotonic() - began:.1f} s (log {kafka.log_file})"
         )
         if kafka.secured:
@@ -69,6 +71,8 @@ def status(settings: Settings) -> None:
     kafka, postgres = KafkaLauncher(), PostgresLauncher()
     if settings.kafka_overridden:
         print(f"Kafka      external {settings.kafka_bootstrap}")
+    elif kafka.clustered:
+        _cluster_status(kafka)
     else:
         pid = kafka.running_pid()
         state = f"running (pid {pid}) at {kafka.bootstrap}" if pid else "not running"
@@ -79,6 +83,42 @@ def status(settings: Settings) -> None:
         pid = postgres.running_pid()
         state = f"running (pid {pid}) at {postgres.url}" if pid else "not running"
         print(f"PostgreSQL {state}, data {postgres.data}")
+
+
+def _cluster_status(kafka: KafkaLauncher) -> None:
+    """Every node, then who leads the metadata quorum and how many partitions each leads."""
+    pids = kafka.running_pids()
+    view = None
+    if not any(pids.values()):
+        print(f"Kafka      {pinned_version()}, {kafka.nodes} nodes, not running, data {kafka.home}")
+    else:
+        try:
+            view = read_cluster(kafka.access)
+        except Exception as e:  # noqa: BLE001 - a cluster without quorum still gets its nodes shown
+            reason = type(e).__name__
+            print(f"Kafka      {pinned_version()}, {kafka.nodes} nodes; no answer ({reason})")
+    if view is not None:
+        print(
+            f"Kafka      {pinned_version()}, {kafka.nodes} nodes, data {kafka.home}; quorum "
+            f"leader node {view.quorum_leader} (epoch {view.quorum_epoch}, voters "
+            f"{view.voters}); {view.partitions} partitions, "
+            f"{view.under_replicated} under-replicated"
+        )
+    for node in kafka.members:
+        pid = pids[node.node_id]
+        if pid is None:
+            print(f"  node {node.node_id}   not running (client port {node.port})")
+            continue
+        role = []
+        if view is not None:
+            role.append("broker" if node.node_id in view.brokers else "not a live broker")
+            if view.quorum_leader == node.node_id:
+                role.append("active controller")
+            role.append(f"leads {view.leading.get(node.node_id, 0)} partitions")
+        print(
+            f"  node {node.node_id}   running (pid {pid}) at {node.address}, controller "
+            f"{node.controller_address}: {', '.join(role) or 'state unknown'}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,3 +23,11 @@ class PortBusy(InfraError):
 
 class FormattedWithoutSecurity(InfraError):
     """The local broker's storage was formatted for plaintext; the message says what to do."""
+
+
+class TopologyMismatch(InfraError):
+    """The local Kafka on disk or running is not the size asked for; the message says what to do."""
+
+
+class BadSetting(InfraError):
+    """A ``CASESYNC_*`` variable of the launchers has a value they cannot use."""

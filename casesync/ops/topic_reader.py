@@ -70,6 +70,8 @@ class TopicReader:
             found = self._kafka().partitions_for_topic(topic)
         except KafkaTimeoutError as e:
             raise Unreachable("Kafka", self._bootstrap, "metadata request timed out") from e
+        except KafkaError as e:  # a cluster that lost nodes refuses connections to them
+            raise Unreachable("Kafka", self._bootstrap, type(e).__name__) from e
         if not found:
             raise UnknownTopic(topic)
         return sorted(found)

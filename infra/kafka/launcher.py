@@ -1,4 +1,5 @@
-"""Runs one combined KRaft broker/controller from the Maven-fetched jars, on 127.0.0.1.
+"""Runs combined KRaft broker/controllers from the Maven-fetched jars, on 127.0.0.1: one node,
+or a cluster of ``CASESYNC_KAFKA_NODES`` (each with its own ports, folder and process).
 
 Secured unless ``CASESYNC_KAFKA_SECURITY=plaintext``: clients speak SASL_SSL (SCRAM-SHA-512) and
 the standard authorizer denies what no ACL allows; the controller listener takes TLS with a
@@ -7,11 +8,15 @@ client certificate only.
 Steps of ``start``:
   1. fetch the pinned jars once (``fetch.sh``, cached under ``.cache/kafka/<version>/libs``);
   2. make the local CA and the broker's certificate once (``<run>/kafka/tls``, ``tls.py``);
-  3. write ``server.properties`` and format the storage once (a fresh cluster id), adding the
-     admin's SCRAM credentials, whose password is generated then and kept in
+  3. write each node's ``server.properties`` (``config.py``) and format its storage once (one
+     fresh cluster id; a cluster's nodes are its initial voters), adding the admin's SCRAM
+     credentials on every node, whose password is generated then and kept in
      ``<run>/kafka/admin.properties`` (0600);
-  4. start ``kafka.Kafka`` detached, logging under ``<run>/kafka/logs``;
-  5. wait until a client really reaches it as admin (describe cluster), not for a log line.
+  4. start ``kafka.Kafka`` detached per node, logging under the node's ``logs``;
+  5. wait until a client really reaches them as admin and sees every broker, not for a log line.
+
+One node keeps ``<run>/kafka/{data,logs,kafka.pid}``; node N of a cluster ``<run>/kafka/node-N``.
+Node N listens for clients on ``CASESYNC_LOCAL_KAFKA_PORT`` + 2(N-1), its controller one above.
 """
 
 from __future__ import annotations
@@ -29,16 +34,38 @@ from pathlib import Path
 
 from casesync.settings import (
     LOCAL_KAFKA_ADMIN_SECRETS,
+    LOCAL_KAFKA_PORT_STEP,
     KafkaAccess,
     KafkaSecurity,
+    kafka_nodes,
     kafka_security_mode,
     read_secrets_file,
 )
-from infra.errors import FormattedWithoutSecurity, MissingPrerequisite, PortBusy, ServiceStartFailed
+from infra.errors import (
+    BadSetting,
+    FormattedWithoutSecurity,
+    MissingPrerequisite,
+    PortBusy,
+    ServiceStartFailed,
+    TopologyMismatch,
+)
+from infra.kafka.config import (
+    ADMIN_USER,
+    KafkaNode,
+    NodeSecurity,
+    initial_controllers,
+    server_properties,
+    storage_format_args,
+)
 from infra.kafka.tls import BROKER_CN, BrokerTls, write_private_text
 from infra.paths import cache_dir, local_kafka_port, pid_alive, port_open, run_dir
 
-ADMIN_USER = "admin"
+__all__ = ["ADMIN_USER", "KafkaLauncher", "broker_answers", "storage_format_args"]
+
+SINGLE_NODE_HEAP = "768m"
+# Three on a 2-core machine: enough for hundreds of regions; the national topology (6,379
+# topics, 50,932 ACLs) ran a node out of heap while thousands of topics were deleted: give it 1g.
+CLUSTER_NODE_HEAP = "512m"
 
 HERE = Path(__file__).resolve().parent
 
@@ -56,38 +83,44 @@ def new_cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-def storage_format_args(
-    cluster_id: str, config: Path, admin_password: str | None = None
-) -> list[str]:
-    """The StorageTool command line that formats a standalone KRaft node (with the admin's
-    SCRAM credentials when given: the tool prints them salted, so its output is discarded).
-
-    The id is attached with ``=``: about one id in 64 begins with ``-``, which the
-    tool's parser would otherwise read as an option and refuse.
-    """
-    scram = (
-        []
-        if admin_password is None
-        else ["--add-scram", f"SCRAM-SHA-512=[name={ADMIN_USER},password={admin_password}]"]
-    )
-    return [
-        "kafka.tools.StorageTool", "format", "--standalone",
-        f"--cluster-id={cluster_id}", f"--config={config}", *scram,
-    ]  # fmt: skip
-
-
 @dataclass(frozen=True)
 class KafkaLauncher:
-    """A private single-node Kafka on 127.0.0.1:port (controller on controller_port)."""
+    """A private local Kafka on 127.0.0.1: one node on ``port`` (controller on
+    ``controller_port``), or ``nodes`` nodes from ``port`` on."""
 
     port: int = field(default_factory=local_kafka_port)
     controller_port: int = field(default_factory=lambda: local_kafka_port() + 1)
-    heap: str = "768m"
+    # Per node: CASESYNC_KAFKA_HEAP (e.g. 1g), else SINGLE_NODE_HEAP or CLUSTER_NODE_HEAP.
+    heap: str = field(default_factory=lambda: os.environ.get("CASESYNC_KAFKA_HEAP", "").strip())
     secured: bool = field(default_factory=lambda: kafka_security_mode(os.environ) != "plaintext")
+    nodes: int = field(default_factory=lambda: kafka_nodes(os.environ))
 
     @property
     def home(self) -> Path:
+        """``<run>/kafka``: the certificates, the admin's credentials, and the node(s)."""
         return run_dir() / "kafka"
+
+    @property
+    def clustered(self) -> bool:
+        return self.nodes > 1
+
+    @property
+    def members(self) -> list[KafkaNode]:
+        """Every node, numbered from 1 (the single node's folder is ``home`` itself)."""
+        if not self.clustered:
+            return [KafkaNode(1, self.port, self.controller_port, self.home)]
+        return [
+            KafkaNode(
+                index + 1,
+                self.port + LOCAL_KAFKA_PORT_STEP * index,
+                self.controller_port + LOCAL_KAFKA_PORT_STEP * index,
+                self.home / f"node-{index + 1}",
+            )
+            for index in range(self.nodes)
+        ]
+
+    def member(self, node_id: int) -> KafkaNode:
+        return self.members[node_id - 1]
 
     @property
     def tls(self) -> BrokerTls:
@@ -100,7 +133,7 @@ class KafkaLauncher:
 
     @property
     def access(self) -> KafkaAccess:
-        """How to reach this broker as its admin (PLAINTEXT when not secured)."""
+        """How to reach the node(s) as admin (PLAINTEXT when not secured)."""
         if not self.secured:
             return KafkaAccess(self.bootstrap, KafkaSecurity.plaintext())
         found = read_secrets_file(self.admin_secrets)
@@ -114,22 +147,31 @@ class KafkaLauncher:
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        """Every node's client address: a client reaches the cluster while any one answers."""
+        return ",".join(node.address for node in self.members)
 
     @property
     def pid_file(self) -> Path:
-        return self.home / "kafka.pid"
+        return self.members[0].pid_file
 
     @property
     def log_file(self) -> Path:
-        return self.home / "logs" / "server.log"
+        return self.members[0].log_file
 
     def running_pid(self) -> int | None:
+        """The first node's pid when it runs (the single node's, for one node)."""
         return pid_alive(self.pid_file)
 
+    def running_pids(self) -> dict[int, int | None]:
+        """Node id to its pid, None for a node that does not run."""
+        return {node.node_id: pid_alive(node.pid_file) for node in self.members}
+
     def start(self, timeout: float = 90.0) -> bool:
-        """Start the broker unless ours already runs; True when this call started it."""
-        if self.running_pid() is not None:
+        """Start the nodes unless all of ours run; True when this call started any."""
+        self._refuse_other_topology()
+        pids = self.running_pids()
+        missing = [node for node in self.members if pids[node.node_id] is None]
+        if not missing:
             if self.secured and not self.admin_secrets.exists():
                 raise FormattedWithoutSecurity(
                     f"the broker running from {self.home} is not secured; run `make down` "
@@ -138,69 +180,106 @@ class KafkaLauncher:
                 )
             self.wait_ready(timeout)
             return False
-        if port_open(self.port) or port_open(self.controller_port):
-            raise PortBusy(
-                f"port {self.port} or {self.controller_port} is taken by another program; "
-                "stop it, or set CASESYNC_KAFKA_BOOTSTRAP to use an existing broker"
-            )
+        for node in missing:
+            if port_open(node.port) or port_open(node.controller_port):
+                raise PortBusy(
+                    f"port {node.port} or {node.controller_port} is taken by another program; "
+                    "stop it, or set CASESYNC_KAFKA_BOOTSTRAP to use an existing broker"
+                )
         libs = self._fetch_jars()
-        config = self._configure(libs)
-        (self.home / "logs").mkdir(parents=True, exist_ok=True)
-        stdout = (self.home / "logs" / "stdout.log").open("ab")
-        process = subprocess.Popen(
-            [*self._java(libs, config.parent), "kafka.Kafka", str(config)],
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # survives the `make up` that started it
-        )
-        self.pid_file.write_text(str(process.pid))
+        self._configure(libs)
+        processes = [self._launch(libs, node) for node in missing]
         try:
-            self.wait_ready(timeout, process)
+            self.wait_ready(timeout, processes)
         except ServiceStartFailed:
             self.stop()
             raise
         return True
 
-    def wait_ready(self, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
-        """Poll with a real client (as admin) until the broker answers metadata requests.
+    def wait_ready(
+        self, timeout: float, processes: list[subprocess.Popen[bytes]] | None = None
+    ) -> None:
+        """Poll with a real client (as admin) until the cluster lists every node as a broker.
 
         Bounded: a broker with a bad certificate can hang for ever without exiting."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if process is not None and process.poll() is not None:
-                raise ServiceStartFailed(
-                    f"Kafka exited with {process.returncode}; see {self.log_file}"
-                )
-            if port_open(self.port) and broker_answers(self.access):
+            for process in processes or []:
+                if process.poll() is not None:
+                    raise ServiceStartFailed(
+                        f"Kafka exited with {process.returncode}; see {self._log_of(process)}"
+                    )
+            answering = any(port_open(node.port) for node in self.members)
+            if answering and brokers_seen(self.access) >= self.nodes:
                 return
             time.sleep(0.3)
         raise ServiceStartFailed(f"Kafka not ready after {timeout:.0f}s; see {self.log_file}")
 
     def stop(self, timeout: float = 30.0) -> bool:
-        """Stop our broker (SIGTERM, then SIGKILL); True when one was running."""
-        pid = self.running_pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            return False
-        os.kill(pid, signal.SIGTERM)
+        """Stop every node of ours (SIGTERM to all at once, then SIGKILL); True when any ran.
+
+        All at once: stopped one by one, the last node of a cluster waits for a quorum that is
+        gone and ignores SIGTERM for a minute."""
+        pid_files = self._all_pid_files()
+        running = {f: pid for f in pid_files if (pid := pid_alive(f)) is not None}
+        for pid in running.values():
+            os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and pid_alive(self.pid_file) is not None:
+        while time.monotonic() < deadline and any(pid_alive(f) is not None for f in running):
             time.sleep(0.2)
-        if pid_alive(self.pid_file) is not None:
-            os.kill(pid, signal.SIGKILL)
-            time.sleep(0.5)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        for pid_file in running:
+            if (pid := pid_alive(pid_file)) is not None:
+                os.kill(pid, signal.SIGKILL)
+                _wait_gone(pid_file)
+        for pid_file in pid_files:
+            pid_file.unlink(missing_ok=True)
+        return bool(running)
 
     def kill(self) -> None:
-        """SIGKILL the broker: for failure tests that need an abrupt stop."""
-        pid = self.running_pid()
+        """SIGKILL every node: for failure tests that need an abrupt stop."""
+        for node in self.members:
+            self.kill_node(node.node_id)
+
+    def kill_node(self, node_id: int) -> None:
+        """SIGKILL one node (a lost machine, for failure tests); ``start`` brings it back."""
+        pid_file = self.member(node_id).pid_file
+        pid = pid_alive(pid_file)
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
-            while pid_alive(self.pid_file) is not None:
-                time.sleep(0.1)
-        self.pid_file.unlink(missing_ok=True)
+            _wait_gone(pid_file)
+        pid_file.unlink(missing_ok=True)
+
+    def _all_pid_files(self) -> list[Path]:
+        """Both layouts' pid files: ``down`` stops whatever of ours runs, whatever it is."""
+        return [self.home / "kafka.pid", *sorted(self.home.glob("node-*/kafka.pid"))]
+
+    def _refuse_other_topology(self) -> None:
+        ours = {node.pid_file for node in self.members}
+        others = [f for f in self._all_pid_files() if f not in ours and pid_alive(f) is not None]
+        if others:
+            raise TopologyMismatch(
+                f"a local Kafka of another size runs from {others[0].parent}; run `make down` "
+                f"before starting {self.nodes} node(s) (CASESYNC_KAFKA_NODES)"
+            )
+
+    def _launch(self, libs: Path, node: KafkaNode) -> subprocess.Popen[bytes]:
+        (node.home / "logs").mkdir(parents=True, exist_ok=True)
+        with (node.home / "logs" / "stdout.log").open("ab") as stdout:
+            process = subprocess.Popen(
+                [*self._java(libs, node.home), "kafka.Kafka", str(node.config)],
+                stdout=stdout,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # survives the `make up` that started it
+            )
+        node.pid_file.write_text(str(process.pid))
+        return process
+
+    def _log_of(self, process: subprocess.Popen[bytes]) -> Path:
+        for node in self.members:
+            if node.pid_file.exists() and node.pid_file.read_text().strip() == str(process.pid):
+                return node.log_file
+        return self.log_file
 
     def _fetch_jars(self) -> Path:
         if not _has("java"):
@@ -213,25 +292,52 @@ class KafkaLauncher:
         return libs
 
     def _configure(self, libs: Path) -> Path:
-        config = self.home / "server.properties"
-        data = self.home / "data"
-        formatted = (data / "meta.properties").exists()
-        if self.secured and formatted and not self.admin_secrets.exists():
+        """Write every node's configuration; format the storage of a fresh single node or
+        cluster. Returns the first node's configuration file."""
+        members = self.members
+        formatted = [(node.data / "meta.properties").exists() for node in members]
+        if any(formatted) and not all(formatted):
+            raise TopologyMismatch(
+                f"only some nodes under {self.home} hold data; run `make clean` "
+                "(deletes the local Kafka data) to format the cluster afresh"
+            )
+        if self.secured and formatted[0] and not self.admin_secrets.exists():
             raise FormattedWithoutSecurity(
                 f"{self.home} holds a broker formatted without security; run `make clean` "
                 "(deletes the local Kafka data) or set CASESYNC_KAFKA_SECURITY=plaintext"
             )
         self.home.mkdir(parents=True, exist_ok=True)
-        password = None
+        security = None
         if self.secured:
             self.tls.ensure()
-            password = self._admin_password(generate=not formatted)
-        # 0600: the secured configuration holds the admin's password (the broker's own login).
-        config.unlink(missing_ok=True)
-        write_private_text(config, self._server_properties(data, password))
-        if not formatted:
-            self._format(libs, storage_format_args(new_cluster_id(), config, password))
-        return config
+            password = self._admin_password(generate=not formatted[0])
+            security = NodeSecurity(self.tls.keystore, self.tls.ca_cert, password, BROKER_CN)
+        for node in members:
+            node.home.mkdir(parents=True, exist_ok=True)
+            # 0600: the secured configuration holds the admin's password (the broker's login).
+            node.config.unlink(missing_ok=True)
+            write_private_text(node.config, server_properties(node, members, security))
+        if not formatted[0]:
+            self._format_all(libs, members, security)
+        return members[0].config
+
+    def _format_all(
+        self, libs: Path, members: list[KafkaNode], security: NodeSecurity | None
+    ) -> None:
+        """Format every node with one cluster id and, for a cluster, the same initial voters
+        (each voter's metadata folder named by a fresh directory id)."""
+        cluster_id = new_cluster_id()
+        password = None if security is None else security.admin_password
+        if not self.clustered:
+            self._format(libs, storage_format_args(cluster_id, members[0].config, password))
+            return
+        voters = [
+            KafkaNode(n.node_id, n.port, n.controller_port, n.home, new_cluster_id())
+            for n in members
+        ]
+        quorum = initial_controllers(voters)
+        for node in members:
+            self._format(libs, storage_format_args(cluster_id, node.config, password, quorum))
 
     def _format(self, libs: Path, tool_args: list[str]) -> None:
         """Run the storage tool with its arguments in a 0600 argument file (``java @file``), so
@@ -260,21 +366,14 @@ class KafkaLauncher:
         write_private_text(self.admin_secrets, f"username={ADMIN_USER}\npassword={password}\n")
         return password
 
-    def _server_properties(self, data: Path, admin_password: str | None) -> str:
-        common = _server_properties(self.port, self.controller_port, data)
-        if admin_password is None:
-            return common + _PLAINTEXT_LISTENERS.format(port=self.port, cport=self.controller_port)
-        return common + _SECURED_LISTENERS.format(
-            port=self.port, cport=self.controller_port,
-            keystore=self.tls.keystore, truststore=self.tls.ca_cert,
-            admin=ADMIN_USER, password=admin_password, broker=BROKER_CN,
-        )  # fmt: skip
-
     def _java(self, libs: Path, home: Path) -> list[str]:
+        if self.heap and not re.fullmatch(r"\d+[mMgG]", self.heap):
+            raise BadSetting(f"CASESYNC_KAFKA_HEAP must look like 512m or 1g, got {self.heap!r}")
+        heap = self.heap or (CLUSTER_NODE_HEAP if self.clustered else SINGLE_NODE_HEAP)
         return [
             "java",
-            f"-Xms{self.heap}",
-            f"-Xmx{self.heap}",
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
             "-XX:+UseG1GC",
             f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={home / 'logs'}",
@@ -283,21 +382,30 @@ class KafkaLauncher:
         ]
 
 
-def broker_answers(access: KafkaAccess) -> bool:
-    """True when the broker serves a describe-cluster request; any failure means "not yet"."""
+def brokers_seen(access: KafkaAccess) -> int:
+    """How many brokers the cluster's metadata lists; 0 when no node answers yet."""
     from casesync.adapters.kafka_clients import new_admin  # late: needs kafka-python
 
     try:
         admin = new_admin(access, request_timeout_ms=3000, bootstrap_timeout_ms=3000)
-    except Exception:  # noqa: BLE001
-        return False
+    except Exception:  # noqa: BLE001 - any failure means "not yet"
+        return 0
     try:
-        admin.describe_cluster()
+        return len(admin.describe_cluster()["brokers"])
     except Exception:  # noqa: BLE001
-        return False
+        return 0
     finally:
         admin.close()
-    return True
+
+
+def broker_answers(access: KafkaAccess) -> bool:
+    """True when the broker serves a describe-cluster request; any failure means "not yet"."""
+    return brokers_seen(access) > 0
+
+
+def _wait_gone(pid_file: Path) -> None:
+    while pid_alive(pid_file) is not None:
+        time.sleep(0.1)
 
 
 def _java_quoted(arg: str) -> str:
@@ -309,57 +417,3 @@ def _has(program: str) -> bool:
     from shutil import which
 
     return which(program) is not None
-
-
-_PLAINTEXT_LISTENERS = """\
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-"""
-
-# Clients (and the broker's own inter-broker client, as admin) on SASL_SSL; the controller
-# listener on TLS with a required client certificate, whose CN (the broker's) is a super user.
-_SECURED_LISTENERS = """\
-listeners=CLIENT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}
-advertised.listeners=CLIENT://127.0.0.1:{port}
-inter.broker.listener.name=CLIENT
-listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SSL
-ssl.keystore.type=PEM
-ssl.keystore.location={keystore}
-ssl.truststore.type=PEM
-ssl.truststore.location={truststore}
-ssl.endpoint.identification.algorithm=https
-listener.name.controller.ssl.client.auth=required
-ssl.principal.mapping.rules=RULE:^CN=([^,]+)$/$1/,DEFAULT
-listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512
-sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
-listener.name.client.scram-sha-512.sasl.jaas.config=\
-org.apache.kafka.common.security.scram.ScramLoginModule required \
-username="{admin}" password="{password}";
-authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
-super.users=User:{admin};User:{broker}
-allow.everyone.if.no.acl.found=false
-"""
-
-
-def _server_properties(port: int, controller_port: int, data: Path) -> str:
-    return f"""\
-process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
-controller.listener.names=CONTROLLER
-log.dirs={data}
-num.partitions=6
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
-log.retention.hours=168
-log.cleaner.dedupe.buffer.size=33554432
-"""

@@ -18,7 +18,7 @@ def test_storage_formatted_for_plaintext_is_refused_with_the_remedy(
     monkeypatch.setenv("CASESYNC_RUN_DIR", str(tmp_path))
     (tmp_path / "kafka" / "data").mkdir(parents=True)
     (tmp_path / "kafka" / "data" / "meta.properties").write_text("cluster.id=x\n")
-    launcher = KafkaLauncher(port=40001, controller_port=40002, secured=True)
+    launcher = KafkaLauncher(port=40001, controller_port=40002, secured=True, nodes=1)
     with pytest.raises(FormattedWithoutSecurity, match="make clean"):
         launcher._configure(tmp_path / "libs")
 
@@ -38,7 +38,7 @@ def test_the_secured_configuration_is_private_and_the_format_arguments_go_in_a_f
         assert "--add-scram" in args_file.read_text()
 
     monkeypatch.setattr("infra.kafka.launcher.subprocess.run", run)
-    launcher = KafkaLauncher(port=40001, controller_port=40002, secured=True)
+    launcher = KafkaLauncher(port=40001, controller_port=40002, secured=True, nodes=1)
     config = launcher._configure(tmp_path / "libs")
     password = launcher.access.security.password
     assert password

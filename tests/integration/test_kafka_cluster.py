@@ -1,0 +1,57 @@
+"""The launcher starts a secured three-node KRaft cluster whose metadata lists three brokers and
+on which casesync's topics get three replicas, two of them required in sync."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from kafka.admin import ConfigResource, ConfigResourceType
+
+from casesync.adapters.kafka_clients import new_admin
+from casesync.adapters.topics import ensure_topics
+from casesync.settings import TopicSettings
+from infra.kafka.launcher import KafkaLauncher
+from infra.paths import port_open
+
+pytestmark = pytest.mark.integration
+
+
+def _six_free_ports() -> int:
+    """A first port whose next five are free too (three nodes, a client and a controller each)."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            first = int(sock.getsockname()[1])
+        if first < 65000 and not any(port_open(first + i) for i in range(6)):
+            return first
+    raise RuntimeError("no six consecutive free ports")
+
+
+def test_three_nodes_start_list_three_brokers_and_replicate_topics_three_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`start` returns once all three nodes are brokers; a topic made with the three-node
+    defaults has three replicas in sync and min.insync.replicas=2; `stop` stops them all."""
+    monkeypatch.setenv("CASESYNC_RUN_DIR", str(tmp_path))
+    first = _six_free_ports()
+    cluster = KafkaLauncher(port=first, controller_port=first + 1, heap="384m", nodes=3)
+    try:
+        assert cluster.start(timeout=120.0) is True
+        admin = new_admin(cluster.access)
+        try:
+            brokers = admin.describe_cluster()["brokers"]
+            assert sorted(b["broker_id"] for b in brokers) == [1, 2, 3]
+            ensure_topics(cluster.access, TopicSettings.for_brokers(3), ["casesync.rf3"])
+            partitions = admin.describe_topics(["casesync.rf3"])[0]["partitions"]
+            assert all(sorted(p["replica_nodes"]) == [1, 2, 3] for p in partitions)
+            configs = admin.describe_configs(
+                config_resources=[ConfigResource(ConfigResourceType.TOPIC, "casesync.rf3")]
+            )
+            assert configs["topic"]["casesync.rf3"]["min.insync.replicas"]["value"] == "2"
+        finally:
+            admin.close()
+    finally:
+        assert cluster.stop() is True
+    assert all(pid is None for pid in cluster.running_pids().values())
