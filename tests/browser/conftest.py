@@ -24,6 +24,7 @@ from casesync.adapters.topics import delete_topics_with_prefix
 from casesync.cli.region import init_region
 from casesync.settings import Settings
 from casesync.testing import Services
+from casesync.testing_trust import TestTrust
 
 RUDONG, TONGXIANG = "320623", "330483"
 
@@ -85,11 +86,12 @@ class Federation:
 
     settings: Settings
     logs: Path
+    trust: dict[str, str]  # every region signs and verifies (CASESYNC_TRUST_* variables)
     console_url: str = ""
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def environment(self) -> dict[str, str]:
-        return {**os.environ, **self.settings.kafka.environment(),
+        return {**os.environ, **self.settings.kafka.environment(), **self.trust,
                 "CASESYNC_DATABASE_URL": self.settings.database_url,
                 "CASESYNC_TOPIC_PREFIX": self.settings.topic_prefix}  # fmt: skip
 
@@ -122,19 +124,21 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def federation(casesync_services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    Federation
-]:  # fmt: skip
+def federation(
+    casesync_services: Services, casesync_trust: TestTrust, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Federation]:
     """Rudong (one ``casesync run``) and Tongxiang (its relay and its consumer as two processes)
     with Rudong's cases flowing to Tongxiang, and ``casesync ops console`` watching both."""
     run = uuid.uuid4().hex[:8]
     settings = Settings.from_env({
-        **os.environ, **casesync_services.kafka.environment(),
+        **os.environ, **casesync_services.kafka.environment(), **casesync_trust.environment(),
         "CASESYNC_DATABASE_URL": with_database(casesync_services.database_url,
                                                f"console_{run}_{{region}}"),
         "CASESYNC_TOPIC_PREFIX": f"t.console{run}.",
     })  # fmt: skip
-    federation = Federation(settings, tmp_path_factory.mktemp("federation"))
+    federation = Federation(
+        settings, tmp_path_factory.mktemp("federation"), casesync_trust.environment()
+    )
     try:
         for code in (RUDONG, TONGXIANG):
             init_region(settings, code)
