@@ -33,7 +33,8 @@ def test_the_flow_between_two_regions_appears_with_its_rate(
 
 
 def test_a_dead_letter_shows_under_its_class(federation: Federation, browser: Browser) -> None:
-    """A record Tongxiang cannot decode is dead-lettered and listed under its stage and class."""
+    """A record Tongxiang must refuse (unsigned, not even an event) is dead-lettered and listed
+    under its stage and class."""
     producer = new_producer(federation.settings.kafka)
     inbox = TopicNames(federation.settings.topic_prefix).inbox(TONGXIANG)
     producer.send(inbox, key=b"320623-broken", value=b"not an event",
@@ -41,20 +42,20 @@ def test_a_dead_letter_shows_under_its_class(federation: Federation, browser: Br
                            ("target_region", TONGXIANG.encode())]).get(timeout=30)  # fmt: skip
     producer.close()
 
-    def dead_letter_class() -> str | None:
+    def dead_letter() -> tuple[str, str] | None:
         conn = connect(federation.url(TONGXIANG))
         try:
             with transaction(conn) as cur:
-                cur.execute("SELECT error_class FROM dead_letters ORDER BY id LIMIT 1")
+                cur.execute("SELECT stage, error_class FROM dead_letters ORDER BY id LIMIT 1")
                 row = cur.fetchone()
-                return None if row is None else str(row[0])
+                return None if row is None else (str(row[0]), str(row[1]))
         finally:
             conn.close()
 
     def listed(page: list[dict[str, str]]) -> bool:
-        error_class = dead_letter_class()
-        return error_class is not None and any(
-            e.get("data-class") == error_class and e.get("data-stage") == "decode" for e in page
+        found = dead_letter()
+        return found is not None and any(
+            (e.get("data-stage"), e.get("data-class")) == found for e in page
         )
 
     browser.wait_for(federation.console_url, listed, 180, "the dead letter under its class")
