@@ -42,6 +42,7 @@ from casesync.adapters.postgres import connect, with_database
 from casesync.cli.region import init_region
 from casesync.cli.run import service_ready
 from casesync.settings import Settings, local_run_dir
+from casesync.trust.federation import LocalFederation
 from infra.paths import local_kafka_port
 
 REGIONS = {"320623": "330483", "330483": "320623"}
@@ -64,9 +65,14 @@ def settle_writes(url: str) -> None:
 class Run:
     def __init__(self, base: Settings, label: str) -> None:
         tag = f"{label}{uuid.uuid4().hex[:6]}"
+        self.logs = Path(".run") / "bench" / tag
+        self.logs.mkdir(parents=True, exist_ok=True)
+        # Both regions sign what they publish and verify what they receive, as deployed.
+        trust = LocalFederation.create(self.logs / "trust", REGIONS).environment()
         self.env = {
             **os.environ,
             **base.kafka.environment(),
+            **trust,
             "CASESYNC_DATABASE_URL": with_database(base.database_url, f"bench_{tag}_{{region}}"),
             "CASESYNC_TOPIC_PREFIX": f"bench.{tag}.",
             "CASESYNC_TOPIC_REPLICATION_FACTOR": str(base.topics.replication_factor),
@@ -76,8 +82,6 @@ class Run:
         scratch_topics(base.kafka, self.settings.topic_prefix)
         for region in REGIONS:
             scratch_database(self.settings.region_database_url(region))
-        self.logs = Path(".run") / "bench" / tag
-        self.logs.mkdir(parents=True, exist_ok=True)
         self.processes: list[subprocess.Popen[bytes]] = []
         for region in REGIONS:
             init_region(self.settings, region)
