@@ -6,6 +6,10 @@ services of ``make up`` are never touched.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+from collections.abc import Iterable
+
 import pytest
 
 from casesync.testing import Services
@@ -18,3 +22,16 @@ def _local_services_only(casesync_services: Services) -> None:
             "fault tests stop and start the broker and the database: run them with the local "
             f"launchers (`make test-faults`), not {casesync_services.provider} services"
         )
+
+
+def stop_processes(processes: Iterable[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every process still running, then wait for each (SIGKILL after a minute)."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -23,6 +23,8 @@ from casesync.testing_regions import RegionFactory, TestRegion
 from infra.kafka.launcher import KafkaLauncher
 from infra.postgres.launcher import PostgresLauncher
 
+from .conftest import stop_processes
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 RUDONG, TONGXIANG = "320623", "330483"
@@ -72,14 +74,7 @@ def running_pair(region_factory: RegionFactory, tmp_path: Path) -> Iterator[
                    "the first wave mirrored", tuple(processes))  # fmt: skip
         yield rudong, tongxiang, tmp_path, processes
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
 
 
 def _assert_everything_arrived_once(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from infra.kafka.inspect import read_cluster
 from infra.kafka.launcher import KafkaLauncher
 from infra.postgres.launcher import PostgresLauncher
 from tests.faults.test_broker_outages import log_events, unpublished, wait_until
+
+from .conftest import stop_processes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -60,14 +61,7 @@ def exchanging(region_factory: RegionFactory, tmp_path: Path, cluster: KafkaLaun
         _wait_mirrored(rudong, tongxiang, processes, "the first wave mirrored both ways")
         yield rudong, tongxiang, tmp_path, processes
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
         cluster.start()  # whatever a failed test left down
 
 
