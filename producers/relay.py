@@ -42,6 +42,7 @@ import psycopg2
 import structlog
 from kafka.errors import KafkaConfigurationError, KafkaError, TopicAuthorizationFailedError
 
+from casesync.adapters.bounded_build import BoundedBuild
 from casesync.adapters.postgres import Connection, is_retriable
 from casesync.contract.schemas import RegisteredSchema
 from casesync.errors import ConfigError, Unreachable
@@ -82,6 +83,7 @@ class RelayConfig:
     wedged_after_s: float = 20.0
     remind_every_s: float = 60.0  # how often a lasting outage is logged again
     pause_after_failure_s: float = 1.0
+    build_timeout_s: float = 15.0  # longest wait for a new producer to bootstrap
 
 
 @dataclass
@@ -161,6 +163,8 @@ class Relay:
         self._prefetcher = Prefetcher(store)
         self._marker: Marker | None = None
         self._producer_factory = producer_factory
+        # A frozen secured broker can hold kafka-python's constructor for good: bounded.
+        self._producer_build = BoundedBuild(producer_factory, self.config.build_timeout_s)
         self._producer: Any = None
         self._schemas = schemas
         self._publish_schema = publish_schema
@@ -595,7 +599,8 @@ class Relay:
 
     def _producer_or_new(self) -> Any:
         if self._producer is None:
-            self._producer = self._producer_factory()
+            # Raises KafkaTimeoutError (a send failure) when the broker does not answer.
+            self._producer = self._producer_build.get()
         return self._producer
 
     def _maybe_prune(self) -> None:

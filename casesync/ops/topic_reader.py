@@ -14,6 +14,7 @@ from typing import Any
 from kafka import TopicPartition
 from kafka.errors import KafkaError, KafkaTimeoutError
 
+from casesync.adapters.bounded_build import BoundedBuild
 from casesync.adapters.kafka_clients import new_consumer
 from casesync.errors import Unreachable
 from casesync.ops.errors import UnknownTopic
@@ -51,15 +52,22 @@ class TopicReader:
 
     def _kafka(self) -> Any:
         if self._consumer is None:
-            try:
-                self._consumer = new_consumer(
+            build = BoundedBuild(
+                lambda: new_consumer(
                     self._access,
                     enable_auto_commit=False,
                     isolation_level="read_committed",
                     request_timeout_ms=max(self._timeout_ms, 5000),
                     bootstrap_timeout_ms=self._timeout_ms,  # a broker away: say so soon
                     client_id="casesync-ops",
-                )
+                ),
+                self._timeout_ms / 1000 + 5,  # a frozen broker can hold the constructor
+            )
+            try:
+                self._consumer = build.get()
+            except KafkaTimeoutError as e:
+                build.abandon()
+                raise Unreachable("Kafka", self._bootstrap, type(e).__name__) from e
             except (KafkaError, OSError, ValueError) as e:
                 raise Unreachable("Kafka", self._bootstrap, type(e).__name__) from e
         return self._consumer
