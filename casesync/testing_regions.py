@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from casesync.access.provisioning import provision_topics
-from casesync.adapters.postgres import connect, transaction
+from casesync.adapters.postgres import connect, query_rows, transaction
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.domain.events import CaseEvent
 from casesync.domain.loading import shipped_catalogue
@@ -119,13 +119,7 @@ class TestRegion:
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of one query on the region's database."""
-        conn = connect(self.url)
-        try:
-            with transaction(conn) as cur:
-                cur.execute(statement, params)
-                return cur.fetchall() if cur.description else []
-        finally:
-            conn.close()
+        return query_rows(self.url, statement, params)
 
     def owned_digest(self) -> tuple[str, int]:
         """``casesync digest --owned``: (sha256 hex, cases)."""

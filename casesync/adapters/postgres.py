@@ -7,7 +7,7 @@ recorded in ``casesync_migrations`` (component, version). A region database hold
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +60,20 @@ def transaction(conn: Connection) -> Iterator[Any]:
         if not conn.closed:
             conn.rollback()
         raise
+
+
+def query_rows(
+    url: str, statement: str, params: Sequence[Any] = (), *, application_name: str = "casesync"
+) -> list[tuple[Any, ...]]:
+    """The rows of one statement in a transaction of its own, on a connection opened for it
+    (none for a statement that returns nothing): for tools and tests, not hot paths."""
+    conn = connect(url, application_name=application_name)
+    try:
+        with transaction(conn) as cur:
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
 
 
 def database_name(url: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from casesync.adapters.postgres import connect
+from casesync.adapters.postgres import query_rows
 from casesync.snapshots import digest_cases
 
 
@@ -27,13 +27,7 @@ class RegionFigures:
 
 
 def _rows(url: str, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = connect(url, application_name="casesync-demo")
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
+    return query_rows(url, query, params, application_name="casesync-demo")
 
 
 def region_figures(url: str, code: str, name: str) -> RegionFigures:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from casesync.adapters.postgres import connect, transaction
+from casesync.adapters.postgres import connect, query_rows, transaction
 from consumers.schema import migrate_region
 from producers.app import load_recording_rules
 
@@ -34,13 +34,7 @@ class SqlRegion:
     url: str
 
     def query(self, statement: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        conn = connect(self.url)
-        try:
-            with transaction(conn) as cur:
-                cur.execute(statement, params)
-                return cur.fetchall() if cur.description else []
-        finally:
-            conn.close()
+        return query_rows(self.url, statement, params)
 
     def counts(self) -> dict[str, int]:
         """Rows in each table a recording touches, the regional system's own included."""
