@@ -15,14 +15,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from casesync.console.errors import PortUnavailable
+from casesync.console.places import backdrop
 from casesync.console.sampler import Sampler
 
 STATIC = Path(str(resources.files("casesync.console").joinpath("static")))
 
 
 def application(sampler: Sampler) -> Starlette:
-    """``/`` the page, ``/api/state`` the latest view as JSON, ``/static`` the assets,
-    ``/metrics`` the console's gauges for Prometheus."""
+    """``/`` the page, ``/api/state`` the latest view as JSON, ``/api/places`` the map's
+    backdrop (fixed), ``/static`` the assets, ``/metrics`` the console's gauges for Prometheus."""
 
     async def page(_: Request) -> FileResponse:
         return FileResponse(STATIC / "index.html")
@@ -31,12 +32,17 @@ def application(sampler: Sampler) -> Starlette:
         return Response(sampler.latest(), media_type="application/json",
                         headers={"Cache-Control": "no-store"})  # fmt: skip
 
+    async def places(_: Request) -> Response:
+        return Response(backdrop(), media_type="application/json",
+                        headers={"Cache-Control": "max-age=86400"})  # fmt: skip
+
     async def metrics(_: Request) -> Response:
         return Response(sampler.gauges.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(routes=[
         Route("/", page, methods=["GET"]),
         Route("/api/state", state, methods=["GET"]),
+        Route("/api/places", places, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ])  # fmt: skip

@@ -20,8 +20,8 @@ def region_verdict(page: list[dict[str, str]], code: str) -> str | None:
 def test_the_flow_between_two_regions_appears_with_its_rate(
     federation: Federation, browser: Browser
 ) -> None:
-    """Rudong's cases reaching Tongxiang draw the Rudong–Tongxiang flow with events/s > 0, and
-    both regions' cards."""
+    """Rudong's cases reaching Tongxiang draw the Rudong–Tongxiang flow with events/s > 0 over the
+    backdrop of the mainland's division seats, and both regions' cards."""
 
     def flowing(page: list[dict[str, str]]) -> bool:
         return any(e.get("data-flow") == f"{RUDONG}-{TONGXIANG}"
@@ -30,6 +30,9 @@ def test_the_flow_between_two_regions_appears_with_its_rate(
     page = browser.wait_for(federation.console_url, flowing, 180, "a flow with events/s")
     assert region_verdict(page, RUDONG) is not None
     assert region_verdict(page, TONGXIANG) is not None
+    seats = [e["d"] for e in page if e.get("class") == "seats"]
+    assert seats, "no backdrop of division seats on the map"
+    assert seats[0].count("M") > 100
 
 
 def test_a_dead_letter_shows_under_its_class(federation: Federation, browser: Browser) -> None:

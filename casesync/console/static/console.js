@@ -15,7 +15,32 @@ function el(tag, attrs = {}, ...children) {
 function fmt(x, digits = 1) { return x === null || x === undefined ? "–" : Number(x).toFixed(digits); }
 function verdict(v) { return el("span", { class: "verdict", "data-verdict": v }, v); }
 
-// --- the map: a plain equirectangular projection fitted to the watched regions ---
+// --- the map: a plain equirectangular projection fitted to the watched regions, over the seats
+// of every mainland division (from /api/places) as dots: the country's shape, with no boundary drawn.
+let places = { seats: [], provinces: [] };
+const placesLoaded = fetch("/api/places").then(r => r.json()).then(p => { places = p; }).catch(() => {});
+
+// Regions closer than a few pixels (districts of one city, a zone drawn at its city's seat) are
+// spread on a small ring around their centre, each with a thin line to its true position.
+function spread(points, minGap = 14) {
+  const groups = [];
+  for (const p of points) {
+    const g = groups.find(g => Math.hypot(g.x - p.x, g.y - p.y) < minGap);
+    if (g) { g.members.push(p); g.x = g.members.reduce((s, m) => s + m.x, 0) / g.members.length;
+             g.y = g.members.reduce((s, m) => s + m.y, 0) / g.members.length; }
+    else groups.push({ x: p.x, y: p.y, members: [p] });
+  }
+  for (const g of groups) {
+    if (g.members.length === 1) { Object.assign(g.members[0], { dx: g.x, dy: g.y }); continue; }
+    const ring = 6 + 4 * g.members.length;
+    g.members.forEach((m, i) => {
+      const a = -Math.PI / 2 + 2 * Math.PI * i / g.members.length;
+      Object.assign(m, { dx: g.x + ring * Math.cos(a), dy: g.y + ring * Math.sin(a) });
+    });
+  }
+  return points;
+}
+
 function drawMap(state) {
   const svg = document.getElementById("map");
   svg.replaceChildren();
@@ -28,6 +53,7 @@ function drawMap(state) {
   const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, k = Math.cos(cy * Math.PI / 180);
   const scale = Math.min((W - 2 * pad) / (span * k), (H - 2 * pad) / span);
   const px = lon => W / 2 + (lon - cx) * k * scale, py = lat => H / 2 - (lat - cy) * scale;
+  const inside = (x, y) => x >= 0 && x <= W && y >= 0 && y <= H;
   const step = span > 20 ? 5 : span > 8 ? 2 : 1;
   for (let lon = Math.ceil((cx - W / 2 / k / scale) / step) * step; px(lon) < W; lon += step) {
     svg.append(el("svg:line", { class: "grid", x1: px(lon), x2: px(lon), y1: 0, y2: H }),
@@ -37,7 +63,14 @@ function drawMap(state) {
     svg.append(el("svg:line", { class: "grid", x1: 0, x2: W, y1: py(lat), y2: py(lat) }),
                el("svg:text", { class: "grid-label", x: 2, y: py(lat) - 2 }, `${lat}°N`));
   }
-  const at = Object.fromEntries(placed.map(r => [r.code, [px(r.lon), py(r.lat)]]));
+  const dots = places.seats.map(([lon, lat]) => [px(lon), py(lat)]).filter(([x, y]) => inside(x, y));
+  svg.append(el("svg:path", { class: "seats", d: dots.map(([x, y]) => `M${x.toFixed(1)},${y.toFixed(1)}h0`).join("") }));
+  for (const p of places.provinces) {
+    const [x, y] = [px(p.lon), py(p.lat)];
+    if (inside(x, y)) svg.append(el("svg:text", { class: "province-label", x, y: y - 4, "text-anchor": "middle" }, p.name));
+  }
+  const marks = spread(placed.map(r => ({ r, x: px(r.lon), y: py(r.lat) })));
+  const at = Object.fromEntries(marks.map(m => [m.r.code, [m.dx, m.dy]]));
   for (const f of state.flows) {
     if (!at[f.a] || !at[f.b]) continue;
     const [ax, ay] = at[f.a], [bx, by] = at[f.b];
@@ -52,11 +85,11 @@ function drawMap(state) {
       `${fmt(f.a_to_b_per_second)} ⇄ ${fmt(f.b_to_a_per_second)} /s`,
       el("svg:title", {}, `${f.a}→${f.b} ${fmt(f.a_to_b_per_second)}/s, ${f.b}→${f.a} ${fmt(f.b_to_a_per_second)}/s, ${f.verdict}`)));
   }
-  for (const r of placed) {
-    const [x, y] = at[r.code];
-    svg.append(el("svg:circle", { cx: x, cy: y, r: 7, fill: COLOURS[r.verdict], stroke: "#fff", "stroke-width": 2,
+  for (const { r, x, y, dx, dy } of marks) {
+    if (dx !== x || dy !== y) svg.append(el("svg:line", { class: "tether", x1: x, y1: y, x2: dx, y2: dy }));
+    svg.append(el("svg:circle", { cx: dx, cy: dy, r: 7, fill: COLOURS[r.verdict], stroke: "#fff", "stroke-width": 2,
                                    "data-region": r.code, "data-verdict": r.verdict }));
-    svg.append(el("svg:text", { class: "place-label", x: x + 10, y: y + 4 }, `${r.name} ${r.code}`));
+    svg.append(el("svg:text", { class: "place-label", x: dx + 10, y: dy + 4 }, `${r.name} ${r.code}`));
   }
 }
 
@@ -146,6 +179,7 @@ function drawWorkflows(state) {
 
 async function refresh() {
   try {
+    await placesLoaded;
     const response = await fetch("/api/state", { cache: "no-store" });
     const state = await response.json();
     if (!state.generated_at) return;

@@ -41,7 +41,7 @@ def test_a_card_sums_the_lag_and_keeps_the_worst_partition_verdict() -> None:
     )  # fmt: skip
     assert card["inbox"] == {"verdict": "STALL", "lag": 12, "lag_seconds": 40.0,
                              "reasons": ["r STALL"]}  # fmt: skip
-    assert (card["lon"], card["lat"]) == (120.57, 30.63)
+    assert (card["lon"], card["lat"]) == coordinates("330483")
 
 
 def test_an_unreachable_region_is_err_on_its_card() -> None:
