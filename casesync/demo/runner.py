@@ -45,6 +45,7 @@ from casesync.demo.world import DEMO_PREFIX, REGIONS, TRANSFER_IN, TRANSFER_OUT,
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.workdays import china_date
 from casesync.settings import Settings
+from casesync.stopping import interrupt_on_sigterm
 from consumers.workflow import task_case_id
 from producers.app import build_recorder, record_committed
 from producers.changes import CaseChange
@@ -73,6 +74,7 @@ class Demo:
 
     def execute(self) -> int:
         started = time.monotonic()
+        interrupt_on_sigterm()
         try:
             self._fresh()
             self._start_services()
