@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from casesync.trust.federation import LocalFederation
+from casesync.trust.keys import SigningKey
 from casesync.trust.records import facts_from_record
 from casesync.trust.signing import sign_batch
 
@@ -25,14 +26,23 @@ class TestTrust(LocalFederation):
 
     __test__ = False  # not a test class
 
-    def sign(self, records: Sequence[Record], source: str, target: str) -> None:
+    def sign(
+        self,
+        records: Sequence[Record],
+        source: str,
+        target: str,
+        *,
+        key: SigningKey | None = None,
+        at: datetime | None = None,
+    ) -> None:
         """Add ``source``'s batch signature to ``records`` (all for ``target``'s inbox), as
-        its relay would, over the headers they carry."""
+        its relay would, over the headers they carry: made with ``key`` (default: the region's
+        key here) at ``at`` (default: now), so tests can sign with a rotated or revoked key at
+        any time they claim."""
         if not records:
             return
-        facts = [
-            facts_from_record(key, value, headers, target) for _, key, value, headers in records
-        ]
-        signatures = sign_batch(facts, self.keys[source], datetime.now(UTC))
+        facts = [facts_from_record(k, v, headers, target) for _, k, v, headers in records]
+        signer = key or self.keys[source]
+        signatures = sign_batch(facts, signer, at or datetime.now(UTC))
         for (_, _, _, headers), signature in zip(records, signatures, strict=True):
             headers.extend(signature.headers)

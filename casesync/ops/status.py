@@ -22,7 +22,7 @@ WARN once it is ``outbox_warn_after`` old.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -138,11 +138,13 @@ MANIFEST_WARN_WITHIN = timedelta(days=7)
 MANIFEST_ERR_WITHIN = timedelta(days=1)
 
 
-def judge_manifest(held: Manifest | None, now: datetime) -> Judgement:
+def judge_manifest(held: Manifest | None, now: datetime, refusals: Sequence[str] = ()) -> Judgement:
     """The verdict of the manifest in force: ERR when none is (or it expires within a day:
-    verification stops when it does), WARN within a week."""
+    verification stops when it does), WARN within a week. With none in force the reason names
+    the ``refusals`` (why the manifests found were refused: expired, badly signed)."""
     if held is None:
-        return Judgement(Verdict.ERR, "no valid manifest: nothing can be verified")
+        why = f" ({'; '.join(refusals)})" if refusals else ""
+        return Judgement(Verdict.ERR, f"no valid manifest: nothing can be verified{why}")
     left = held.expires_at - now
     when = f"version {held.version} expires {held.expires_at.isoformat()}"
     if left <= timedelta(0):

@@ -136,7 +136,8 @@ def _manifest(settings: Settings, moment: datetime) -> dict[str, Any]:
         return {"version": None, "expires_at": None, "verdict": "ERR", "reason": str(e)}
     anchor.refresh()
     held = anchor.holder.held
-    judged = judge_manifest(held, moment)
+    refusals = [f"{source}: {why}" for source, why in sorted(anchor.refusals.items())]
+    judged = judge_manifest(held, moment, refusals)
     return {
         "version": None if held is None else held.version,
         "expires_at": None if held is None else held.expires_at.isoformat(),

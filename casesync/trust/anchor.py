@@ -42,6 +42,9 @@ class TrustAnchor:
         self._retry_s = retry_s
         self._clock = clock
         self._told: set[tuple[str, int, str]] = set()  # refusals logged once each
+        # Why the last refresh refused each source's documents: a status display that finds no
+        # manifest in force can say why (expired, badly signed) instead of only that.
+        self.refusals: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._started = False
@@ -71,6 +74,7 @@ class TrustAnchor:
 
     def refresh(self) -> Manifest | None:
         """Offer every document of every source; the manifest held after (None when none)."""
+        self.refusals = {}
         for name, source in self._sources:
             try:
                 documents = source()
@@ -102,6 +106,7 @@ class TrustAnchor:
                      expires_at=expires, keys=len(manifest.keys))  # fmt: skip
 
     def _tell(self, source: str, version: int, error: Exception) -> None:
+        self.refusals[source] = str(error)
         told = (source, version, type(error).__name__)
         if told not in self._told:
             self._told.add(told)

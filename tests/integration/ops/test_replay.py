@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import pytest
 from casesync.adapters.topics import TopicNames
 from casesync.cli import main
 from casesync.ops.errors import RecordingOfAnotherRegion
-from casesync.ops.recording import Recording
+from casesync.ops.recording import Recording, write
+from casesync.ops.topic_reader import RawRecord
 from casesync.testing_regions import RegionFactory, TestRegion
 
-from .conftest import RUDONG, TONGXIANG, Cli, json_lines
+from .conftest import RUDONG, TONGXIANG, Cli, housing_cases, json_lines
 
 pytestmark = pytest.mark.integration
 
@@ -151,6 +153,69 @@ def test_bad_files_and_ranges_are_one_line_each(
     assert "not an Avro object container file" in said["not avro"]
     assert "no/dir.avro" in said["unwritable"]
     assert "partitions 0-5, not 99" in said["no partition"]
+
+
+@pytest.mark.parametrize("part", ["value", "header"])
+def test_an_edited_recording_refuses_the_edited_record_and_applies_the_rest(
+    region_factory: RegionFactory,
+    database_factory: Callable[[str], str],
+    cli: Cli,
+    tmp_path: Path,
+    part: str,
+) -> None:
+    """One byte changed in one record's value (or its covered ``event_id`` header) in a
+    recording of signed records: ``replay apply`` into a fresh database dead-letters that record
+    in stage verify as BadSignature, counts it, never mirrors its case, and applies every other
+    record, the later ones of the same partition included; applied again, nothing changes."""
+    rudong = region_factory(RUDONG)
+    rudong.record(housing_cases(0, 12, steps=1))
+    assert rudong.relay() == 12
+    recorded = tmp_path / "tongxiang.avro"
+    code, _ = cli(rudong, "replay", "export", "--topic", _inbox(rudong), "--out", str(recorded))
+    assert code == 0
+    with recorded.open("rb") as f:
+        recording = Recording(f)
+        info, records = recording.info, list(recording)
+    by_partition: dict[int, list[RawRecord]] = {}
+    for r in records:
+        by_partition.setdefault(r.partition, []).append(r)
+    victim = next(rs[0] for rs in by_partition.values() if len(rs) >= 2)
+    later = [r.key for r in by_partition[victim.partition][1:]]
+    edited = tmp_path / "edited.avro"
+    with edited.open("wb") as f:
+        write(f, info, [_edited(r, part) if r is victim else r for r in records])
+
+    fresh = RegionFactory(rudong.settings.kafka, database_factory,
+                          rudong.settings.topic_prefix)(TONGXIANG)  # fmt: skip
+    code, text = cli(fresh, "replay", "apply", str(edited), "--region", TONGXIANG)
+    assert code == 0
+    assert "11 applied now" in text
+    assert "1 dead-lettered" in text
+    assert fresh.query("SELECT stage, error_class FROM dead_letters") == [
+        ("verify", "BadSignature")
+    ]
+    mirrored = {case_id for (case_id,) in fresh.query("SELECT case_id FROM mirror_cases")}
+    assert victim.key is not None
+    assert victim.key.decode() not in mirrored
+    assert {k.decode() for k in later if k is not None} <= mirrored
+    assert len(mirrored) == 11
+    code, text = cli(fresh, "replay", "apply", str(edited), "--region", TONGXIANG)
+    assert "12 applied before, 0 applied now" in text
+    assert fresh.query("SELECT count(*) FROM dead_letters") == [(1,)]
+
+
+def _edited(record: RawRecord, part: str) -> RawRecord:
+    """``record`` with the last byte of its value, or of its ``event_id`` header, flipped."""
+
+    def flip(data: bytes | None) -> bytes:
+        assert data
+        return data[:-1] + bytes([data[-1] ^ 0x01])
+
+    if part == "value":
+        return dataclasses.replace(record, value=flip(record.value))
+    headers = tuple((k, flip(v) if k == "event_id" else v) for k, v in record.headers)
+    assert headers != record.headers
+    return dataclasses.replace(record, headers=headers)
 
 
 def _inbox(region: TestRegion) -> str:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from casesync.ops.topic_reader import TopicReader
 from casesync.settings import KafkaAccess
 from casesync.testing_regions import RegionFactory
+from casesync.testing_trust import TestTrust
+from consumers.compose import ConsumerOptions, build_consumer, plan_consumer, prepare
 
 from .conftest import RUDONG, TONGXIANG, Cli, housing_cases
 
@@ -110,3 +115,53 @@ def test_status_reports_recently_applied_events_by_source_with_sync_latency(
     assert report["applied"]["per_second"] == pytest.approx(applied / 60, abs=0.001)
     assert 0 < report["applied"]["latency_p50_s"] <= report["applied"]["latency_p99_s"]
     assert report["workflows"] == []
+
+
+def test_with_an_expired_manifest_nothing_is_applied_and_status_is_err_saying_why(
+    region_factory: RegionFactory,
+    cli: Cli,
+    casesync_trust: TestTrust,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With only an expired manifest, Tongxiang's consumer applies nothing and dead-letters
+    nothing (the records wait), and ``ops status`` is ERR, exit 1, its manifest line saying
+    the manifest expired; the text form prints that line too."""
+    rudong, tongxiang = region_factory(RUDONG), region_factory(TONGXIANG)
+    rudong.record(housing_cases(0, 3, steps=1))
+    assert rudong.relay() == 3
+    expired = TestTrust(tmp_path, casesync_trust.root, casesync_trust.keys, version=7)
+    expired.publish(casesync_trust.entries(), expires_in=-timedelta(hours=1))
+    tongxiang.settings = dataclasses.replace(
+        tongxiang.settings, trust_manifest_file=expired.manifest_file
+    )
+    monkeypatch.setenv("CASESYNC_TRUST_MANIFEST", str(expired.manifest_file))
+
+    options = ConsumerOptions(region=TONGXIANG)
+    plan = plan_consumer(tongxiang.settings, options)
+    prepare(tongxiang.settings, plan)
+    consumer = build_consumer(tongxiang.settings, options, plan)
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    thread.start()
+    try:
+        stop.wait(8)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert consumer.stats.retries > 0  # it had records, and waited
+    assert consumer.stats.applied == consumer.stats.dead_lettered == 0
+    assert tongxiang.query("SELECT count(*) FROM mirror_cases") == [(0,)]
+    assert tongxiang.query("SELECT count(*) FROM dead_letters") == [(0,)]
+
+    code, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--json", "--window", "0")
+    report = json.loads(out)
+    assert code == 1
+    assert report["verdict"] == "ERR"
+    assert report["manifest"]["verdict"] == "ERR"
+    assert "version 8 expired at" in report["manifest"]["reason"]
+    assert sum(row["lag"] for row in report["partitions"]) == 3
+    code, out = cli(tongxiang, "ops", "status", "--region", TONGXIANG, "--window", "0")
+    assert code == 1
+    assert "manifest: ERR: " in out
+    assert "expired" in out

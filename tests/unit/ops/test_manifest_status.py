@@ -27,3 +27,15 @@ def test_expiry_within_a_day_is_err_within_a_week_warn_else_ok() -> None:
     assert warn.verdict is Verdict.WARN
     assert "version 4" in warn.reason
     assert judge_manifest(_expiring_in(timedelta(days=20)), NOW).verdict is Verdict.OK
+
+
+def test_with_none_in_force_the_reason_names_why_the_manifests_found_were_refused() -> None:
+    """No manifest in force: ERR, and the reason carries each refusal, so an operator reads
+    that the manifest expired (or was badly signed), not only that none is valid."""
+    judged = judge_manifest(None, NOW, ["file: manifest version 8 expired at 2026-03-01"])
+    assert judged.verdict is Verdict.ERR
+    assert judged.reason == (
+        "no valid manifest: nothing can be verified "
+        "(file: manifest version 8 expired at 2026-03-01)"
+    )
+    assert judge_manifest(None, NOW).reason == "no valid manifest: nothing can be verified"
