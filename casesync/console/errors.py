@@ -7,7 +7,3 @@ from casesync.errors import CasesyncError
 
 class ConsoleError(CasesyncError):
     """The console cannot start as asked."""
-
-
-class PortUnavailable(ConsoleError):
-    """The console's address cannot be bound (taken, or not this host's)."""
