@@ -13,16 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg2
-import psycopg2.pool
 import structlog
 
-from casesync.adapters.postgres import Connection, is_retriable, transaction
+from casesync.adapters.postgres import Connection, connect, is_retriable, transaction
 from casesync.errors import Unreachable
 from casesync.intake.errors import Refused, UnknownToken
 from casesync.intake.parsing import ChangeRequest
 from casesync.intake.problems import refusal_for_sqlstate
 from casesync.intake.tokens import Token, matches
-from casesync.settings import redact_url
 
 log = structlog.get_logger(__name__)
 
@@ -51,22 +49,26 @@ class TokenRow:
 
 
 class RegionIntake:
-    """One region's database, as the intake uses it: a small pool of connections (opened on
-    first use), checking tokens and recording changes with their idempotency keys."""
+    """One region's database, as the intake uses it: up to ``connections`` connections, opened
+    on first use and kept, checking tokens and recording changes with their idempotency keys.
+    A request finding them all busy waits for one (psycopg2's pools would refuse it, and close
+    every connection above their minimum after each use)."""
 
     def __init__(self, region: str, url: str, *, connections: int = 4,
                  key_retention: timedelta = timedelta(hours=24)) -> None:  # fmt: skip
         self.region = region
-        self.where = redact_url(url)
         self.key_retention = key_retention
-        self._pool = psycopg2.pool.ThreadedConnectionPool(
-            0, connections, url, connect_timeout=5, application_name="casesync-intake"
-        )
+        self._url = url
+        self._slots = threading.BoundedSemaphore(connections)
+        self._idle: list[Connection] = []
+        self._lock = threading.Lock()
         self._next_sweep = 0.0
-        self._sweep_lock = threading.Lock()
 
     def close(self) -> None:
-        self._pool.closeall()
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def authenticate(self, token: Token) -> bool:
         """Whether ``token`` is one of this region's and not revoked."""
@@ -115,7 +117,7 @@ class RegionIntake:
 
     def _sweep_if_due(self) -> None:
         """At most one sweep a minute, on some request's thread (no timer thread to stop)."""
-        with self._sweep_lock:
+        with self._lock:
             if time.monotonic() < self._next_sweep:
                 return
             self._next_sweep = time.monotonic() + 60
@@ -125,19 +127,28 @@ class RegionIntake:
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
+        """An idle connection or a new one (Unreachable when the server does not answer); one
+        that failed as a lost connection does is closed rather than kept."""
+        self._slots.acquire()
         try:
-            conn = self._pool.getconn()
-        except psycopg2.OperationalError as e:
-            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise Unreachable("PostgreSQL", self.where, reason) from e
-        broken = False
-        try:
-            yield conn
-        except psycopg2.Error as e:
-            broken = bool(conn.closed) or is_retriable(e)
-            raise
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                conn = connect(self._url, application_name="casesync-intake")
+            broken = False
+            try:
+                yield conn
+            except psycopg2.Error as e:
+                broken = is_retriable(e)
+                raise
+            finally:
+                if broken or conn.closed:
+                    conn.close()
+                else:
+                    with self._lock:
+                        self._idle.append(conn)
         finally:
-            self._pool.putconn(conn, close=broken)
+            self._slots.release()
 
 
 def record_once(cur: Any, change: ChangeRequest, key: str, token_id: str) -> Recorded:
