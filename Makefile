@@ -40,7 +40,7 @@ test-unit: setup ## the pure tests only (no broker, no database)
 test-integration: up ## the tests against real Kafka and PostgreSQL
 	@.venv/bin/pytest tests/integration
 
-test-clients: up ## recording through SQL from clients that are not casesync's Python: psql and Java JDBC (Maven)
+test-clients: up ## recording from clients that are not casesync's Python: psql, Java JDBC (Maven) and HTTP
 	@.venv/bin/pytest tests/integration/intake
 
 test-browser: up ## the ops console in headless Chromium while real regions exchange events

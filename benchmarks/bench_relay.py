@@ -1,9 +1,13 @@
 """Sustained relay rate next to raw kafka-python for the same messages, in one run.
 
-    .venv/bin/python benchmarks/bench_relay.py [--events 100000] [--rounds 3] [--json FILE]
+    .venv/bin/python benchmarks/bench_relay.py [--events 100000] [--rounds 3]
+        [--http-events 5000] [--json FILE]
 
 1. Record ``--events`` realistic changes of region 如东 (320623), shared with 桐乡 (330483), into
-   a fresh region database.
+   a fresh region database with the Python recorder; then the same changes into a second one
+   through the SQL function ``casesync_api.record_change`` (and the relay's encoding step over
+   them), and the first ``--http-events`` of them into a third through the HTTP intake: the
+   recording rates of the three interfaces, side by side.
 2. Each round, alternately: (a) raw — a KafkaProducer with the relay's settings (but
    kafka-python's own partitioner) sends the
    outbox's payloads, keys and headers from memory to a fresh topic, then flushes; (b) relay —
@@ -20,7 +24,9 @@ import sys
 import threading
 import time
 import uuid
+from typing import Any
 
+from _intake import prepare_intake, record_over_http, record_through_sql, simulated_changes
 from _support import (
     fresh_region_database,
     fresh_topic,
@@ -114,12 +120,34 @@ def relay_rate(settings: Settings, url: str, count: int) -> float:
     return count / elapsed
 
 
+def recording_rates(settings: Settings, events: int, http_events: int) -> dict[str, Any]:
+    """The SQL function's and the HTTP intake's recording rates on the changes the Python
+    recorder recorded (same seed), each into a fresh database of its own."""
+    changes = simulated_changes(REGION, events, cases=events // 5 + 1, seed=7, partners=[PARTNER])
+    url = fresh_region_database(settings, "sql")
+    prepare_intake(url, REGION)
+    sql = record_through_sql(url, changes)
+    print(f"SQL: record {sql.record_rate:,.0f}/s, encode {sql.encode_rate:,.0f}/s",
+          file=sys.stderr)  # fmt: skip
+    rates: dict[str, Any] = {
+        "sql_record_rate": round(sql.record_rate), "sql_encode_rate": round(sql.encode_rate),
+    }  # fmt: skip
+    if http_events > 0:
+        url = fresh_region_database(settings, "http")
+        prepare_intake(url, REGION)
+        rates["http_events"] = min(http_events, len(changes))
+        rates["http_record_rate"] = round(record_over_http(url, REGION, changes[:http_events]))
+        print(f"HTTP: record {rates['http_record_rate']:,}/s", file=sys.stderr)
+    return rates
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--http-events", type=int, default=5000, help="0: no HTTP rate")
     parser.add_argument("--json")
     args = parser.parse_args()
     tune_for_throughput()  # as every `casesync` process does
@@ -129,6 +157,7 @@ def main() -> int:
     record_rate = record_changes(
         url, REGION, args.events, cases=args.events // 5 + 1, seed=7, partners=[PARTNER]
     )
+    recording = recording_rates(settings, args.events, args.http_events)
     messages = load_outbox(url)
     raw, relayed = [], []
     for n in range(args.rounds):
@@ -139,6 +168,7 @@ def main() -> int:
         "events": len(messages),
         "avg_message_bytes": round(sum(len(m[1]) for m in messages) / len(messages)),
         "record_rate": round(record_rate),
+        **recording,
         "raw_produce_rate_median": round(median(raw)),
         "relay_rate_median": round(median(relayed)),
         "ratio": round(median(relayed) / median(raw), 3),
@@ -148,6 +178,9 @@ def main() -> int:
     print(f"| events | raw kafka-python | relay | relay/raw |\n|---|---|---|---|\n"
           f"| {result['events']:,} | {result['raw_produce_rate_median']:,}/s "
           f"| {result['relay_rate_median']:,}/s | {result['ratio']} |")  # fmt: skip
+    print(f"recording: Python {result['record_rate']:,}/s, SQL record_change "
+          f"{result['sql_record_rate']:,}/s (then encoding {result['sql_encode_rate']:,}/s), "
+          f"HTTP {result.get('http_record_rate', '-')}/s")  # fmt: skip
     write_json(args.json, result)
     return 0
 

@@ -2,7 +2,8 @@
 
 Runs, one after another (never two at once, so they do not share the two cores):
   bench_codec.py    encode/decode on one core, beside fastavro doing the same work;
-  bench_relay.py    relay rate beside raw kafka-python produce of the same messages;
+  bench_relay.py    relay rate beside raw kafka-python produce of the same messages, and the
+                    recording rates of the Python recorder, the SQL function and the HTTP intake;
   bench_consumer.py apply rate beside raw consume+decode, bulk COPY and a naive consumer;
   bench_e2e.py      end-to-end throughput and sync latency with every part running, on the
                     local broker and on a three-node cluster (RF 3, min ISR 2) beside it.
@@ -147,6 +148,7 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         f"{', '.join(f'{r:,}' for r in relay['rounds']['raw'])}/s; relay "
         f"{', '.join(f'{r:,}' for r in relay['rounds']['relay'])}/s. The ratio is of the medians.",
         "",
+        *_recording(relay),
         f"## Codec (one core, median of 5 × 50k events of {codec.get('mean message bytes')} bytes"
         + (", compiled with Cython)" if r["codec"].get("meta", {}).get("compiled") else ")"),
         "",
@@ -193,6 +195,31 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _recording(relay: dict[str, Any]) -> list[str]:
+    """The recording interfaces side by side, as bench_relay measured them (none in results
+    from before it did)."""
+    if "sql_record_rate" not in relay:
+        return []
+    lines = [
+        "## Recording a change (same simulated changes, same run)",
+        "",
+        "| interface | recorded/s | how |",
+        "|---|---|---|",
+        f"| Python recorder (`CaseRecorder.record_many`) | {relay['record_rate']:,} "
+        f"| {relay['events']:,} changes, 1,000 to a transaction |",
+        f"| SQL `casesync_api.record_change` | {relay['sql_record_rate']:,} "
+        f"| the same changes, one call each, 1,000 to a transaction; the relay's encoding step "
+        f"then turns them into Avro at {relay['sql_encode_rate']:,}/s |",
+    ]
+    if "http_record_rate" in relay:
+        lines.append(
+            f"| HTTP intake (`casesync serve`) | {relay['http_record_rate']:,} "
+            f"| the first {relay['http_events']:,} of them, 4 clients with kept-alive "
+            "connections, one change and one transaction per request |"
+        )
+    return [*lines, ""]
 
 
 def _consumer_cpu(consumer: dict[str, Any]) -> list[str]:

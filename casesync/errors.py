@@ -32,3 +32,7 @@ class AccessRefused(CasesyncError):
         super().__init__(f"Kafka at {where} refused user {user!r}: {reason}")
         self.where = where
         self.user = user
+
+
+class PortUnavailable(CasesyncError):
+    """A server's address cannot be bound (the port is taken, or the address not this host's)."""

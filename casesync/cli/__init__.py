@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "casesync.ops.cli",
     "casesync.cli.access",
     "casesync.cli.keys",
+    "casesync.intake.cli",
 )
 
 

@@ -23,12 +23,13 @@ def register(actions: Any) -> None:
 
 def run_console(args: argparse.Namespace, settings: Settings) -> int:
     # Imported here: the web stack loads only for this command.
+    from casesync.adapters.listening import bind
     from casesync.console.sampler import Sampler
-    from casesync.console.web import bind, serve
+    from casesync.console.web import serve
     from casesync.ops.status import Thresholds
     from casesync.ops.status_check import StatusOptions
 
-    sock = bind(args.host, args.port)
+    sock = bind(args.host, args.port, what="the console")
     options = StatusOptions(
         window_s=min(2.0, args.interval / 2),
         thresholds=Thresholds(stop_after_s=args.stop_after),

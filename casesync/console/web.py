@@ -14,7 +14,6 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from casesync.console.errors import PortUnavailable
 from casesync.console.places import backdrop
 from casesync.console.sampler import Sampler
 
@@ -46,18 +45,6 @@ def application(sampler: Sampler) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ])  # fmt: skip
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before anything starts: a taken port is one clear line."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as e:
-        sock.close()
-        raise PortUnavailable(f"the console cannot listen on {host}:{port}: {e.strerror}") from e
-    return sock
 
 
 def serve(sampler: Sampler, sock: socket.socket) -> None:
