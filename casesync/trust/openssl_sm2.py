@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from collections.abc import Callable
 from typing import Any
 
 from casesync.trust.errors import OpenSSLError
@@ -114,10 +115,10 @@ def _load_libcrypto() -> Any:
     return lib
 
 
-def _why_unusable() -> tuple[Any, str | None]:
-    """libcrypto, and None when it signs SM2 with SM3, else why not (and libcrypto or None)."""
+def _why_unusable(load: Callable[[], Any] = _load_libcrypto) -> tuple[Any, str | None]:
+    """libcrypto and None when it signs SM2 with SM3; else None and why not."""
     try:
-        lib = _load_libcrypto()
+        lib = load()
     except (OSError, AttributeError) as e:
         return None, f"no OpenSSL 3 libcrypto with the EVP interface here ({e})"
     if lib.OpenSSL_version_num() < 0x30000000:
@@ -205,7 +206,9 @@ class Sm2PublicKey(_Key):
             _lib.EVP_DigestVerifyInit_ex, self._pointer, "SM2 verification set-up"
         )
         try:
-            valid = _lib.EVP_DigestVerify(context, signature, len(signature), message, len(message))
+            valid: int = _lib.EVP_DigestVerify(
+                context, signature, len(signature), message, len(message)
+            )
         finally:
             _lib.EVP_MD_CTX_free(context)
         if valid != 1:
@@ -225,7 +228,10 @@ class Sm2PrivateKey(_Key):
         try:
             size = _c_size_t(MAX_SIGNATURE_SIZE)
             signature = ctypes.create_string_buffer(MAX_SIGNATURE_SIZE)
-            if _lib.EVP_DigestSign(context, signature, ctypes.byref(size), message, len(message)) != 1:
+            signed = _lib.EVP_DigestSign(
+                context, signature, ctypes.byref(size), message, len(message)
+            )
+            if signed != 1:
                 _raise("SM2 signing")
         finally:
             _lib.EVP_MD_CTX_free(context)
@@ -259,12 +265,15 @@ class Sm2PrivateKey(_Key):
 def _public_bytes(pointer: int) -> bytes:
     buffer = ctypes.create_string_buffer(PUBLIC_KEY_SIZE)
     size = _c_size_t(0)
-    if _lib.EVP_PKEY_get_octet_string_param(
-        pointer, b"pub", buffer, PUBLIC_KEY_SIZE, ctypes.byref(size)
-    ) != 1:
+    if (
+        _lib.EVP_PKEY_get_octet_string_param(
+            pointer, b"pub", buffer, PUBLIC_KEY_SIZE, ctypes.byref(size)
+        )
+        != 1
+    ):
         _raise("exporting the SM2 public key")
     if size.value != PUBLIC_KEY_SIZE or buffer.raw[0] != _UNCOMPRESSED:
-        raise OpenSSLError(f"OpenSSL exported a {size.value}-byte SM2 point, not an uncompressed one")
+        raise OpenSSLError(f"OpenSSL exported a {size.value}-byte SM2 point, not 65 uncompressed")
     return buffer.raw
 
 
@@ -337,4 +346,3 @@ def load_private_pem(pem: bytes) -> Sm2PrivateKey | None:
     if _lib.EVP_PKEY_is_a(pointer, b"SM2") != 1:
         return None
     return key
-
