@@ -4,24 +4,27 @@ entry and every signed record.
 ``ed25519`` (the default): Ed25519 signatures (RFC 8032) with SHA-256 trees, through
 ``cryptography``.
 
-``sm2-sm3`` (GB/T 32918 signatures, GB/T 32905 hashes, for deployments assessed under
-GB/T 39786) is reserved by name and not yet usable, because no maintained library signs with SM2
-here. What was tried on this machine (Python 3.11, OpenSSL 3.0):
+``sm2-sm3``, for deployments assessed under GB/T 39786: SM2 signatures (GB/T 32918.2) with SM3
+(GB/T 32905) as their digest and as the tree hash, over the default signer identity
+``1234567812345678`` (GM/T 0009), DER-encoded (70 to 72 bytes). OpenSSL 3's libcrypto does the
+work, reached by ctypes (``openssl_sm2``), because no Python library offers SM2 well here:
 
-- ``cryptography`` 50: SM3 yes (and ``hashlib.new("sm3")`` through OpenSSL), SM2 no.
-- ``gmssl`` 3.2.2 (pure Python, last release 2023): signs and verifies, at 6.4 ms a signature
-  and 11.2 ms a verification on one core; batched per 5,000 records that is ~1.3 µs and ~2.2 µs
-  an event, per 100 records ~64 µs and ~112 µs (over the consumer's whole per-event budget).
-  Not adopted: its default nonce comes from ``random`` (Mersenne Twister), and a predictable
-  SM2 nonce gives away the private key; its big-integer arithmetic is not constant time.
-- ``gmssl-python`` 2.2.2 (the GmSSL project's binding): a ctypes wrapper that needs the GmSSL 3
-  C library (``libgmssl.so``), which neither Debian nor the wheel ships; import fails with
-  "Install GmSSL dynamic library".
-- OpenSSL 3.0 itself has SM2 (``openssl list -public-key-algorithms``), but neither
-  ``cryptography`` nor pyOpenSSL exposes SM2 signing; a process per batch costs milliseconds.
+- ``cryptography`` 50: SM3 yes, SM2 no (an SM2 key file is "unsupported curve").
+- ``gmssl`` 3.2.2 (pure Python): its default nonce comes from ``random`` (Mersenne Twister), and
+  a predictable SM2 nonce gives away the private key; its arithmetic is not constant time and
+  costs ~6 ms a signature. It is used only in a test, to cross-check signatures.
+- ``gmssl-python`` 2.2.2 needs the GmSSL 3 C library, which neither Debian nor the wheel ships.
 
-Adding the suite means one more ``Suite`` here (its hash is ``hashlib.new("sm3")``, available
-already); key entries, headers, trees and manifests carry the suite name and need no change.
+The tree hash is ``hashlib``'s SM3 (OpenSSL's too). When libcrypto cannot be loaded or offers no
+SM2 or SM3 (an OpenSSL 1.1 or a build without them), ``sm2-sm3`` stays a known name refused with
+``SuiteUnavailable`` giving that reason, and a manifest listing an SM2 key is refused here.
+
+Measured on one shared core (``benchmarks/bench_trust.py --records 2000``): SM2 ~350 µs a
+signature and ~300 µs a verification (Ed25519 ~34 and ~106 µs); SM3 ~2.1 µs over a 532-byte
+leaf (SHA-256 ~0.6 µs). Batch signing spreads the signature: per event, signing costs 9.7, 6.6
+and 7.0 µs in batches of 100, 1,000 and 5,000 (Ed25519 4.4, 4.1, 4.9) and verifying 16.0, 13.7
+and 15.5 µs (Ed25519 11.5, 11.4, 11.6); beyond ~1,000 records a batch, SM3's slower hashing is
+what SM2 adds, not the signature.
 """
 
 from __future__ import annotations
