@@ -11,8 +11,10 @@ so keys may be shared between threads (OpenSSL 3 keeps its error queue per threa
 releases the GIL around each call, so verifications on threads run in parallel.
 
 Signatures are the DER ``SEQUENCE { r INTEGER, s INTEGER }`` of GM/T 0009 (70 to 72 bytes),
-computed over SM3(Z || message) with Z taken over the default identity ``1234567812345678``,
-which is what ``openssl pkeyutl``/``dgst`` and other SM2 implementations use by default.
+computed over SM3(Z || message) with Z taken over the default identity ``1234567812345678``
+that GM/T 0009 names and other SM2 implementations assume. OpenSSL 3.0 itself defaults to an
+empty identity, so the identity is always set here, and the command line must be told it
+(``openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678``).
 Public keys are the uncompressed point ``04 || x || y`` (65 bytes).
 """
 
