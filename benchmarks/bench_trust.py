@@ -1,8 +1,11 @@
 """Per-record cost of batch signing and verification on one core, and the header bytes added.
 
     .venv/bin/python benchmarks/bench_trust.py [--records 20000] [--repeat 3] [--value-bytes 430]
+        [--suite ed25519 --suite sm2-sm3]
 
-For batches of 1, 100 and 5,000 records (about ``--records`` records in all per round), the median
+Per suite (default: every suite usable here), first the primitives: one signature, one
+verification, and the suite's hash over one record's leaf. Then, for batches of 1, 100, 1,000
+and 5,000 records (about ``--records`` records in all per round), the median
 over ``--repeat`` rounds of: ``sign_batch`` per record; verification per record by one
 ``Verifier`` that sees each batch's records in order (the consumer's case: one signature check per
 batch); and verification of a record alone by a verifier that has seen nothing else of its batch
@@ -22,10 +25,11 @@ from casesync.trust.holder import ManifestHolder
 from casesync.trust.keys import RootPublicKey, SigningKey, new_signing_key
 from casesync.trust.manifest import build_manifest, sign_manifest
 from casesync.trust.signing import sign_batch
-from casesync.trust.tree import RecordFacts
+from casesync.trust.suites import SUITES, suite_named
+from casesync.trust.tree import RecordFacts, leaf_bytes
 from casesync.trust.verify import Verifier
 
-BATCH_SIZES = (1, 100, 5000)
+BATCH_SIZES = (1, 100, 1000, 5000)
 NOW = datetime.now(UTC)
 
 
@@ -50,7 +54,7 @@ def _varint_size(n: int) -> int:
     return max(1, (n.bit_length() + 6) // 7)
 
 
-def timed(work: Callable[[], None], records: int, repeat: int) -> float:
+def timed(work: Callable[[], object], records: int, repeat: int) -> float:
     """Median µs per record of ``work`` over ``repeat`` rounds."""
     rounds = []
     for _ in range(repeat):
@@ -65,8 +69,35 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--value-bytes", type=int, default=430)
+    parser.add_argument("--suite", action="append", choices=sorted(SUITES), help="(repeatable)")
     args = parser.parse_args()
-    key, root = new_signing_key("320623"), new_signing_key("root")
+    for suite in args.suite or list(SUITES):
+        print(f"suite {suite}")
+        print(primitives(suite, args.value_bytes))
+        table(suite, args)
+
+
+def primitives(suite: str, value_bytes: int, count: int = 2000) -> str:
+    """Median µs of one signature, one verification and one leaf hash (``count`` each)."""
+    key = new_signing_key("320623", suite)
+    scheme = suite_named(suite)
+    public = scheme.load_public(key.public_key)
+    message = bytes(range(80))  # a statement's size: tag, suite, key id, time, root
+    signature = key.sign(message)
+    leaf = leaf_bytes(facts(1, value_bytes)[0])
+    sign_us = timed(lambda: [key.sign(message) for _ in range(count)], count, 3)
+    verify_us = timed(
+        lambda: [scheme.verify(public, signature, message) for _ in range(count)], count, 3
+    )
+    hash_us = timed(lambda: [scheme.new_hash(leaf).digest() for _ in range(count * 10)],
+                    count * 10, 3)  # fmt: skip
+    return (f"  sign {sign_us:.1f} µs, verify {verify_us:.1f} µs a signature; "
+            f"leaf hash {hash_us:.2f} µs a record ({len(leaf)} bytes)")  # fmt: skip
+
+
+def table(suite: str, args: argparse.Namespace) -> None:
+    """The per-record costs of batches of each size, signed with a key of ``suite``."""
+    key, root = new_signing_key("320623", suite), new_signing_key("root")
     manifest = build_manifest(
         1, NOW - timedelta(days=1), NOW + timedelta(days=30),
         [key.entry(NOW - timedelta(days=1), NOW + timedelta(days=30))],

@@ -40,7 +40,7 @@ from casesync.trust.manifest import (
     successor,
     unsigned_document,
 )
-from casesync.trust.suites import ED25519
+from casesync.trust.suites import ED25519, SM2_SM3
 
 
 def register(commands: Any) -> None:
@@ -49,7 +49,12 @@ def register(commands: Any) -> None:
 
     new = actions.add_parser("new", help="a new signing key for a region; prints its entry")
     new.add_argument("--region", required=True, help="the region's GB/T 2260 code")
-    new.add_argument("--suite", default=ED25519, help=f"signature suite (default {ED25519})")
+    new.add_argument(
+        "--suite",
+        default=ED25519,
+        metavar="SUITE",
+        help=f"signature suite: {ED25519} (default) or {SM2_SM3} (SM2 with SM3, for GB/T 39786)",
+    )
     new.add_argument("--valid-from", type=_time, help="start of its window (default: now)")
     new.add_argument(
         "--valid-days", type=_days, default=timedelta(days=365), help="length of its window"

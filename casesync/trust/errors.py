@@ -89,3 +89,7 @@ class KeyFileError(TrustError):
 
 class SuiteUnavailable(TrustError):
     """The signature suite is known by name but cannot be used here (see ``suites``)."""
+
+
+class OpenSSLError(TrustError):
+    """A call into OpenSSL's libcrypto failed; the message carries OpenSSL's error strings."""

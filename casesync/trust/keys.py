@@ -3,7 +3,8 @@
 A key id is the first 8 bytes, in hex, of SHA-256 over the suite name and the raw public key: short
 enough for every record's headers, stable wherever the key is seen, and bound to the key itself
 (the manifest refuses an entry whose id does not match its key). Private keys are PKCS#8 PEM files,
-unencrypted, mode 0600 (``casesync.private_files``); their bytes are never logged or printed.
+unencrypted, mode 0600 (``casesync.private_files``); their bytes are never logged or printed. A key
+file does not name its suite: loading tries each suite usable here (``casesync.trust.suites``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from casesync.private_files import write_private
 from casesync.trust.errors import KeyFileError
-from casesync.trust.suites import ED25519, suite_named
+from casesync.trust.suites import ED25519, SUITES, suite_named
 
 KEY_ID_BYTES = 8
 
@@ -61,26 +63,24 @@ class PublicKeyEntry:
 class SigningKey:
     """A region's private key; signs batch roots. Its repr names the key, never its bytes."""
 
-    __slots__ = ("_private", "key_id", "public_key", "region", "suite")
+    __slots__ = ("_private", "_scheme", "key_id", "public_key", "region", "suite")
 
-    def __init__(self, region: str, private: Ed25519PrivateKey, suite: str = ED25519) -> None:
+    def __init__(self, region: str, private: Any, suite: str = ED25519) -> None:
+        """``private`` is a private key object of ``suite`` (as its ``generate`` returns)."""
         self._private = private
+        self._scheme = suite_named(suite)
         self.region = region
         self.suite = suite
-        self.public_key = suite_named(suite).public_bytes_of(private)
+        self.public_key = self._scheme.public_bytes_of(private)
         self.key_id = key_id_of(suite, self.public_key)
 
     def sign(self, message: bytes) -> bytes:
         """The signature over ``message``."""
-        return self._private.sign(message)
+        return self._scheme.sign(self._private, message)
 
     def pkcs8_pem(self) -> bytes:
         """The private key as unencrypted PKCS#8 PEM, for its 0600 file only."""
-        return self._private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        return self._scheme.private_pem(self._private)
 
     def entry(self, valid_from: datetime, valid_until: datetime) -> PublicKeyEntry:
         """The public entry to announce in the manifest, valid in the given window."""
@@ -113,16 +113,21 @@ def write_signing_key(key: SigningKey, folder: Path) -> Path:
 
 
 def load_signing_key(path: Path, region: str) -> SigningKey:
-    """The key in a PEM file written by ``write_signing_key``, as ``region``'s."""
+    """The key in a PEM file written by ``write_signing_key``, as ``region``'s, in whichever
+    usable suite it belongs to."""
     try:
-        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        pem = path.read_bytes()
     except OSError as e:
         raise KeyFileError(f"cannot read key file {path}: {e.strerror or type(e).__name__}") from e
-    except (ValueError, TypeError) as e:  # never the library's message: it may quote the file
-        raise KeyFileError(f"key file {path} is not an unencrypted PKCS#8 PEM key") from e
-    if not isinstance(private, Ed25519PrivateKey):
-        raise KeyFileError(f"key file {path} holds a {type(private).__name__}, not Ed25519")
-    return SigningKey(region, private, ED25519)
+    for name, suite in SUITES.items():
+        try:
+            private = suite.load_private_pem(pem)
+        except ValueError as e:  # never the library's message: it may quote the file
+            raise KeyFileError(f"key file {path} is not an unencrypted PKCS#8 PEM key") from e
+        if private is not None:
+            return SigningKey(region, private, name)
+    usable = ", ".join(SUITES)
+    raise KeyFileError(f"key file {path} holds a key of none of the suites usable here ({usable})")
 
 
 def region_key_files(folder: Path, region: str) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 from pathlib import Path
@@ -53,8 +54,23 @@ def test_keys_and_manifest_from_the_command_line(
     assert "not signed by the pinned root" in err
 
 
-def test_the_sm2_suite_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    """Asking for an unusable suite exits 2 with one line saying why."""
-    code, _, err = run(["keys", "new", "--region", "320623", "--suite", "sm2-sm3"], capsys)
+def test_an_unknown_suite_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """Asking for a suite that does not exist exits 2 with one line saying so."""
+    code, _, err = run(["keys", "new", "--region", "320623", "--suite", "rsa"], capsys)
     assert code == 2
     assert err.count("\n") == 1
+    assert "unknown suite" in err
+
+
+def test_keys_new_makes_an_sm2_key_on_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--suite sm2-sm3 writes a 0600 SM2 key and prints its entry: suite sm2-sm3, 65-byte key."""
+    monkeypatch.setenv("CASESYNC_SIGNING_KEY_DIR", str(tmp_path / "keys"))
+    code, out, _ = run(["keys", "new", "--region", "320623", "--suite", "sm2-sm3"], capsys)
+    assert code == 0
+    entry = json.loads(out)
+    assert entry["suite"] == "sm2-sm3"
+    assert len(base64.b64decode(entry["public_key"])) == 65
+    key_file = tmp_path / "keys" / f"320623-{entry['key_id']}.pem"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

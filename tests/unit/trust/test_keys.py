@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from casesync.trust.errors import KeyFileError, SuiteUnavailable
+from casesync.trust.errors import KeyFileError
 from casesync.trust.keys import (
     choose_signing_key,
     load_signing_key,
@@ -17,7 +17,6 @@ from casesync.trust.keys import (
     region_key_files,
     write_signing_key,
 )
-from casesync.trust.suites import SM2_SM3, suite_named
 
 from .conftest import DAY, NOW, RUDONG
 
@@ -73,9 +72,3 @@ def test_the_newest_key_valid_now_signs(federation: object) -> None:
     assert choose_signing_key([old, new], entries, NOW) is old
     assert choose_signing_key([old, new], entries, NOW + 1.5 * DAY) is new
     assert choose_signing_key([old], entries, NOW + 3 * DAY) is None
-
-
-def test_the_sm2_suite_is_named_but_refused_with_its_reason() -> None:
-    """sm2-sm3 is a known name; asking for it says why it cannot be used here."""
-    with pytest.raises(SuiteUnavailable, match="SM2"):
-        suite_named(SM2_SM3)
