@@ -11,6 +11,7 @@ command -v mvn >/dev/null || missing+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v cc >/dev/null || missing+=(gcc)
 command -v promtool >/dev/null || missing+=(prometheus)  # promtool tests the alert rules
+command -v openssl >/dev/null || missing+=(openssl)  # cross-checks the SM2 suite in tests
 # The console's browser tests and screenshots: Chromium, and a font with Chinese characters.
 command -v chromium >/dev/null || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto.*cjk' || missing+=(fonts-wqy-microhei)
