@@ -228,6 +228,10 @@ def _check_entry(entry: PublicKeyEntry) -> None:
         raise ManifestMalformed(f"key {entry.key_id}: {e}") from e
     if len(entry.public_key) != suite.public_key_size:
         raise ManifestMalformed(f"key {entry.key_id}: public key of {len(entry.public_key)} bytes")
+    try:  # the right length is not enough: an SM2 key must be a point on the curve
+        suite.load_public(entry.public_key)
+    except ValueError as e:
+        raise ManifestMalformed(f"key {entry.key_id}: not a valid {entry.suite} public key") from e
     if key_id_of(entry.suite, entry.public_key) != entry.key_id:
         raise ManifestMalformed(f"key {entry.key_id}: the id is not its public key's")
     if entry.valid_until <= entry.valid_from:

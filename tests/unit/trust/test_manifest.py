@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -15,7 +16,7 @@ from casesync.trust.errors import (
     UnknownKey,
 )
 from casesync.trust.holder import ManifestHolder
-from casesync.trust.keys import new_signing_key
+from casesync.trust.keys import key_id_of, new_signing_key
 from casesync.trust.manifest import (
     entry_document,
     parse_entry,
@@ -24,6 +25,7 @@ from casesync.trust.manifest import (
     signed_document,
     successor,
 )
+from casesync.trust.suites import SM2_SM3
 
 from .conftest import DAY, NOW, RUDONG, TONGXIANG, Federation
 
@@ -106,4 +108,15 @@ def test_an_entry_whose_id_is_not_its_key_is_malformed(federation: Federation) -
     document = entry_document(federation.entry(RUDONG))
     document["key_id"] = federation.keys[TONGXIANG].key_id
     with pytest.raises(ManifestMalformed, match="not its public key"):
+        parse_entry(document)
+
+
+def test_an_sm2_entry_whose_key_is_not_on_the_curve_is_malformed(federation: Federation) -> None:
+    """A 65-byte SM2 key that is no point of the curve is refused when the manifest is read, not
+    at the first record it should verify."""
+    off_curve = b"\x04" + b"\x01" * 64
+    document = entry_document(federation.entry(RUDONG))
+    document.update(suite=SM2_SM3, public_key=base64.b64encode(off_curve).decode(),
+                    key_id=key_id_of(SM2_SM3, off_curve))  # fmt: skip
+    with pytest.raises(ManifestMalformed, match="not a valid sm2-sm3 public key"):
         parse_entry(document)
