@@ -160,4 +160,5 @@ def test_two_of_three_nodes_down_then_back_with_the_senders_database_restarted(
     _assert_all_once_in_order(rudong, tongxiang)
     assert all(process.poll() is None for process in processes)
     events = log_events(logs / f"relay-{RUDONG}.log")
-    assert "relay cannot publish: broker unavailable; outbox rows wait" in events
+    assert "relay cannot publish; outbox rows wait" in events
+    assert "relay publishes again; broker outage over" in events
