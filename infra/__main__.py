@@ -7,6 +7,7 @@ is: nothing local is started for it, ``up`` only checks that it answers.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 
@@ -130,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         {"up": up, "down": down, "status": status}[args.action](settings)
     except (CasesyncError, InfraError) as e:
         print(f"casesync infra: {e}", file=sys.stderr)
+        return 2
+    except (OSError, subprocess.CalledProcessError) as e:
+        # A folder it may not write, a tool (apt-get, the storage tool) that failed: one line.
+        print(f"casesync infra: {args.action} failed: {e}", file=sys.stderr)
         return 2
     return 0
 

@@ -13,7 +13,13 @@ Steps of ``start``:
      credentials on every node, whose password is generated then and kept in
      ``<run>/kafka/admin.properties`` (0600);
   4. start ``kafka.Kafka`` detached per node, logging under the node's ``logs``;
-  5. wait until a client really reaches them as admin and sees every broker, not for a log line.
+  5. wait until a client logs in as admin on every node's own address and sees every broker,
+     not for a log line: the others' metadata still lists a node that was just killed, and a
+     node that dies while loading the metadata (out of heap) or refuses the admin's login must
+     fail the start, not pass it.
+
+A heap asked for with ``CASESYNC_KAFKA_HEAP`` is kept in ``<run>/kafka/heap`` and used by later
+starts that do not ask: a node restarted with less heap than its metadata needs dies loading it.
 
 One node keeps ``<run>/kafka/{data,logs,kafka.pid}``; node N of a cluster ``<run>/kafka/node-N``.
 Node N listens for clients on ``CASESYNC_LOCAL_KAFKA_PORT`` + 2(N-1), its controller one above.
@@ -66,6 +72,8 @@ SINGLE_NODE_HEAP = "768m"
 # Three on a 2-core machine: enough for hundreds of regions; the national topology (6,379
 # topics, 50,932 ACLs) ran a node out of heap while thousands of topics were deleted: give it 1g.
 CLUSTER_NODE_HEAP = "512m"
+# The exit status of a JVM started with -XX:+ExitOnOutOfMemoryError that ran out of heap.
+OUT_OF_HEAP_EXIT = 3
 
 HERE = Path(__file__).resolve().parent
 
@@ -145,6 +153,14 @@ class KafkaLauncher:
         )
         return KafkaAccess(self.bootstrap, security)
 
+    def node_access(self, node: KafkaNode) -> KafkaAccess:
+        """How to reach ``node`` alone as admin: a login there proves that node accepts it."""
+        return KafkaAccess(node.address, self.access.security)
+
+    @property
+    def heap_file(self) -> Path:
+        return self.home / "heap"
+
     @property
     def bootstrap(self) -> str:
         """Every node's client address: a client reaches the cluster while any one answers."""
@@ -188,6 +204,8 @@ class KafkaLauncher:
                 )
         libs = self._fetch_jars()
         self._configure(libs)
+        if self.heap:
+            self.heap_file.write_text(f"{self.heap}\n")
         processes = [self._launch(libs, node) for node in missing]
         try:
             self.wait_ready(timeout, processes)
@@ -199,21 +217,42 @@ class KafkaLauncher:
     def wait_ready(
         self, timeout: float, processes: list[subprocess.Popen[bytes]] | None = None
     ) -> None:
-        """Poll with a real client (as admin) until the cluster lists every node as a broker.
+        """Poll every node with a real client logged in as admin on that node's own address
+        until each lists every node as a broker.
 
         Bounded: a broker with a bad certificate can hang for ever without exiting."""
         deadline = time.monotonic() + timeout
+        waiting = list(self.members)
+        last_answer = {node.node_id: "its port is closed" for node in waiting}
         while time.monotonic() < deadline:
             for process in processes or []:
                 if process.poll() is not None:
-                    raise ServiceStartFailed(
-                        f"Kafka exited with {process.returncode}; see {self._log_of(process)}"
-                    )
-            answering = any(port_open(node.port) for node in self.members)
-            if answering and brokers_seen(self.access) >= self.nodes:
+                    raise ServiceStartFailed(self._exit_reason(process))
+            for node in list(waiting):
+                if not port_open(node.port):
+                    continue
+                seen, answer = node_answer(self.node_access(node))
+                last_answer[node.node_id] = answer
+                if seen >= self.nodes:
+                    waiting.remove(node)
+            if not waiting:
                 return
             time.sleep(0.3)
-        raise ServiceStartFailed(f"Kafka not ready after {timeout:.0f}s; see {self.log_file}")
+        node = waiting[0]
+        raise ServiceStartFailed(
+            f"Kafka node {node.node_id} not ready after {timeout:.0f}s "
+            f"({last_answer[node.node_id]}); see {node.log_file}"
+        )
+
+    def _exit_reason(self, process: subprocess.Popen[bytes]) -> str:
+        log = self._log_of(process)
+        if process.returncode == OUT_OF_HEAP_EXIT:
+            heap = self._heap()
+            return (
+                f"Kafka ran out of its {heap} heap (the metadata it holds needs more): set "
+                f"CASESYNC_KAFKA_HEAP, e.g. 1g; see {log}"
+            )
+        return f"Kafka exited with {process.returncode}; see {log}"
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop every node of ours (SIGTERM to all at once, then SIGKILL); True when any ran.
@@ -366,15 +405,24 @@ class KafkaLauncher:
         write_private_text(self.admin_secrets, f"username={ADMIN_USER}\npassword={password}\n")
         return password
 
-    def _java(self, libs: Path, home: Path) -> list[str]:
+    def _heap(self) -> str:
+        """CASESYNC_KAFKA_HEAP, else the heap an earlier start asked for, else the default."""
         if self.heap and not re.fullmatch(r"\d+[mMgG]", self.heap):
             raise BadSetting(f"CASESYNC_KAFKA_HEAP must look like 512m or 1g, got {self.heap!r}")
-        heap = self.heap or (CLUSTER_NODE_HEAP if self.clustered else SINGLE_NODE_HEAP)
+        kept = self.heap_file.read_text().strip() if self.heap_file.exists() else ""
+        if not re.fullmatch(r"\d+[mMgG]", kept):
+            kept = ""
+        return self.heap or kept or (CLUSTER_NODE_HEAP if self.clustered else SINGLE_NODE_HEAP)
+
+    def _java(self, libs: Path, home: Path) -> list[str]:
+        heap = self._heap()
         return [
             "java",
             f"-Xms{heap}",
             f"-Xmx{heap}",
             "-XX:+UseG1GC",
+            # Out of heap, a node exits instead of serving on with half its metadata loaded.
+            "-XX:+ExitOnOutOfMemoryError",
             f"-Dlog4j2.configurationFile={HERE / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={home / 'logs'}",
             "-cp",
@@ -384,16 +432,23 @@ class KafkaLauncher:
 
 def brokers_seen(access: KafkaAccess) -> int:
     """How many brokers the cluster's metadata lists; 0 when no node answers yet."""
+    return node_answer(access)[0]
+
+
+def node_answer(access: KafkaAccess) -> tuple[int, str]:
+    """How many brokers the metadata lists, asked as ``access`` (0 when there is no answer yet),
+    and what the answer was, for a start that gives up."""
     from casesync.adapters.kafka_clients import new_admin  # late: needs kafka-python
 
     try:
         admin = new_admin(access, request_timeout_ms=3000, bootstrap_timeout_ms=3000)
-    except Exception:  # noqa: BLE001 - any failure means "not yet"
-        return 0
+    except Exception as e:  # noqa: BLE001 - any failure means "not yet"
+        return 0, f"{type(e).__name__}: {e}"
     try:
-        return len(admin.describe_cluster()["brokers"])
-    except Exception:  # noqa: BLE001
-        return 0
+        seen = len(admin.describe_cluster()["brokers"])
+        return seen, f"it lists {seen} broker(s)"
+    except Exception as e:  # noqa: BLE001
+        return 0, f"{type(e).__name__}: {e}"
     finally:
         admin.close()
 

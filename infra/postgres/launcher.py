@@ -5,10 +5,16 @@ PostgreSQL refuses to run as root, so when we are root the cluster belongs to th
   1. install Debian's ``postgresql`` when no server binaries exist (needs root);
   2. ``initdb`` once into ``<run>/postgres/data`` (trust auth on loopback: a private dev cluster);
   3. ``pg_ctl start`` and wait for it; create the ``casesync`` database once.
+
+When that account cannot reach the run folder (a clone under ``/root``, mode 0700), the cluster's
+folder is ``/var/lib/casesync/<hash of the run folder>`` instead and ``<run>/postgres`` is a
+symbolic link to it; deleting the run folder (``make clean``) orphans it and the next ``initdb``
+replaces it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -20,6 +26,9 @@ from infra.paths import local_postgres_port, pid_alive, port_open, run_dir
 
 SUPERUSER = "casesync"
 DATABASE = "casesync"
+SERVER_ACCOUNT = "postgres"
+# Where the cluster lives when the server's account cannot reach the run folder.
+OUTSIDE_RUN_DIR = Path("/var/lib/casesync")
 
 
 def server_bin_dir() -> Path | None:
@@ -57,8 +66,14 @@ class PostgresLauncher:
     port: int = field(default_factory=local_postgres_port)
 
     @property
-    def home(self) -> Path:
+    def link(self) -> Path:
+        """``<run>/postgres``: the cluster's folder, or a link to it outside the run folder."""
         return run_dir() / "postgres"
+
+    @property
+    def home(self) -> Path:
+        """The cluster's real folder, which the server's account reaches by this path."""
+        return self.link.resolve()
 
     @property
     def data(self) -> Path:
@@ -108,7 +123,7 @@ class PostgresLauncher:
     def _initdb(self, bin_dir: Path) -> None:
         if (self.data / "PG_VERSION").exists():
             return
-        self.home.mkdir(parents=True, exist_ok=True)
+        self._place_home()
         sockets = self.home / "sockets"
         sockets.mkdir(exist_ok=True)
         self._give_to_server_user(self.home)
@@ -124,6 +139,30 @@ class PostgresLauncher:
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(settings)
 
+    def _place_home(self) -> None:
+        """Make the cluster's folder where the server's account can reach it: in the run folder,
+        or (root, run folder out of that account's reach) outside it behind a link."""
+        run = run_dir()
+        run.mkdir(parents=True, exist_ok=True)
+        if self.link.is_symlink():
+            self.home.mkdir(parents=True, mode=0o700, exist_ok=True)  # again, if it was deleted
+            return
+        if os.geteuid() != 0 or _server_account_reaches(run):
+            self.link.mkdir(exist_ok=True)
+            return
+        if self.link.exists():
+            shutil.rmtree(self.link)  # holds no data: an earlier start failed to initdb in it
+        outside = outside_home(run)
+        if outside.exists():
+            if pid_alive(outside / "data" / "postmaster.pid") is not None:
+                raise ServiceStartFailed(
+                    f"a PostgreSQL still runs from {outside}, whose run folder {run} was "
+                    "deleted; stop it before starting another"
+                )
+            shutil.rmtree(outside)  # its run folder was deleted (`make clean`)
+        outside.mkdir(parents=True, mode=0o700)
+        self.link.symlink_to(outside, target_is_directory=True)
+
     def _create_database(self) -> None:
         # Imported late: the launcher itself needs no driver until the server runs.
         from casesync.adapters.postgres import ensure_database
@@ -133,20 +172,43 @@ class PostgresLauncher:
     def _pg_ctl(self, bin_dir: Path, *args: str) -> None:
         try:
             self._as_server_user(str(bin_dir / "pg_ctl"), "-D", str(self.data), *args)
-        except subprocess.CalledProcessError as e:
-            raise ServiceStartFailed(f"pg_ctl {args[0]} failed; see {self.log_file}") from e
+        except ServiceStartFailed as e:
+            raise ServiceStartFailed(f"{e}; see {self.log_file}") from e
 
     @staticmethod
     def _give_to_server_user(path: Path) -> None:
         if os.geteuid() == 0:
-            shutil.chown(path, "postgres", "postgres")
+            shutil.chown(path, SERVER_ACCOUNT, SERVER_ACCOUNT)
             for child in path.iterdir():
-                shutil.chown(child, "postgres", "postgres")
+                shutil.chown(child, SERVER_ACCOUNT, SERVER_ACCOUNT)
 
     @staticmethod
     def _as_server_user(*command: str) -> str:
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        """Run a server command (as the server's account when we are root); its failure is a
+        ServiceStartFailed naming the program and the last line it printed."""
         done = subprocess.run(
-            [*prefix, *command], check=True, capture_output=True, text=True, cwd="/"
-        )
+            [*_server_account_prefix(), *command],
+            check=False, capture_output=True, text=True, cwd="/",
+        )  # fmt: skip
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip().splitlines()
+            raise ServiceStartFailed(
+                f"{Path(command[0]).name} exited with {done.returncode}: "
+                f"{said[-1] if said else 'no output'}"
+            )
         return done.stdout
+
+
+def outside_home(run: Path) -> Path:
+    """The cluster's folder outside ``run``: one per run folder, the same on every start."""
+    return OUTSIDE_RUN_DIR / hashlib.sha256(str(run.resolve()).encode()).hexdigest()[:16]
+
+
+def _server_account_prefix() -> list[str]:
+    return ["runuser", "-u", SERVER_ACCOUNT, "--"] if os.geteuid() == 0 else []
+
+
+def _server_account_reaches(folder: Path) -> bool:
+    """True when the server's account may enter ``folder`` (every folder above it included)."""
+    done = subprocess.run([*_server_account_prefix(), "test", "-x", str(folder)], check=False)
+    return done.returncode == 0

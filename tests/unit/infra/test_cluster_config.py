@@ -154,10 +154,12 @@ def test_explicit_topic_settings_win_over_the_node_count() -> None:
 
 
 def test_the_heap_follows_the_setting_and_a_bad_one_is_one_clear_error(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """CASESYNC_KAFKA_HEAP sets every node's heap (512m per cluster node without it); a value
     java would refuse is a BadSetting naming the variable."""
+    monkeypatch.setenv("CASESYNC_RUN_DIR", str(tmp_path))
+    monkeypatch.delenv("CASESYNC_KAFKA_HEAP", raising=False)
     cluster = KafkaLauncher(port=40500, controller_port=40501, nodes=3)
     assert "-Xmx512m" in cluster._java(Path("libs"), Path("home"))
     monkeypatch.setenv("CASESYNC_KAFKA_HEAP", "1g")
@@ -165,3 +167,19 @@ def test_the_heap_follows_the_setting_and_a_bad_one_is_one_clear_error(
     monkeypatch.setenv("CASESYNC_KAFKA_HEAP", "lots")
     with pytest.raises(BadSetting, match="CASESYNC_KAFKA_HEAP"):
         KafkaLauncher(nodes=3)._java(Path("libs"), Path("home"))
+
+
+def test_a_later_start_keeps_the_heap_asked_for_and_a_node_out_of_heap_exits(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without CASESYNC_KAFKA_HEAP a node gets the heap an earlier start asked for (kept in the
+    run folder), not the smaller default its metadata may not fit in; and a JVM out of heap
+    exits instead of serving on half-loaded."""
+    monkeypatch.setenv("CASESYNC_RUN_DIR", str(tmp_path))
+    monkeypatch.delenv("CASESYNC_KAFKA_HEAP", raising=False)
+    cluster = KafkaLauncher(nodes=3)
+    cluster.heap_file.parent.mkdir(parents=True)
+    cluster.heap_file.write_text("1g\n")
+    command = cluster._java(Path("libs"), Path("home"))
+    assert "-Xmx1g" in command
+    assert "-XX:+ExitOnOutOfMemoryError" in command
