@@ -101,7 +101,11 @@ def verify_step(settings: Settings, region: str, *, topic: bool = True) -> Verif
         log.warning("signing is off (CASESYNC_SIGNING=off): records are applied unverified",
                     region=region)  # fmt: skip
         return None
-    return VerifyStep(region, trust_anchor(settings, topic=topic))
+    anchor = trust_anchor(settings, topic=topic)
+    # The manifest is read now, before the service says it is ready, not by the first record
+    # (which then waited a second or more for the manifest topic's reader to connect).
+    anchor.start()
+    return VerifyStep(region, anchor)
 
 
 def build_consumer(
