@@ -230,6 +230,7 @@ class Relay:
             self.stats.leading, self._high, self._drained = True, 0, False
             self._marker = Marker(self._store.clone())
             log.info("relay leads its region", region=self.region)
+            self._warm_up()
             self._report_health()
             self._held_reported = None  # a new term: record what this one finds
             self._report_held(0, set())
@@ -596,6 +597,19 @@ class Relay:
                         region=self.region, fingerprint=fingerprint.hex())  # fmt: skip
         else:
             self._publish_schema(schema)
+
+    def _warm_up(self) -> None:
+        """Connect before rows come: build the producer and publish the newest writer schema
+        now. The first batch used to wait for both, half a second on a secured broker. A broker
+        that does not answer is a broker failure, as at a send: counted, and the outage told."""
+        try:
+            self._producer_or_new()
+            if self._schemas:
+                newest = next(reversed(self._schemas))
+                if newest not in self._schema_headers:
+                    self._schema_header(newest)
+        except KafkaError as e:
+            self._kafka_failed(e)
 
     def _producer_or_new(self) -> Any:
         if self._producer is None:
