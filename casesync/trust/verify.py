@@ -79,6 +79,7 @@ class _PassedBatch:
     """A batch one record of which passed every check under ``manifest``: what holds for all
     its records while that manifest is in force."""
 
+    proof: _Proof
     manifest: Manifest
     suite: Suite
     source: bytes  # the signer's region: every record's source_region header must say it
@@ -99,7 +100,7 @@ class Verifier:
         self.max_clock_skew = max_clock_skew
         self._remembered_nodes = remembered_nodes
         self._proved: dict[bytes, _Proof] = {}  # tree node hash -> the headers that proved it
-        self._passed: dict[_Proof, _PassedBatch] = {}
+        self._passed: dict[bytes, _PassedBatch] = {}  # by the batch's root signature
         self._signed_roots: set[tuple[_Proof, bytes]] = set()  # statements whose signature held
         self._public_keys: dict[str, Any] = {}  # key id -> the suite's public key object
 
@@ -135,10 +136,12 @@ class Verifier:
         found = dict(headers)
         if len(found) != len(headers) or key is None or value is None:
             return None  # a repeated header name, or no key or value: the full checks decide
-        proof = (found.get(SIG_SUITE), found.get(SIG_KEY), found.get(SIG_TIME),
-                 found.get(SIG_ROOT))  # fmt: skip
-        passed = self._passed.get(proof)  # type: ignore[arg-type]
+        passed = self._passed.get(found.get(SIG_ROOT))  # type: ignore[arg-type]
         if passed is None or now < passed.not_before:
+            return None
+        proof = passed.proof  # the very tuple the proved nodes hold: compared by identity
+        if (found.get(SIG_SUITE) != proof[0] or found.get(SIG_KEY) != proof[1]
+                or found.get(SIG_TIME) != proof[2]):  # fmt: skip
             return None
         if self.holder.current(now) is not passed.manifest:
             return None  # another manifest (or none) is in force now
@@ -188,7 +191,8 @@ class Verifier:
             raise UnknownKey(key_id)
         if claim.suite != entry.suite.encode():
             raise BadSignature(f"sig_suite does not match key {key_id}'s suite {entry.suite}")
-        self._check_proof(facts, claim, entry)
+        proof = (claim.suite, claim.key_id, claim.signed_at, claim.root_signature)
+        self._check_proof(facts, claim, entry, proof)
         if entry.region != facts.source_region:
             raise SignerNotSource(key_id, entry.region, facts.source_region)
         signed_at = datetime.fromtimestamp(int(claim.signed_at) / 1000, UTC)
@@ -200,14 +204,14 @@ class Verifier:
         verified = Verified(entry.region, key_id, signed_at)
         if len(self._passed) >= _REMEMBERED_BATCHES:
             self._passed.clear()
-        self._passed[(claim.suite, claim.key_id, claim.signed_at, claim.root_signature)] = (
-            _PassedBatch(manifest, suite_named(entry.suite), entry.region.encode(),
-                         signed_at - self.max_clock_skew, verified)
+        self._passed[claim.root_signature] = _PassedBatch(
+            proof, manifest, suite_named(entry.suite), entry.region.encode(),
+            signed_at - self.max_clock_skew, verified,
         )  # fmt: skip
         return verified
 
     def _check_proof(
-        self, facts: RecordFacts, claim: SignatureClaim, entry: PublicKeyEntry
+        self, facts: RecordFacts, claim: SignatureClaim, entry: PublicKeyEntry, proof: _Proof
     ) -> None:
         """Step 3: the record is in a tree whose root the claimed key signed."""
         suite = suite_named(entry.suite)
@@ -216,7 +220,6 @@ class Verifier:
             leaf = suite.new_hash(leaf_bytes(facts)).digest()
             proved = self._proved
             folded = fold_path(leaf, index, size, siblings, suite.new_hash, proved)
-            proof = (claim.suite, claim.key_id, claim.signed_at, claim.root_signature)
             if proved.get(folded.top) == proof:
                 self._remember([*folded.computed, *siblings[: len(folded.computed)]], proof)
                 return
