@@ -19,9 +19,10 @@ import shutil
 import signal
 import statistics
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from casesync.adapters.postgres import connect, drop_database, ensure_database
 from casesync.adapters.topics import delete_topics_with_prefix, ensure_topics
 from casesync.domain.loading import shipped_catalogue
 from casesync.settings import KafkaAccess, Settings, TopicSettings, redact_url
+from casesync.trust.federation import LocalFederation
 from consumers.schema import migrate_region
 from producers.app import build_recorder, record_in_batches
 from producers.simulation import Simulation
@@ -178,6 +180,25 @@ def cpu_per_event(
 ) -> dict[str, float]:
     """Microseconds of CPU per event between two ``cpu_times``, by who."""
     return {who: round((after[who] - before[who]) / events * 1e6, 1) for who in before}
+
+
+def header_bytes(headers: Iterable[tuple[str, bytes]]) -> int:
+    """Bytes ``headers`` take in a Kafka record (v2): a length varint and the bytes of each
+    name and value."""
+    return sum(_varint_size(len(n.encode())) + len(n.encode()) + _varint_size(len(v)) + len(v)
+               for n, v in headers)  # fmt: skip
+
+
+def _varint_size(n: int) -> int:
+    # Kafka's record lengths are zigzag varints: 7 bits a byte after doubling.
+    return max(1, ((n << 1).bit_length() + 6) // 7)
+
+
+def local_federation(label: str, regions: Iterable[str]) -> LocalFederation:
+    """Keys for ``regions`` and a manifest listing them, in a folder removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix=f"casesync-bench-{label}-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return LocalFederation.create(folder, regions)
 
 
 def median(values: Sequence[float]) -> float:

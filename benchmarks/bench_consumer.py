@@ -1,21 +1,26 @@
-"""Consumer apply rate for 100k events next to its two limits, measured in the same run.
+"""Consumer apply rate for 100k events next to its two limits, and with verification beside
+without, measured in the same run.
 
-    .venv/bin/python benchmarks/bench_consumer.py [--events 100000] [--naive 5000] [--json FILE]
+    .venv/bin/python benchmarks/bench_consumer.py [--events 100000] [--rounds 3] [--naive 5000]
+                                                  [--json FILE]
 
 1. Record ``--events`` realistic changes of 如东 (320623) shared with 桐乡 (330483) into a fresh
-   source database and send its outbox to a fresh inbox of 桐乡 (6 partitions), with the
-   routing headers the relay writes.
+   source database and send its outbox twice to fresh inboxes of 桐乡 (6 partitions each), with
+   the headers the relay writes: once unsigned, once signed as the relay signs (one signature per
+   5,000 records, a local federation's key of 如东).
 2. Limits, each over the same events:
-   raw  - kafka-python consumes the whole topic and decodes every value with the codec;
+   raw  - kafka-python consumes the whole unsigned topic and decodes every value with the codec;
    COPY - the rows the consumer writes (one history row per event, one mirror row per case)
           are bulk-COPYed into fresh tables, in one transaction, from memory.
-3. consumer - 桐乡's ``RegionConsumer`` (one process) applies the topic into a fresh region
-   database: decode, validate, sequence, mirror upsert, history, positions, one transaction
-   per adaptive batch. Timed from decoding its first batch to its last commit (the group join
-   before it is not part of the apply rate).
+3. consumer - 桐乡's ``RegionConsumer`` (one process) applies a topic into a fresh region
+   database: (verify,) decode, validate, sequence, mirror upsert, history, positions, one
+   transaction per adaptive batch. Timed from decoding its first batch to its last commit (the
+   group join and the first read of the manifest before it are not part of the apply rate).
+   ``--rounds`` rounds, each running both: verifying the signed topic (as deployed) and not
+   verifying the unsigned one (``CASESYNC_SIGNING=off``), in alternating order; medians.
 4. naive - one message, one INSERT of each row, one commit per event, over the first
    ``--naive`` events (its rate does not depend on how many).
-Targets: consumer >= 0.6 x min(raw, COPY), and >= 20 x naive.
+Targets: consumer >= 0.6 x min(raw, COPY), >= 20 x naive; verifying >= 0.9 x not verifying.
 """
 
 from __future__ import annotations
@@ -27,13 +32,17 @@ import sys
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from _support import (
     cpu_per_event,
     cpu_times,
     fresh_region_database,
+    header_bytes,
+    local_federation,
     machine,
+    median,
     record_changes,
     scratch_topics,
     write_json,
@@ -46,26 +55,57 @@ from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.contract.codec import case_event_codec
 from casesync.settings import Settings, TopicSettings
 from casesync.snapshots import canonical, snapshot_to_json
+from casesync.trust.federation import LocalFederation
+from casesync.trust.keys import SigningKey
+from casesync.trust.signing import sign_batch
+from casesync.trust.tree import RecordFacts
 from casesync.tuning import tune_for_consuming, tune_for_throughput
 from consumers.applier import BatchApplier, Triaged
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
 
 SOURCE, PARTNER = "320623", "330483"
+SIGNED_BATCH = 5000  # the relay's batch size: one signature covers this many records
+
+Outgoing = tuple[bytes, bytes, list[tuple[str, bytes]], RecordFacts]
 
 
-def publish(settings: Settings, url: str, topic: str) -> int:
+def outgoing(url: str) -> list[Outgoing]:
+    """The outbox's records as the relay sends them to the partner: key, value, the relay's
+    headers and the facts a signature covers."""
     conn = connect(url)
     with transaction(conn) as cur:
-        cur.execute("SELECT case_id, payload FROM outbox ORDER BY id")
+        cur.execute("SELECT case_id, event_id::text, event_type, payload FROM outbox ORDER BY id")
         rows = cur.fetchall()
     conn.close()
+    records = []
+    for case_id, event_id, event_type, payload in rows:
+        key, value, fingerprint = case_id.encode(), bytes(payload), bytes(payload[2:10])
+        headers = [
+            ("event_id", event_id.encode()), ("event_type", event_type.encode()),
+            ("fingerprint", fingerprint.hex().encode()), ("source_region", SOURCE.encode()),
+            ("target_region", PARTNER.encode()),
+        ]  # fmt: skip
+        facts = RecordFacts(SOURCE, PARTNER, key, value, fingerprint, event_id, event_type)
+        records.append((key, value, headers, facts))
+    return records
+
+
+def publish(settings: Settings, records: list[Outgoing], topic: str, key: SigningKey | None) -> int:
+    """Send ``records`` to ``topic``, signed by ``key`` per relay batch when given; the mean
+    bytes per record its signature headers take."""
     producer = new_producer(settings.kafka, acks="all", linger_ms=5, batch_size=512 * 1024)
-    routing = [("source_region", SOURCE.encode()), ("target_region", PARTNER.encode())]
-    for case_id, payload in rows:
-        producer.send(topic, key=case_id.encode(), value=bytes(payload), headers=routing)
+    added = 0
+    for start in range(0, len(records), SIGNED_BATCH):
+        batch = records[start : start + SIGNED_BATCH]
+        signatures = sign_batch([r[3] for r in batch], key, datetime.now(UTC)) if key else None
+        for n, (record_key, value, headers, _) in enumerate(batch):
+            if signatures is not None:
+                headers = [*headers, *signatures[n].headers]
+                added += header_bytes(signatures[n].headers)
+            producer.send(topic, key=record_key, value=value, headers=headers)
     producer.flush()
     producer.close()
-    return len(rows)
+    return round(added / len(records))
 
 
 def raw_rate(settings: Settings, topic: str, count: int) -> float:
@@ -129,14 +169,19 @@ def copy_rate(settings: Settings, source_url: str, count: int) -> float:
     return count / elapsed
 
 
-def consumer_rate(settings: Settings, count: int) -> tuple[float, dict[str, Any]]:
+def consumer_rate(
+    settings: Settings, count: int, trust: LocalFederation | None
+) -> tuple[float, dict[str, Any]]:
+    """The consumer's apply rate over ``settings``' inbox: verifying with ``trust``'s manifest,
+    or (None) with signing off."""
     url = fresh_region_database(settings, "consumer")
     local = Settings(
         kafka_bootstrap=settings.kafka_bootstrap, kafka_security=settings.kafka_security,
         database_url=url, topic_prefix=settings.topic_prefix,
-        kafka_overridden=True, database_overridden=True,
-        signing=False,  # the records this benchmark writes are unsigned
+        kafka_overridden=True, database_overridden=True, signing=False,
     )  # fmt: skip
+    if trust is not None:
+        local = trust.apply_to(local)
     options = ConsumerOptions(region=PARTNER)
     consumer = build_consumer(local, options, plan_consumer(local, options))
     times: list[float] = []
@@ -146,6 +191,9 @@ def consumer_rate(settings: Settings, count: int) -> tuple[float, dict[str, Any]
 
     def timed_triage(self: BatchApplier, *args: Any) -> Any:
         if not times:
+            verify = getattr(self._triage, "_verify", None)
+            if verify is not None:  # the manifest's first read is start-up, not apply rate
+                verify._anchor.start()
             cpu.append(cpu_times())
             times.append(time.perf_counter())
         return triage(self, *args)
@@ -231,52 +279,88 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--naive", type=int, default=5_000)
     parser.add_argument("--json")
     args = parser.parse_args()
     tune_for_throughput()  # as every `casesync` process does
     tune_for_consuming()  # as `casesync consume` does
     base = Settings.from_env()
-    prefix = scratch_topics(base.kafka, f"casesync.bench.{uuid.uuid4().hex[:6]}.")
-    settings = dataclasses.replace(base, topic_prefix=prefix)
-    names = TopicNames(prefix)
-    topic = names.inbox(PARTNER)
-    ensure_topics(
-        settings.kafka, TopicSettings(partitions=6), [topic, names.dlq(PARTNER)],
-        compacted=[names.schemas],
-    )  # fmt: skip
-    source = fresh_region_database(settings, "source")
+    trust = local_federation("consumer", [SOURCE, PARTNER])
+    run = uuid.uuid4().hex[:6]
+    # The same events twice: unsigned, and signed as the relay signs them.
+    plain = dataclasses.replace(
+        base, topic_prefix=scratch_topics(base.kafka, f"casesync.bench.{run}.")
+    )
+    signed = dataclasses.replace(
+        base, topic_prefix=scratch_topics(base.kafka, f"casesync.bench.{run}s.")
+    )
+    for settings in (plain, signed):
+        names = TopicNames(settings.topic_prefix)
+        ensure_topics(
+            settings.kafka, TopicSettings(partitions=6),
+            [names.inbox(PARTNER), names.dlq(PARTNER)], compacted=[names.schemas],
+        )  # fmt: skip
+    topic = TopicNames(plain.topic_prefix).inbox(PARTNER)
+    source = fresh_region_database(base, "source")
     print(f"recording and publishing {args.events} events ...", file=sys.stderr)
     record_changes(
         source, SOURCE, args.events, cases=args.events // 4 + 1, seed=11, partners=[PARTNER],
         batch_size=2000,
     )  # fmt: skip
-    count = publish(settings, source, topic)
+    records = outgoing(source)
+    count = len(records)
+    publish(plain, records, topic, None)
+    added = publish(signed, records, TopicNames(signed.topic_prefix).inbox(PARTNER),
+                    trust.keys[SOURCE])  # fmt: skip
     print("raw consume+decode ...", file=sys.stderr)
-    raw = raw_rate(settings, topic, count)
+    raw = raw_rate(plain, topic, count)
     print("bulk COPY ...", file=sys.stderr)
-    copy = copy_rate(settings, source, count)
-    print("consumer ...", file=sys.stderr)
-    applied, details = consumer_rate(settings, count)
+    copy = copy_rate(plain, source, count)
+    rates: dict[str, list[float]] = {"verified": [], "unverified": []}
+    cpu: dict[str, list[float]] = {"verified": [], "unverified": []}  # the process's, per event
+    details: dict[str, dict[str, Any]] = {}
+    for n in range(args.rounds):
+        for mode in ("unverified", "verified") if n % 2 == 0 else ("verified", "unverified"):
+            print(f"consumer, {mode}, round {n + 1} ...", file=sys.stderr)
+            if mode == "verified":
+                rate, details[mode] = consumer_rate(signed, count, trust)
+            else:
+                rate, details[mode] = consumer_rate(plain, count, None)
+            rates[mode].append(rate)
+            cpu[mode].append(details[mode]["cpu_us_per_event"]["this"])
+    applied, unverified = median(rates["verified"]), median(rates["unverified"])
+    cpu_verified, cpu_unverified = median(cpu["verified"]), median(cpu["unverified"])
     print("naive consumer ...", file=sys.stderr)
-    naive = naive_rate(settings, topic, min(args.naive, count))
+    naive = naive_rate(plain, topic, min(args.naive, count))
     limit = min(raw, copy)
     result = {
         "events": count,
         "raw_consume_decode_rate": round(raw),
         "bulk_copy_rate": round(copy),
         "consumer_rate": round(applied),
+        "consumer_unverified_rate": round(unverified),
+        "verified_over_unverified": round(applied / unverified, 3),
+        "signature_bytes_per_record": added,
+        "rounds": {mode: [round(r) for r in values] for mode, values in rates.items()},
+        # The consumer process's own CPU per event (medians): less swayed by a busy machine.
+        "cpu_us_per_event_verified": round(cpu_verified, 1),
+        "cpu_us_per_event_unverified": round(cpu_unverified, 1),
         "naive_rate": round(naive),
         "consumer_over_limit": round(applied / limit, 3),
         "consumer_over_naive": round(applied / naive, 1),
-        "consumer": details,
+        "consumer": details["verified"],
+        "consumer_unverified": details["unverified"],
         "machine": machine(),
     }
     print(
-        "| events | raw consume+decode | bulk COPY | consumer | naive | consumer/min(limits) "
-        "| consumer/naive |\n|---|---|---|---|---|---|---|\n"
-        f"| {count:,} | {raw:,.0f}/s | {copy:,.0f}/s | {applied:,.0f}/s | {naive:,.0f}/s "
-        f"| {result['consumer_over_limit']} | {result['consumer_over_naive']}x |"
+        "| events | raw consume+decode | bulk COPY | consumer | unverified | verified/unverified "
+        "| naive | consumer/min(limits) | consumer/naive |\n|---|---|---|---|---|---|---|---|---|\n"
+        f"| {count:,} | {raw:,.0f}/s | {copy:,.0f}/s | {applied:,.0f}/s | {unverified:,.0f}/s "
+        f"| {result['verified_over_unverified']} | {naive:,.0f}/s "
+        f"| {result['consumer_over_limit']} | {result['consumer_over_naive']}x |\n"
+        f"signature headers: {added} bytes per record; rounds: {result['rounds']}; consumer CPU "
+        f"per event: verified {cpu_verified:.1f} µs, unverified {cpu_unverified:.1f} µs"
     )
     write_json(args.json, result)
     return 0

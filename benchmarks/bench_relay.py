@@ -1,4 +1,5 @@
-"""Sustained relay rate next to raw kafka-python for the same messages, in one run.
+"""Sustained relay rate next to raw kafka-python for the same messages, and with signing
+beside without, in one run.
 
     .venv/bin/python benchmarks/bench_relay.py [--events 100000] [--rounds 3]
         [--http-events 5000] [--json FILE]
@@ -8,13 +9,14 @@
    through the SQL function ``casesync_api.record_change`` (and the relay's encoding step over
    them), and the first ``--http-events`` of them into a third through the HTTP intake: the
    recording rates of the three interfaces, side by side.
-2. Each round, alternately: (a) raw — a KafkaProducer with the relay's settings (but
-   kafka-python's own partitioner) sends the
-   outbox's payloads, keys and headers from memory to a fresh topic, then flushes; (b) relay —
-   the outbox is marked unpublished again and the relay drains it to 桐乡's inbox under a fresh
-   prefix,
-   reading from PostgreSQL and marking rows published after the broker's acknowledgement.
-3. Medians of the rounds and their ratio (target: relay >= 0.8 x raw).
+2. Each round, one after another (the order turning each round): (a) raw — a KafkaProducer with
+   the relay's settings (but kafka-python's own partitioner) sends the outbox's payloads, keys and
+   routing headers from memory to a fresh topic, then flushes; (b) relay, signing — the outbox
+   is marked unpublished again and the relay drains it to 桐乡's inbox under a fresh prefix,
+   reading from PostgreSQL, signing each batch (a local federation's key of 如东) and marking
+   rows published after the broker's acknowledgement, as deployed; (c) relay, not signing
+   (``CASESYNC_SIGNING=off``), the same way.
+3. Medians of the rounds and their ratios (targets: relay >= 0.8 x raw; signing >= 0.9 x not).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from _intake import prepare_intake, record_over_http, record_through_sql, simula
 from _support import (
     fresh_region_database,
     fresh_topic,
+    local_federation,
     machine,
     median,
     record_changes,
@@ -41,8 +44,9 @@ from casesync.adapters.postgres import connect, transaction
 from casesync.adapters.topics import TopicNames, ensure_topics, existing_topics
 from casesync.contract.schemas import load_versions
 from casesync.settings import Settings, TopicSettings
+from casesync.trust.federation import LocalFederation
 from casesync.tuning import tune_for_throughput
-from producers.app import kafka_producer
+from producers.app import kafka_producer, relay_signer
 from producers.outbox_store import OutboxStore
 from producers.relay import Relay
 from producers.routing import Inboxes
@@ -85,7 +89,11 @@ def raw_rate(
     return len(messages) / elapsed
 
 
-def relay_rate(settings: Settings, url: str, count: int) -> float:
+def relay_rate(
+    settings: Settings, url: str, count: int, trust: LocalFederation | None
+) -> tuple[float, float]:
+    """The relay's rate draining the whole outbox: signing with ``trust``'s keys, or (None)
+    with signing off; and this process's CPU per event meanwhile (µs)."""
     conn = connect(url)
     with transaction(conn) as cur:
         cur.execute("UPDATE outbox SET published_at = NULL")
@@ -96,6 +104,8 @@ def relay_rate(settings: Settings, url: str, count: int) -> float:
     kafka = settings.kafka
     names = TopicNames(scratch_topics(kafka, f"casesync.bench.relay.{uuid.uuid4().hex[:6]}."))
     ensure_topics(kafka, TopicSettings(partitions=6), [names.inbox(PARTNER)])
+    # The signer is made (and its manifest read) before the clock starts: start-up, not rate.
+    signer = relay_signer(trust.apply_to(settings), REGION) if trust is not None else None
     finished = threading.Event()
     published = [0]
 
@@ -108,16 +118,17 @@ def relay_rate(settings: Settings, url: str, count: int) -> float:
         REGION, OutboxStore(url), lambda: kafka_producer(settings.kafka),
         {s.fingerprint: s for s in load_versions()}, lambda schema: None,
         Inboxes(names, lambda: existing_topics(settings.kafka)), on_published=on_published,
+        signer=signer,
     )  # fmt: skip
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     thread.start()
     finished.wait(timeout=600)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     stop.set()
     thread.join()
-    return count / elapsed
+    return count / elapsed, cpu / count * 1e6
 
 
 def recording_rates(settings: Settings, events: int, http_events: int) -> dict[str, Any]:
@@ -159,25 +170,49 @@ def main() -> int:
     )
     recording = recording_rates(settings, args.events, args.http_events)
     messages = load_outbox(url)
-    raw, relayed = [], []
+    trust = local_federation("relay", [REGION, PARTNER])
+    rates: dict[str, list[float]] = {"raw": [], "signed": [], "unsigned": []}
+    cpu: dict[str, list[float]] = {"signed": [], "unsigned": []}  # the relay's, µs per event
     for n in range(args.rounds):
-        raw.append(raw_rate(settings, messages))
-        relayed.append(relay_rate(settings, url, len(messages)))
-        print(f"round {n + 1}: raw {raw[-1]:,.0f}/s  relay {relayed[-1]:,.0f}/s", file=sys.stderr)
+        order = ("raw", "signed", "unsigned") if n % 2 == 0 else ("unsigned", "signed", "raw")
+        for part in order:
+            if part == "raw":
+                rates[part].append(raw_rate(settings, messages))
+            else:
+                signing = trust if part == "signed" else None
+                rate, used = relay_rate(settings, url, len(messages), signing)
+                rates[part].append(rate)
+                cpu[part].append(used)
+        print(f"round {n + 1}: " + "  ".join(f"{p} {rates[p][-1]:,.0f}/s" for p in rates),
+              file=sys.stderr)  # fmt: skip
+    raw, relayed, unsigned = (median(rates[p]) for p in ("raw", "signed", "unsigned"))
     result = {
         "events": len(messages),
         "avg_message_bytes": round(sum(len(m[1]) for m in messages) / len(messages)),
         "record_rate": round(record_rate),
         **recording,
-        "raw_produce_rate_median": round(median(raw)),
-        "relay_rate_median": round(median(relayed)),
-        "ratio": round(median(relayed) / median(raw), 3),
-        "rounds": {"raw": [round(r) for r in raw], "relay": [round(r) for r in relayed]},
+        "raw_produce_rate_median": round(raw),
+        "relay_rate_median": round(relayed),
+        "relay_unsigned_rate_median": round(unsigned),
+        "ratio": round(relayed / raw, 3),
+        "signed_over_unsigned": round(relayed / unsigned, 3),
+        "rounds": {
+            "raw": [round(r) for r in rates["raw"]],
+            "relay": [round(r) for r in rates["signed"]],
+            "relay_unsigned": [round(r) for r in rates["unsigned"]],
+        },
+        # The relay process's CPU per event (medians): less swayed by a busy machine.
+        "cpu_us_per_event_signed": round(median(cpu["signed"]), 1),
+        "cpu_us_per_event_unsigned": round(median(cpu["unsigned"]), 1),
         "machine": machine(),
     }
-    print(f"| events | raw kafka-python | relay | relay/raw |\n|---|---|---|---|\n"
+    print(f"| events | raw kafka-python | relay | relay unsigned | relay/raw | signed/unsigned |\n"
+          f"|---|---|---|---|---|---|\n"
           f"| {result['events']:,} | {result['raw_produce_rate_median']:,}/s "
-          f"| {result['relay_rate_median']:,}/s | {result['ratio']} |")  # fmt: skip
+          f"| {result['relay_rate_median']:,}/s | {result['relay_unsigned_rate_median']:,}/s "
+          f"| {result['ratio']} | {result['signed_over_unsigned']} |\n"
+          f"relay CPU per event: signing {result['cpu_us_per_event_signed']} µs, "
+          f"not signing {result['cpu_us_per_event_unsigned']} µs")  # fmt: skip
     print(f"recording: Python {result['record_rate']:,}/s, SQL record_change "
           f"{result['sql_record_rate']:,}/s (then encoding {result['sql_encode_rate']:,}/s), "
           f"HTTP {result.get('http_record_rate', '-')}/s")  # fmt: skip

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from _support import header_bytes
+
 from casesync.trust.holder import ManifestHolder
 from casesync.trust.keys import RootPublicKey, SigningKey, new_signing_key
 from casesync.trust.manifest import build_manifest, sign_manifest
@@ -41,17 +43,6 @@ def facts(n: int, value_bytes: int, first: int = 0) -> list[RecordFacts]:
                     bytes(8), f"evt-{i:08d}", "CaseSubmitted")
         for i in range(first, first + n)
     ]  # fmt: skip
-
-
-def header_bytes(headers: tuple[tuple[str, bytes], ...]) -> int:
-    """Bytes the headers add to a Kafka record (v2): varint lengths, name, value."""
-    return sum(_varint_size(len(n)) + len(n) + _varint_size(len(v)) + len(v) for n, v in headers)
-
-
-def _varint_size(n: int) -> int:
-    # Kafka's record header lengths are zigzag varints: 7 bits a byte after doubling.
-    n <<= 1
-    return max(1, (n.bit_length() + 6) // 7)
 
 
 def timed(work: Callable[[], object], records: int, repeat: int) -> float:
@@ -105,8 +96,8 @@ def table(suite: str, args: argparse.Namespace) -> None:
     holder = ManifestHolder(RootPublicKey(root.suite, root.public_key))
     holder.offer(sign_manifest(manifest, root), NOW)
 
-    print(f"{'batch':>6} {'sign µs/rec':>12} {'verify µs/rec':>14} {'alone µs/rec':>13} "
-          f"{'bytes/rec':>10}")  # fmt: skip
+    print(f"{'batch':>6} {'sign µs/rec':>12} {'verify µs/rec':>14} {'received µs/rec':>16} "
+          f"{'alone µs/rec':>13} {'bytes/rec':>10}")  # fmt: skip
     for size in BATCH_SIZES:
         print(row(size, args.records, args.repeat, args.value_bytes, key, holder))
 
@@ -129,6 +120,17 @@ def row(size: int, records: int, repeat: int, value_bytes: int, key: SigningKey,
             for one, h in zip(group, headers, strict=True):
                 verifier.verify(one, h, NOW)
 
+    def received() -> None:
+        verifier = Verifier(holder)
+        for group, headers in zip(groups, signed, strict=True):
+            for one, h in zip(group, headers, strict=True):
+                relay_headers = (
+                    ("event_id", one.event_id.encode()), ("event_type", one.event_type.encode()),
+                    ("fingerprint", one.fingerprint.hex().encode()),
+                    ("source_region", one.source_region.encode()), *h,
+                )  # fmt: skip
+                verifier.verify_received(one.key, one.value, relay_headers, one.target_region, NOW)
+
     alone_count = min(records, 500)
 
     def alone() -> None:
@@ -138,9 +140,11 @@ def row(size: int, records: int, repeat: int, value_bytes: int, key: SigningKey,
 
     sign_us = timed(sign, records, repeat)
     verify_us = timed(verify, records, repeat)
+    received_us = timed(received, records, repeat)
     alone_us = timed(alone, alone_count, repeat)
     mean_bytes = statistics.mean(header_bytes(h) for h in signed[0])
-    return f"{size:>6} {sign_us:>12.1f} {verify_us:>14.1f} {alone_us:>13.1f} {mean_bytes:>10.1f}"
+    return (f"{size:>6} {sign_us:>12.1f} {verify_us:>14.1f} {received_us:>16.1f} "
+            f"{alone_us:>13.1f} {mean_bytes:>10.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

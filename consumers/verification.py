@@ -16,7 +16,6 @@ import structlog
 
 from casesync.trust.anchor import TrustAnchor
 from casesync.trust.errors import NoTrustedManifest, VerificationFailed
-from casesync.trust.records import facts_from_record
 from casesync.trust.verify import Verifier
 from consumers.errors import AwaitingManifest
 from consumers.records import Incoming, Rejection, Stage
@@ -48,10 +47,10 @@ class VerifyStep:
         """None when ``record`` verifies; its rejection when not; AwaitingManifest when no
         manifest is in force."""
         self._anchor.start()  # the first record reads the manifest sources; then a no-op
-        headers = record.headers
-        facts = facts_from_record(record.key, record.value, headers, self.region)
         try:
-            self._verifier.verify(facts, headers, self._clock())
+            self._verifier.verify_received(
+                record.key, record.value, record.headers, self.region, self._clock()
+            )
         except VerificationFailed as e:
             self.refused += 1
             return Rejection.of(Stage.VERIFY, e)

@@ -39,6 +39,7 @@ FINGERPRINT = "fingerprint"
 STATEMENT_TAG = b"casesync-batch-v1\n"
 
 Header = tuple[str, bytes]
+_ONE_BYTE = [bytes((n,)) for n in range(0x80)]
 
 
 def statement(suite: bytes, key_id: bytes, signed_at: bytes, root: bytes) -> bytes:
@@ -74,8 +75,11 @@ def encode_path(index: int, size: int, siblings: Iterable[bytes]) -> bytes:
 
 def decode_path(raw: bytes, hash_size: int) -> tuple[int, int, list[bytes]]:
     """(index, size, siblings) from ``sig_path``; ValueError when malformed."""
-    index, at = _read_varint(raw, 0)
-    size, at = _read_varint(raw, at)
+    if len(raw) > 2 and raw[0] < 0x80 and raw[1] < 0x80:  # batches up to 127 records
+        index, size, at = raw[0], raw[1], 2
+    else:
+        index, at = _read_varint(raw, 0)
+        size, at = _read_varint(raw, at)
     rest = len(raw) - at
     if rest % hash_size:
         raise ValueError(f"sig_path holds {rest} bytes of hashes, not a multiple of {hash_size}")
@@ -113,6 +117,8 @@ def read_signature(headers: Iterable[tuple[str, bytes | None]]) -> SignatureClai
 
 
 def _varint(n: int) -> bytes:
+    if n < 0x80:  # every index and size below 128, and the first 128 of any batch
+        return _ONE_BYTE[n]
     out = bytearray()
     while n >= 0x80:
         out.append(n & 0x7F | 0x80)
@@ -122,6 +128,11 @@ def _varint(n: int) -> bytes:
 
 
 def _read_varint(raw: bytes, at: int) -> tuple[int, int]:
+    if at + 1 < len(raw) and raw[at + 1] < 0x80:  # one byte, or two (up to 16,383)
+        first = raw[at]
+        if first < 0x80:
+            return first, at + 1
+        return first & 0x7F | raw[at + 1] << 7, at + 2
     value = shift = 0
     while True:
         if at >= len(raw) or shift > 28:

@@ -8,6 +8,8 @@ from casesync.trust.headers import EVENT_ID, EVENT_TYPE, FINGERPRINT, SOURCE_REG
 from casesync.trust.tree import RecordFacts
 
 _COVERED = (SOURCE_REGION, EVENT_ID, EVENT_TYPE, FINGERPRINT)
+_FINGERPRINTS_KEPT = 1024
+_fingerprints: dict[bytes, bytes] = {}  # header text -> fingerprint, read once each
 
 
 def facts_from_record(
@@ -26,19 +28,29 @@ def facts_from_record(
     for name, header in headers:
         if name in _COVERED and name not in found:
             found[name] = header or b""
-    try:
-        fingerprint = bytes.fromhex(found.get(FINGERPRINT, b"").decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
-        fingerprint = b"\xff" * 9  # 9 bytes: never a real 8-byte fingerprint
     return RecordFacts(
         _text(found.get(SOURCE_REGION)),
         target_region,
         key,
         value,
-        fingerprint,
+        fingerprint_of(found.get(FINGERPRINT)),
         _text(found.get(EVENT_ID)),
         _text(found.get(EVENT_TYPE)),
     )
+
+
+def fingerprint_of(header: bytes | None) -> bytes:
+    """The fingerprint a ``fingerprint`` header names (its hex text read as bytes); 9 bytes,
+    never a real 8-byte fingerprint, when it is not hex text."""
+    fingerprint = _fingerprints.get(header or b"")
+    if fingerprint is None:
+        try:
+            fingerprint = bytes.fromhex((header or b"").decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            fingerprint = b"\xff" * 9
+        if len(_fingerprints) < _FINGERPRINTS_KEPT:  # a few schemas: this stays small
+            _fingerprints[header or b""] = fingerprint
+    return fingerprint
 
 
 def _text(raw: bytes | None) -> str:

@@ -17,7 +17,7 @@ from casesync.trust.headers import (
     statement,
 )
 from casesync.trust.suites import suite_named
-from casesync.trust.tree import RecordFacts, build_tree, leaf_bytes
+from casesync.trust.tree import RecordFacts, build_joined_tree, leaf_bytes
 
 
 class Signer(Protocol):
@@ -46,18 +46,18 @@ def sign_batch(
     4. give each record the batch's shared headers and its own path.
     """
     hasher = suite_named(signer.suite).new_hash
-    leaves = [hasher(leaf_bytes(f)).digest() for f in facts]
-    tree = build_tree(leaves, hasher)
+    root, paths = build_joined_tree([hasher(leaf_bytes(f)).digest() for f in facts], hasher)
     suite, key_id = signer.suite.encode(), signer.key_id.encode()
     signed_at = str(epoch_ms(now)).encode()
     shared = BatchHeaders(
         (SIG_SUITE, suite),
         (SIG_KEY, key_id),
         (SIG_TIME, signed_at),
-        (SIG_ROOT, signer.sign(statement(suite, key_id, signed_at, tree.root))),
+        (SIG_ROOT, signer.sign(statement(suite, key_id, signed_at, root))),
     )
-    size = len(leaves)
+    size = len(paths)
+    # Each path's siblings are joined already: encode_path adds the index and size before them.
     return [
-        RecordSignature(shared, encode_path(index, size, path))
-        for index, path in enumerate(tree.paths)
+        RecordSignature(shared, encode_path(index, size, (path,)))
+        for index, path in enumerate(paths)
     ]

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 LEAF_PREFIX = b"\x00casesync-record-v1"
 NODE_PREFIX = b"\x01"
 _ABSENT = 0xFFFFFFFF
-_LENGTHS = struct.Struct(">7I")  # one length per field, in RecordFacts order
+LEAF_LENGTHS = struct.Struct(">7I")  # one length per field, in RecordFacts order
 
 Hasher = Callable[[bytes], Any]  # hashlib-style: Hasher(data).digest()
 
@@ -43,7 +43,7 @@ def leaf_bytes(facts: RecordFacts) -> bytes:
     source, target = facts.source_region.encode(), facts.target_region.encode()
     key, value, fingerprint = facts.key, facts.value, facts.fingerprint
     event_id, event_type = facts.event_id.encode(), facts.event_type.encode()
-    lengths = _LENGTHS.pack(
+    lengths = LEAF_LENGTHS.pack(
         len(source),
         len(target),
         _ABSENT if key is None else len(key),
@@ -77,22 +77,37 @@ class Tree(NamedTuple):
 
 def build_tree(leaves: Sequence[bytes], hasher: Hasher) -> Tree:
     """The tree over leaf hashes (at least one)."""
+    root, joined = build_joined_tree(leaves, hasher)
+    size = len(root)
+    return Tree(root, [[path[i : i + size] for i in range(0, len(path), size)] for path in joined])
+
+
+def build_joined_tree(leaves: Sequence[bytes], hasher: Hasher) -> tuple[bytes, list[bytes]]:
+    """The root of the tree over leaf hashes (at least one) and, per leaf, the sibling hashes of
+    its path joined from leaf to root (as ``sig_path`` carries them).
+
+    Built level by level from the leaves: pairs are hashed, and a level's last node without a
+    sibling moves up as it is, which gives RFC 9162's tree (split at the largest power of two).
+    Paths are then made from the top down, each node's from its sibling and its parent's path,
+    so a batch costs one join per node instead of one per leaf and level.
+    """
     if not leaves:
         raise ValueError("a tree needs at least one leaf")
-    paths: list[list[bytes]] = [[] for _ in leaves]
-
-    def subtree(lo: int, hi: int) -> bytes:
-        if hi - lo == 1:
-            return leaves[lo]
-        split = lo + (1 << ((hi - lo - 1).bit_length() - 1))  # largest power of two below
-        left, right = subtree(lo, split), subtree(split, hi)
-        for i in range(lo, split):  # deeper levels appended first: paths run leaf to root
-            paths[i].append(right)
-        for i in range(split, hi):
-            paths[i].append(left)
-        return hasher(NODE_PREFIX + left + right).digest()  # type: ignore[no-any-return]
-
-    return Tree(subtree(0, len(leaves)), paths)
+    levels = [list(leaves)]
+    while len(levels[-1]) > 1:
+        level = levels[-1]
+        up = [
+            hasher(NODE_PREFIX + level[i] + level[i + 1]).digest()
+            for i in range(0, len(level) - 1, 2)
+        ]
+        if len(level) % 2:
+            up.append(level[-1])
+        levels.append(up)
+    paths = [b""]  # the root's
+    for level in reversed(levels[:-1]):
+        count = len(level)
+        paths = [(level[i ^ 1] if (i ^ 1) < count else b"") + paths[i >> 1] for i in range(count)]
+    return levels[-1][0], paths
 
 
 class Folded(NamedTuple):

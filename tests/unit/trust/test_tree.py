@@ -7,7 +7,14 @@ import hashlib
 import pytest
 
 from casesync.trust.headers import decode_path, encode_path
-from casesync.trust.tree import RecordFacts, build_tree, fold_path, leaf_bytes, leaf_hash
+from casesync.trust.tree import (
+    RecordFacts,
+    build_joined_tree,
+    build_tree,
+    fold_path,
+    leaf_bytes,
+    leaf_hash,
+)
 
 from .conftest import record_facts
 
@@ -66,3 +73,22 @@ def test_a_path_encodes_and_decodes_to_itself() -> None:
     assert decode_path(raw, 32) == (4999, 5000, siblings)
     with pytest.raises(ValueError, match="multiple"):
         decode_path(raw[:-1], 32)
+
+
+def _rfc9162_root(leaves: list[bytes]) -> bytes:
+    """MTH of RFC 9162, section 2.1.1, written as the RFC states it (recursive split)."""
+    if len(leaves) == 1:
+        return leaves[0]
+    split = 1 << ((len(leaves) - 1).bit_length() - 1)
+    return H(b"\x01" + _rfc9162_root(leaves[:split]) + _rfc9162_root(leaves[split:])).digest()
+
+
+@pytest.mark.parametrize("size", [*range(1, 34), 255, 256, 257, 1000])
+def test_the_root_is_rfc_9162s_and_joined_paths_are_the_paths(size: int) -> None:
+    """Built level by level, the root equals the RFC's recursive definition, and each joined
+    path is that leaf's siblings, leaf to root."""
+    leaves = [leaf_hash(f, H) for f in record_facts(size)]
+    root, joined = build_joined_tree(leaves, H)
+    assert root == _rfc9162_root(leaves)
+    tree = build_tree(leaves, H)
+    assert [b"".join(path) for path in tree.paths] == joined
