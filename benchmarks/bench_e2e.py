@@ -1,7 +1,7 @@
 """End to end, every part running at once: record → outbox → relay → broker → consumer → mirror.
 
     .venv/bin/python benchmarks/bench_e2e.py [--events 100000] [--rate 1000] [--seconds 20]
-        [--cluster [--cluster-port PORT]]
+        [--unsigned] [--cluster [--cluster-port PORT]]
 
 Two regions, 如东 320623 and 桐乡 330483, each its own ``casesync run`` process (relay and
 consumer), each recording its own cases toward the other with ``casesync simulate`` (another
@@ -13,7 +13,9 @@ outboxes and both consumers hold their partitions.
    ``occurred_at`` (set when the regional system made the change, before its commit).
 2. throughput: fresh again; both simulators flat out, ``--events`` in all; timed from the start
    of recording to the moment both mirrors hold every event (measured in the partner databases).
-With ``--cluster`` both are measured again on a three-node cluster started for the purpose
+With ``--unsigned`` the throughput run is repeated with signing off (``CASESYNC_SIGNING=off``)
+right after, and the JSON holds the ratio of the two rates. With ``--cluster`` both are
+measured again on a three-node cluster started for the purpose
 (RF 3, min ISR 2, secured like the local broker; ports ``--cluster-port`` to +5, data under
 ``<run>/bench-cluster``), and the JSON holds both beside the ratio of the rates.
 """
@@ -63,12 +65,14 @@ def settle_writes(url: str) -> None:
 
 
 class Run:
-    def __init__(self, base: Settings, label: str) -> None:
+    def __init__(self, base: Settings, label: str, signing: bool = True) -> None:
         tag = f"{label}{uuid.uuid4().hex[:6]}"
         self.logs = Path(".run") / "bench" / tag
         self.logs.mkdir(parents=True, exist_ok=True)
-        # Both regions sign what they publish and verify what they receive, as deployed.
-        trust = LocalFederation.create(self.logs / "trust", REGIONS).environment()
+        # Both regions sign what they publish and verify what they receive, as deployed (or,
+        # for the comparison, neither does).
+        trust = (LocalFederation.create(self.logs / "trust", REGIONS).environment() if signing
+                 else {"CASESYNC_SIGNING": "off"})  # fmt: skip
         self.env = {
             **os.environ,
             **base.kafka.environment(),
@@ -145,8 +149,8 @@ def wait_until_mirrored(
     raise SystemExit(f"not mirrored within {timeout:.0f} s; see {run.logs}")
 
 
-def throughput(base: Settings, events: int) -> dict[str, Any]:
-    run = Run(base, "tp")
+def throughput(base: Settings, events: int, signing: bool = True) -> dict[str, Any]:
+    run = Run(base, "tp" if signing else "tpu", signing)
     try:
         run.services()
         cases = events // 2 // 5
@@ -223,8 +227,9 @@ def run_latencies(run: Run, region: str) -> list[float]:
         conn.close()
 
 
-def measure(base: Settings, args: argparse.Namespace) -> dict[str, Any]:
-    """Latency at ``--rate``, then (unless ``--latency-only``) throughput, on ``base``'s broker."""
+def measure(base: Settings, args: argparse.Namespace, unsigned: bool = False) -> dict[str, Any]:
+    """Latency at ``--rate``, then (unless ``--latency-only``) throughput, on ``base``'s broker;
+    ``unsigned``: throughput once more with signing off."""
     print(f"end-to-end latency at {args.rate:g} events/s on {base.kafka} ...", file=sys.stderr)
     lat = latency(base, args.rate, args.seconds)
     print(f"  p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms over {lat['events']:,} events",
@@ -235,6 +240,12 @@ def measure(base: Settings, args: argparse.Namespace) -> dict[str, Any]:
         tp = throughput(base, args.events)
         print(f"  {tp['events']:,} events in {tp['seconds']} s: {tp['events_per_s']:,}/s",
               file=sys.stderr)  # fmt: skip
+        if unsigned:
+            plain = throughput(base, args.events, signing=False)
+            tp["unsigned_events_per_s"] = plain["events_per_s"]
+            tp["signed_over_unsigned"] = round(tp["events_per_s"] / plain["events_per_s"], 3)
+            print(f"  without signatures {plain['events_per_s']:,}/s: signed/unsigned "
+                  f"{tp['signed_over_unsigned']}", file=sys.stderr)  # fmt: skip
     return {"throughput": tp, "latency": lat}
 
 
@@ -246,6 +257,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--latency-only", action="store_true", help="skip the throughput run")
+    parser.add_argument("--unsigned", action="store_true",
+                        help="throughput again with signing off, for the ratio")  # fmt: skip
     parser.add_argument(
         "--cluster",
         action="store_true",
@@ -260,7 +273,7 @@ def main() -> int:
     parser.add_argument("--json")
     args = parser.parse_args()
     base = Settings.from_env()
-    results: dict[str, Any] = {**measure(base, args), "machine": machine()}
+    results: dict[str, Any] = {**measure(base, args, args.unsigned), "machine": machine()}
     if args.cluster:
         first_port = args.cluster_port or local_kafka_port() + 10
         print(f"three-node cluster on ports {first_port}-{first_port + 5} ...", file=sys.stderr)

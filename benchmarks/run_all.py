@@ -35,7 +35,17 @@ STEPS = (
     ("consumer", ["bench_consumer.py", "--events", "100000", "--rounds", "3"]),
     (
         "e2e",
-        ["bench_e2e.py", "--events", "100000", "--rate", "1000", "--seconds", "20", "--cluster"],
+        [
+            "bench_e2e.py",
+            "--events",
+            "100000",
+            "--rate",
+            "1000",
+            "--seconds",
+            "20",
+            "--cluster",
+            "--unsigned",
+        ],
     ),
 )
 COMPARED_WITH_PLAINTEXT = ("relay", "consumer", "e2e")
@@ -122,7 +132,7 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         "the change's `occurred_at` in the source to its mirror row's write in the partner.",
         *_cluster_figures(e2e.get("cluster")),
         "",
-        *_signature_figures(relay, consumer),
+        *_signature_figures(relay, consumer, tp),
         "## Secured against plaintext",
         "",
         "The broker of `make up` takes clients on SASL_SSL (TLS 1.3, SCRAM-SHA-512) with the "
@@ -241,7 +251,9 @@ def _signature_targets(relay: dict[str, Any], consumer: dict[str, Any]) -> list[
     return rows
 
 
-def _signature_figures(relay: dict[str, Any], consumer: dict[str, Any]) -> list[str]:
+def _signature_figures(
+    relay: dict[str, Any], consumer: dict[str, Any], e2e_throughput: dict[str, Any]
+) -> list[str]:
     """The section on what signatures cost, side by side in the same run."""
     if "signed_over_unsigned" not in relay or "verified_over_unverified" not in consumer:
         return []
@@ -260,6 +272,7 @@ def _signature_figures(relay: dict[str, Any], consumer: dict[str, Any]) -> list[
         f"| consumer, verifying | {consumer['consumer_rate']:,}/s "
         f"| {consumer['consumer_unverified_rate']:,}/s | {consumer['verified_over_unverified']} "
         f"| {consumer[f'{cpu}_verified']} / {consumer[f'{cpu}_unverified']} µs |",
+        *_e2e_signature_row(e2e_throughput),
         "",
         f"- Bytes added per record: **{consumer['signature_bytes_per_record']}** (the five "
         "signature headers of a 5,000-record batch: names, values and Kafka's length bytes; "
@@ -269,6 +282,14 @@ def _signature_figures(relay: dict[str, Any], consumer: dict[str, Any]) -> list[
         f"{_listed(rounds['verified'])}, not verifying {_listed(rounds['unverified'])}.",
         "",
     ]
+
+
+def _e2e_signature_row(tp: dict[str, Any]) -> list[str]:
+    if "signed_over_unsigned" not in tp:
+        return []
+    return [f"| end to end (one throughput run each, right after the other) "
+            f"| {tp['events_per_s']:,}/s | {tp['unsigned_events_per_s']:,}/s "
+            f"| {tp['signed_over_unsigned']} | — |"]  # fmt: skip
 
 
 def _listed(rates: list[int]) -> str:
