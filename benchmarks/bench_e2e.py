@@ -15,7 +15,7 @@ outboxes and both consumers hold their partitions.
    of recording to the moment both mirrors hold every event (measured in the partner databases).
 With ``--unsigned`` the throughput run is repeated with signing off (``CASESYNC_SIGNING=off``)
 right after, and the JSON holds the ratio of the two rates. With ``--cluster`` both are
-measured again on a three-node cluster started for the purpose
+measured again on a three-node cluster started for the purpose, after a warm-up run
 (RF 3, min ISR 2, secured like the local broker; ports ``--cluster-port`` to +5, data under
 ``<run>/bench-cluster``), and the JSON holds both beside the ratio of the rates.
 """
@@ -227,9 +227,17 @@ def run_latencies(run: Run, region: str) -> list[float]:
         conn.close()
 
 
-def measure(base: Settings, args: argparse.Namespace, unsigned: bool = False) -> dict[str, Any]:
+def measure(
+    base: Settings, args: argparse.Namespace, unsigned: bool = False, warm_up: bool = False
+) -> dict[str, Any]:
     """Latency at ``--rate``, then (unless ``--latency-only``) throughput, on ``base``'s broker;
-    ``unsigned``: throughput once more with signing off."""
+    ``unsigned``: throughput once more with signing off; ``warm_up``: a quarter of the
+    throughput run first, not measured, for brokers just started."""
+    if warm_up:
+        # Brokers just started spend their first minute compiling (all of both cores with three
+        # of them): latency measured then is the JIT's, not the cluster's (p50 ~600 ms seen).
+        print("warming the brokers up ...", file=sys.stderr)
+        throughput(base, max(1000, args.events // 4))
     print(f"end-to-end latency at {args.rate:g} events/s on {base.kafka} ...", file=sys.stderr)
     lat = latency(base, args.rate, args.seconds)
     print(f"  p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms over {lat['events']:,} events",
@@ -278,7 +286,7 @@ def main() -> int:
         first_port = args.cluster_port or local_kafka_port() + 10
         print(f"three-node cluster on ports {first_port}-{first_port + 5} ...", file=sys.stderr)
         with three_node_cluster(first_port, local_run_dir(os.environ) / "bench-cluster") as on3:
-            cluster = measure(on3, args)
+            cluster = measure(on3, args, warm_up=True)
         results["cluster"] = {"nodes": 3, "replication_factor": 3, "min_insync_replicas": 2,
                               **cluster}  # fmt: skip
         single_rate = results["throughput"].get("events_per_s")
