@@ -26,8 +26,7 @@ from typing import Any
 from casesync.adapters.postgres import connect, transaction
 from casesync.contract.codec import case_event_codec
 from casesync.domain.loading import shipped_catalogue
-from casesync.intake import tokens
-from casesync.intake.store import add_token
+from casesync.intake.store import issue_token
 from producers.app import load_recording_rules
 from producers.changes import CaseChange
 from producers.encoding import encode_pending
@@ -113,13 +112,7 @@ def record_over_http(
     """Post ``changes`` to a ``casesync serve`` process of its own on the database at ``url``,
     from ``clients`` threads with a kept-alive connection each (a case's changes all from one
     thread, in order), each with an Idempotency-Key; changes recorded per second."""
-    token = tokens.issue(region)
-    conn = connect(url)
-    try:
-        with transaction(conn) as cur:
-            add_token(cur, token, "benchmark")
-    finally:
-        conn.close()
+    token = issue_token(url, region, "benchmark")
     port = _free_port()
     env = {**os.environ, "CASESYNC_DATABASE_URL": url}
     server = subprocess.Popen(

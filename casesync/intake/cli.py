@@ -77,17 +77,10 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_issue(args: argparse.Namespace, settings: Settings) -> int:
-    from casesync.intake import tokens
-    from casesync.intake.store import add_token
+    from casesync.intake.store import issue_token
 
     shipped_catalogue().region(args.region)
-    token = tokens.issue(args.region)
-    conn = connect(settings.region_database_url(args.region), application_name="casesync-tokens")
-    try:
-        with transaction(conn) as cur:
-            add_token(cur, token, args.label)
-    finally:
-        conn.close()
+    token = issue_token(settings.region_database_url(args.region), args.region, args.label)
     log.info("intake token issued", region=args.region, token_id=token.token_id)
     if args.out:
         write_private(args.out, f"{token.secret}\n".encode())

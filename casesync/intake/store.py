@@ -20,7 +20,7 @@ from casesync.errors import Unreachable
 from casesync.intake.errors import Refused, UnknownToken
 from casesync.intake.parsing import ChangeRequest
 from casesync.intake.problems import refusal_for_sqlstate
-from casesync.intake.tokens import Token, matches
+from casesync.intake.tokens import Token, issue, matches
 
 log = structlog.get_logger(__name__)
 
@@ -208,6 +208,18 @@ def add_token(cur: Any, token: Token, label: str) -> None:
         "INSERT INTO casesync_intake.tokens (token_id, token_sha256, label) VALUES (%s, %s, %s)",
         (token.token_id, token.digest, label),
     )
+
+
+def issue_token(url: str, region: str, label: str) -> Token:
+    """A new token of ``region``, its digest stored in the database at ``url``."""
+    token = issue(region)
+    conn = connect(url, application_name="casesync-tokens")
+    try:
+        with transaction(conn) as cur:
+            add_token(cur, token, label)
+    finally:
+        conn.close()
+    return token
 
 
 def revoke_token(cur: Any, token_id: str) -> bool:

@@ -20,8 +20,8 @@ import uvicorn
 
 from casesync.adapters.listening import bind
 from casesync.adapters.postgres import connect, query_rows, transaction
-from casesync.intake import tokens
-from casesync.intake.store import RegionIntake, add_token
+from casesync.intake import store
+from casesync.intake.store import RegionIntake
 from casesync.intake.web import IntakeOptions, application
 from consumers.schema import migrate_region
 from producers.app import load_recording_rules
@@ -182,14 +182,7 @@ def intake_server() -> Iterator[Callable[..., IntakeClient]]:
 def issue_token(url: str, region: str) -> str:
     """A new intake token of ``region`` stored in the database at ``url`` (as ``casesync tokens
     issue`` does); the token."""
-    token = tokens.issue(region)
-    conn = connect(url)
-    try:
-        with transaction(conn) as cur:
-            add_token(cur, token, "test client")
-    finally:
-        conn.close()
-    return token.secret
+    return store.issue_token(url, region, "test client").secret
 
 
 def prepare_intake_database(url: str, region: str) -> None:
