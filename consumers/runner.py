@@ -1,8 +1,7 @@
 """The long-running consumer of one region: Kafka in, one PostgreSQL transaction per batch.
 
 Positions live in PostgreSQL, next to the state they describe. Kafka's group offsets are
-committed after database commits, at most once a second, for lag tools only, never read
-back. Loop:
+written after each database commit for lag tools only, never read back. Loop:
   1. poll up to the adaptive batch size;
   2. for partitions assigned since the last poll, settle the batch in flight, read their
      stored positions and seek there (records polled from elsewhere are dropped and fetched
@@ -10,7 +9,7 @@ back. Loop:
   3. drop records before a partition's stored position (already applied);
   4. decode and validate them and format their rows (this thread), while the previous batch
      commits;
-  5. wait for that previous batch: note its positions for the Kafka group; a position conflict
+  5. wait for that previous batch: commit its positions to the Kafka group; a position conflict
      re-seeks its partitions (and drops what was polled after it for them);
   6. hand the new batch to the writer thread: one transaction (``BatchApplier``), retried with
      backoff on transient failures, never dead-lettered for them.
@@ -99,12 +98,6 @@ class RegionConsumer:
         self._sizer = sizer or BatchSizer()
         self._positions: dict[TP, int | None] = {}
         self._rejoin_after_s = 30.0
-        # Group offsets are for lag tools only: committed at most this often, so batches do not
-        # each wait on the group coordinator (on a replicated cluster each commit is a
-        # replicated write: waiting for it per batch put ~0.2 s on every event's sync latency).
-        self._group_commit_every_s = 1.0
-        self._group_offsets: dict[TP, int] = {}
-        self._group_committed_at = 0.0
         self._stop = threading.Event()
         self.stats = ConsumerStats()
 
@@ -186,7 +179,6 @@ class RegionConsumer:
         finally:
             try:
                 self._settle(consumer, pending)
-                self._commit_group_now(consumer)
             finally:
                 writer.shutdown(wait=True)
                 consumer.close(autocommit=False)
@@ -281,19 +273,9 @@ class RegionConsumer:
                                                          for t, p in tps))  # fmt: skip
 
     def _commit_group(self, consumer: Any, offsets: dict[TP, int]) -> None:
-        """Note ``offsets`` for the group; commit what is noted once a second."""
-        self._group_offsets.update(offsets)
-        if time.monotonic() - self._group_committed_at >= self._group_commit_every_s:
-            self._commit_group_now(consumer)
-
-    def _commit_group_now(self, consumer: Any) -> None:
-        # Waited for, not sent with commit_async: with kafka-python 3.0.12, async commits left
-        # the partitions a killed node had led unfetched for good in the node-loss test, where
-        # waited-for commits, with their error handling, recover.
-        offsets, self._group_offsets = self._group_offsets, {}
-        self._group_committed_at = time.monotonic()
-        if not offsets:
-            return
+        # After every batch and waited for: throttled (once a second) or sent with commit_async,
+        # the cluster's node-loss tests left partitions unfetched for minutes (kafka-python
+        # 3.0.12), which the per-batch commit had not shown in its runs.
         try:
             consumer.commit(
                 {TopicPartition(*tp): OffsetAndMetadata(offset, "", -1)
