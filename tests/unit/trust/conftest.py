@@ -11,6 +11,7 @@ import pytest
 from casesync.trust.holder import ManifestHolder
 from casesync.trust.keys import PublicKeyEntry, RootPublicKey, SigningKey, new_signing_key
 from casesync.trust.manifest import Manifest, SignedManifest, build_manifest, sign_manifest
+from casesync.trust.suites import Suite
 from casesync.trust.tree import RecordFacts
 from casesync.trust.verify import Verifier
 
@@ -81,3 +82,17 @@ def federation() -> Federation:
 @pytest.fixture
 def make_facts() -> Callable[..., list[RecordFacts]]:
     return record_facts
+
+
+@pytest.fixture
+def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts signature verifications."""
+    calls: list[int] = []
+    original = Suite.verify
+
+    def counting(self: Suite, public: object, signature: bytes, message: bytes) -> bool:
+        calls.append(1)
+        return original(self, public, signature, message)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Suite, "verify", counting)
+    return calls

@@ -19,7 +19,6 @@ from casesync.trust.keys import SigningKey, new_signing_key
 from casesync.trust.manifest import successor
 from casesync.trust.records import facts_from_record
 from casesync.trust.signing import sign_batch
-from casesync.trust.suites import Suite
 from casesync.trust.tree import RecordFacts
 
 from .conftest import DAY, NOW, RUDONG, SUZHOU, TONGXIANG, Federation, record_facts
@@ -40,20 +39,6 @@ def test_each_record_of_a_batch_verifies_alone(federation: Federation, size: int
         verified = federation.verifier().verify(one, headers, NOW)
         assert verified.region == RUDONG
         assert verified.key_id == federation.keys[RUDONG].key_id
-
-
-@pytest.fixture
-def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts signature verifications."""
-    calls: list[int] = []
-    original = Suite.verify
-
-    def counting(self: Suite, public: object, signature: bytes, message: bytes) -> bool:
-        calls.append(1)
-        return original(self, public, signature, message)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Suite, "verify", counting)
-    return calls
 
 
 def test_one_signature_check_per_batch(federation: Federation, signature_checks: list[int]) -> None:

@@ -19,7 +19,6 @@ from casesync.trust.holder import ManifestHolder
 from casesync.trust.manifest import sign_manifest, successor
 from casesync.trust.records import facts_from_record
 from casesync.trust.signing import sign_batch
-from casesync.trust.suites import Suite
 from casesync.trust.tree import RecordFacts
 from casesync.trust.verify import Verifier
 
@@ -55,20 +54,6 @@ def outcome(verify: Callable[[], object]) -> str:
         return type(verify()).__name__
     except TrustError as e:
         return type(e).__name__
-
-
-@pytest.fixture
-def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts signature verifications."""
-    calls: list[int] = []
-    original = Suite.verify
-
-    def counting(self: Suite, public: object, signature: bytes, message: bytes) -> bool:
-        calls.append(1)
-        return original(self, public, signature, message)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Suite, "verify", counting)
-    return calls
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 100, 257])
