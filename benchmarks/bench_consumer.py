@@ -100,8 +100,8 @@ def publish(settings: Settings, records: list[Outgoing], topic: str, key: Signin
         signatures = sign_batch([r[3] for r in batch], key, datetime.now(UTC)) if key else None
         for n, (record_key, value, headers, _) in enumerate(batch):
             if signatures is not None:
-                headers = [*headers, *signatures[n].headers]
-                added += header_bytes(signatures[n].headers)
+                headers = [*headers, signatures[n]]
+                added += header_bytes([signatures[n]])
             producer.send(topic, key=record_key, value=value, headers=headers)
     producer.flush()
     producer.close()

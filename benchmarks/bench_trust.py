@@ -112,7 +112,7 @@ def row(size: int, records: int, repeat: int, value_bytes: int, key: SigningKey,
 
     def sign() -> None:
         signed.clear()
-        signed.extend([s.headers for s in sign_batch(g, key, NOW)] for g in groups)
+        signed.extend([(s,) for s in sign_batch(g, key, NOW)] for g in groups)
 
     def verify() -> None:
         verifier = Verifier(holder)

@@ -45,4 +45,4 @@ class TestTrust(LocalFederation):
         signer = key or self.keys[source]
         signatures = sign_batch(facts, signer, at or datetime.now(UTC))
         for (_, _, _, headers), signature in zip(records, signatures, strict=True):
-            headers.extend(signature.headers)
+            headers.append(signature)

@@ -47,7 +47,7 @@ from casesync.adapters.postgres import Connection, is_retriable
 from casesync.contract.schemas import RegisteredSchema
 from casesync.errors import ConfigError, Unreachable
 from casesync.metrics import Metrics
-from casesync.trust.tree import RecordFacts
+from casesync.trust.tree import encoded_leaf
 from producers.encoding import EncodeResult
 from producers.errors import CannotSign, ProducerWedged
 from producers.marker import Marker
@@ -61,7 +61,8 @@ log = structlog.get_logger(__name__)
 
 
 # A record to send: target region, key, value, headers, and the facts its signature covers.
-_Record = tuple[str, bytes, memoryview, list[tuple[str, bytes]], RecordFacts | None]
+# target, key, value, headers, and when signing the record's leaf (``encoded_leaf``)
+_Record = tuple[str, bytes, memoryview, list[tuple[str, bytes]], bytes | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,9 +335,8 @@ class Relay:
 
     def _records(self, batch: _Batch) -> list[_Record]:
         """One record per row and target, with its routing headers and, when signing, the
-        facts its signature covers; ``batch.ends`` says which records are each row's."""
-        region_code = self.region
-        region = ("source_region", region_code.encode())
+        leaf its signature covers; ``batch.ends`` says which records are each row's."""
+        region = ("source_region", self.region.encode())
         types, schemas = self._type_headers, self._schema_headers
         targets_h, ends = self._target_headers, batch.ends
         signing = self._signer is not None
@@ -345,21 +345,21 @@ class Relay:
         for _, case_id, event_id, event_type, payload, targets in batch.rows:
             fingerprint = payload[2:10].tobytes()  # a memoryview never matches a bytes key
             key = case_id.encode()
+            event_id_h = ("event_id", event_id.encode())
+            type_h = types.get(event_type) or self._type_header(event_type)
             common = (
-                ("event_id", event_id.encode()),
-                types.get(event_type) or self._type_header(event_type),
-                schemas.get(fingerprint) or self._schema_header(fingerprint),
+                event_id_h, type_h, schemas.get(fingerprint) or self._schema_header(fingerprint),
                 region,
-            )
+            )  # fmt: skip
             for target in targets:
-                headers = [*common, targets_h.get(target) or self._target_header(target)]
+                target_h = targets_h.get(target) or self._target_header(target)
                 # The payload stays a memoryview: the leaf joins its bytes without a copy.
-                facts = (
-                    RecordFacts(region_code, target, key, payload, fingerprint,  # type: ignore[arg-type]
-                                event_id, event_type)
+                leaf = (
+                    encoded_leaf(region[1], target_h[1], key, payload, fingerprint, event_id_h[1],
+                                 type_h[1])
                     if signing else None
                 )  # fmt: skip
-                records.append((target, key, payload, headers, facts))
+                records.append((target, key, payload, [*common, target_h], leaf))
             ends.append(len(records))
         return records
 
@@ -376,7 +376,7 @@ class Relay:
             time.sleep(self.config.pause_after_failure_s)
             return False
         for record, signature in zip(records, signatures, strict=True):
-            record[3].extend(signature.headers)
+            record[3].append(signature)
         return True
 
     def _routable(self, rows: list[OutboxRow]) -> list[OutboxRow]:

@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 from casesync.errors import ConfigError
 from casesync.trust.anchor import TrustAnchor
 from casesync.trust.errors import NoTrustedManifest
-from casesync.trust.headers import RecordSignature
+from casesync.trust.headers import Header
 from casesync.trust.keys import SigningKey, choose_signing_key
-from casesync.trust.signing import sign_batch
-from casesync.trust.tree import RecordFacts
+from casesync.trust.signing import sign_leaves
 from producers.errors import CannotSign
 
 
@@ -42,10 +41,11 @@ class RelaySigner:
         except CannotSign as e:
             raise ConfigError(f"relay of {self.region} cannot sign: {e}") from None
 
-    def sign(self, facts: Sequence[RecordFacts]) -> list[RecordSignature]:
-        """One signature over ``facts``; CannotSign (retriable) when no key may sign now."""
+    def sign(self, leaves: Sequence[bytes]) -> list[Header]:
+        """The ``signature`` headers of the records whose leaves (``encoded_leaf``) are
+        ``leaves``; CannotSign (retriable) when no key may sign now."""
         now = self._clock()
-        return sign_batch(facts, self._key(now), now)
+        return sign_leaves(leaves, self._key(now), now)
 
     def _key(self, now: datetime) -> SigningKey:
         try:

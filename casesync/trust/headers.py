@@ -1,19 +1,30 @@
-"""The signature headers each signed record carries, and their byte encodings.
+"""The one signature header each signed record carries, and its byte layout.
 
-=============  ==============================================================  ================
-header         value                                                           bytes
-=============  ==============================================================  ================
-``sig_suite``  the suite name, ASCII (``ed25519``)                             7
-``sig_key``    the signing key's id, 16 hex digits                             16
-``sig_time``   the signing time, milliseconds since the epoch, ASCII digits    13
-``sig_root``   the signature over the batch statement (raw, 64 for Ed25519)   64
-``sig_path``   varint leaf index, varint tree size, then the sibling hashes   2–6 + 32·depth
-=============  ==============================================================  ================
+A signed record carries ``signature``, whose value is its batch's shared part followed by the
+record's own part (all lengths in bytes):
 
-The first four are the same for every record of a batch. The signature covers the *statement*
-``"casesync-batch-v1\\n" suite 0x00 key_id 0x00 signed_at 0x00 root`` (the header bytes as they
-are, and the tree's root): so changing the suite, key or time header breaks it like changing the
-record. Kafka adds a length byte or two per header name and value.
+==========================  ==============================================================
+batch part (same for every record of the batch)
+-------------------------------------------------------------------------------------------
+layout                      1 byte, ``0x01``
+suite                       1 length byte, then the suite name, ASCII (``ed25519``)
+key                         1 length byte, then the signing key's id, 16 hex digits
+time                        1 length byte, then the signing time, ms since the epoch, digits
+root signature              1 length byte, then the signature over the batch statement
+tree size                   LEB128 varint
+record part
+-------------------------------------------------------------------------------------------
+leaf index                  LEB128 varint
+path                        the sibling hashes from the leaf up to the root, 32·depth
+==========================  ==============================================================
+
+The signature covers the *statement* ``"casesync-batch-v2\\n" suite 0x00 key_id 0x00 signed_at
+0x00 size 0x00 root`` (the fields' bytes as they are, the tree size in decimal digits, and the
+tree's root): so the whole batch part is signed, and changing any of it breaks the signature like
+changing the record; a changed index or path folds to another root.
+
+One header instead of a header per field: kafka-python encodes and decodes every header of every
+record in Python, so each header costs the relay and the consumer about a microsecond a record.
 
 Record headers the relay already sets and the leaf covers: ``source_region``, ``event_id``,
 ``event_type``, ``fingerprint`` (the writer schema's fingerprint in hex).
@@ -24,100 +35,126 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-SIG_SUITE = "sig_suite"
-SIG_KEY = "sig_key"
-SIG_TIME = "sig_time"
-SIG_ROOT = "sig_root"
-SIG_PATH = "sig_path"
-SIGNATURE_HEADERS = (SIG_SUITE, SIG_KEY, SIG_TIME, SIG_ROOT, SIG_PATH)
+SIGNATURE = "signature"
+LAYOUT = 1
+# Headers of the withdrawn five-header layout: refused with a clear reason, not as unsigned.
+_FORMER_HEADERS = frozenset(("sig_suite", "sig_key", "sig_time", "sig_root", "sig_path"))
 
 SOURCE_REGION = "source_region"
 EVENT_ID = "event_id"
 EVENT_TYPE = "event_type"
 FINGERPRINT = "fingerprint"
 
-STATEMENT_TAG = b"casesync-batch-v1\n"
+STATEMENT_TAG = b"casesync-batch-v2\n"
 
 Header = tuple[str, bytes]
-_ONE_BYTE = [bytes((n,)) for n in range(0x80)]
+_ONE_BYTE = [bytes((n,)) for n in range(0x100)]
 
 
-def statement(suite: bytes, key_id: bytes, signed_at: bytes, root: bytes) -> bytes:
-    """The bytes a batch signature covers (no field can hold 0x00: see ``read_signature``)."""
-    return b"".join((STATEMENT_TAG, suite, b"\0", key_id, b"\0", signed_at, b"\0", root))
+def statement(suite: bytes, key_id: bytes, signed_at: bytes, tree_size: int, root: bytes) -> bytes:
+    """The bytes a batch signature covers (no field can hold 0x00: see ``parse_signature``)."""
+    size = str(tree_size).encode()
+    return b"".join(
+        (STATEMENT_TAG, suite, b"\0", key_id, b"\0", signed_at, b"\0", size, b"\0", root)
+    )
 
 
-class BatchHeaders(NamedTuple):
-    """The headers every record of one signed batch shares (made once per batch)."""
-
-    suite: Header
-    key: Header
-    time: Header
-    root_signature: Header
-
-
-class RecordSignature(NamedTuple):
-    """One record's signature headers: its batch's shared ones and its own path."""
-
-    batch: BatchHeaders
-    path: bytes
-
-    @property
-    def headers(self) -> tuple[Header, ...]:
-        """The five ``(name, bytes)`` pairs to append to the record's Kafka headers."""
-        return (*self.batch, (SIG_PATH, self.path))
+def batch_part(suite: bytes, key_id: bytes, signed_at: bytes, root_signature: bytes,
+               size: int) -> bytes:  # fmt: skip
+    """The signature header's opening that every record of a batch of ``size`` shares."""
+    fields = (suite, key_id, signed_at, root_signature)
+    if any(len(field) > 0xFF for field in fields):
+        raise ValueError("a signature field is longer than 255 bytes")
+    parts = [_ONE_BYTE[LAYOUT]]
+    for field in fields:
+        parts += (_ONE_BYTE[len(field)], field)
+    parts.append(varint(size))
+    return b"".join(parts)
 
 
-def encode_path(index: int, size: int, siblings: Iterable[bytes]) -> bytes:
-    """``sig_path``: LEB128 varints of index and size, then the siblings, leaf to root."""
-    return _varint(index) + _varint(size) + b"".join(siblings)
+def signature_headers(batch: bytes, paths: list[bytes]) -> list[Header]:
+    """One ``signature`` header per record: ``batch`` (``batch_part``), then the record's index
+    and its joined path."""
+    one_byte = _ONE_BYTE
+    return [
+        (SIGNATURE, b"".join((batch, one_byte[index] if index < 0x80 else varint(index), path)))
+        for index, path in enumerate(paths)
+    ]
 
 
-def decode_path(raw: bytes, hash_size: int) -> tuple[int, int, list[bytes]]:
-    """(index, size, siblings) from ``sig_path``; ValueError when malformed."""
-    if len(raw) > 2 and raw[0] < 0x80 and raw[1] < 0x80:  # batches up to 127 records
-        index, size, at = raw[0], raw[1], 2
-    else:
-        index, at = _read_varint(raw, 0)
-        size, at = _read_varint(raw, at)
-    rest = len(raw) - at
-    if rest % hash_size:
-        raise ValueError(f"sig_path holds {rest} bytes of hashes, not a multiple of {hash_size}")
-    return index, size, [raw[i : i + hash_size] for i in range(at, len(raw), hash_size)]
+def batch_part_length(raw: bytes) -> int:
+    """Where the batch part of a ``signature`` value ends; IndexError or ValueError when the
+    value is too short or not of this layout."""
+    if raw[0] != LAYOUT:
+        raise ValueError(f"signature layout {raw[0]} is not {LAYOUT}")
+    at = 1
+    for _ in range(4):
+        at += 1 + raw[at]
+    while raw[at] & 0x80:  # the tree size
+        at += 1
+    return at + 1
 
 
 class SignatureClaim(NamedTuple):
-    """The signature headers of one record, as found (not yet checked)."""
+    """A record's signature header, as found (not yet checked)."""
 
     suite: bytes
     key_id: bytes
     signed_at: bytes
     root_signature: bytes
-    path: bytes
+    batch: bytes  # the batch part as a whole: equal for the records of one signed batch
+    tree_size: int
+    leaf_index: int
+    path: bytes  # the sibling hashes, joined
+
+
+def parse_signature(raw: bytes) -> SignatureClaim:
+    """The fields of a ``signature`` value; ValueError when malformed."""
+    try:
+        if raw[0] != LAYOUT:
+            raise ValueError(f"signature layout {raw[0]} is not {LAYOUT}")
+        fields = []
+        at = 1
+        for _ in range(4):
+            length = raw[at]
+            fields.append(raw[at + 1 : at + 1 + length])
+            at += 1 + length
+        size, end = read_varint(raw, at)
+        index, at = read_varint(raw, end)
+    except IndexError:
+        raise ValueError("the signature header is truncated") from None
+    suite, key_id, signed_at, root_signature = fields
+    if not signed_at.isdigit() or b"\0" in suite or b"\0" in key_id:
+        raise ValueError("the signing time must be digits; suite and key must not hold 0x00")
+    return SignatureClaim(suite, key_id, signed_at, root_signature, raw[:end], size, index,
+                          raw[at:])  # fmt: skip
 
 
 def read_signature(headers: Iterable[tuple[str, bytes | None]]) -> SignatureClaim | None:
-    """The record's signature headers; None when it has none of them; ValueError when only
-    some are there, or one appears twice or is malformed."""
-    found: dict[str, bytes] = {}
+    """The record's signature; None when it has none; ValueError when it is repeated, empty or
+    malformed, or the record carries the former five-header layout."""
+    found: bytes | None = None
+    seen = False
     for name, value in headers:
-        if name in SIGNATURE_HEADERS:
-            if name in found or value is None:
-                raise ValueError(f"header {name} is repeated or empty")
-            found[name] = value
-    if not found:
-        return None
-    missing = [name for name in SIGNATURE_HEADERS if name not in found]
-    if missing:
-        raise ValueError(f"signature headers missing: {', '.join(missing)}")
-    claim = SignatureClaim(*(found[name] for name in SIGNATURE_HEADERS))
-    if not claim.signed_at.isdigit() or b"\0" in claim.suite or b"\0" in claim.key_id:
-        raise ValueError("sig_time must be digits; sig_suite and sig_key must not hold 0x00")
-    return claim
+        if name == SIGNATURE:
+            if seen or not value:
+                raise ValueError("the signature header is repeated or empty")
+            found, seen = value, True
+        elif name in _FORMER_HEADERS:
+            raise ValueError(f"header {name} is of a former signature layout, no longer read")
+    return None if found is None else parse_signature(found)
 
 
-def _varint(n: int) -> bytes:
-    if n < 0x80:  # every index and size below 128, and the first 128 of any batch
+def split_path(path: bytes, hash_size: int) -> list[bytes]:
+    """The sibling hashes of a joined path; ValueError when it is not a whole number of them."""
+    if len(path) % hash_size:
+        raise ValueError(f"the path holds {len(path)} bytes, not a multiple of {hash_size}")
+    return [path[i : i + hash_size] for i in range(0, len(path), hash_size)]
+
+
+def varint(n: int) -> bytes:
+    """``n`` (not negative) as an LEB128 varint."""
+    if n < 0x80:
         return _ONE_BYTE[n]
     out = bytearray()
     while n >= 0x80:
@@ -127,16 +164,15 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-def _read_varint(raw: bytes, at: int) -> tuple[int, int]:
-    if at + 1 < len(raw) and raw[at + 1] < 0x80:  # one byte, or two (up to 16,383)
-        first = raw[at]
-        if first < 0x80:
-            return first, at + 1
-        return first & 0x7F | raw[at + 1] << 7, at + 2
+def read_varint(raw: bytes, at: int) -> tuple[int, int]:
+    """The varint at ``at`` and where it ends; ValueError when truncated or over 35 bits."""
+    first = raw[at] if at < len(raw) else None
+    if first is not None and first < 0x80:  # every index below 128
+        return first, at + 1
     value = shift = 0
     while True:
         if at >= len(raw) or shift > 28:
-            raise ValueError("sig_path has a truncated or oversized varint")
+            raise ValueError("the signature header has a truncated or oversized varint")
         byte = raw[at]
         at += 1
         value |= (byte & 0x7F) << shift

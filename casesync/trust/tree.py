@@ -40,9 +40,22 @@ class RecordFacts(NamedTuple):
 
 def leaf_bytes(facts: RecordFacts) -> bytes:
     """The canonical bytes of a record's leaf (before hashing)."""
-    source, target = facts.source_region.encode(), facts.target_region.encode()
-    key, value, fingerprint = facts.key, facts.value, facts.fingerprint
-    event_id, event_type = facts.event_id.encode(), facts.event_type.encode()
+    return encoded_leaf(facts.source_region.encode(), facts.target_region.encode(), facts.key,
+                        facts.value, facts.fingerprint, facts.event_id.encode(),
+                        facts.event_type.encode())  # fmt: skip
+
+
+def encoded_leaf(
+    source: bytes,
+    target: bytes,
+    key: bytes | None,
+    value: bytes | memoryview | None,
+    fingerprint: bytes,
+    event_id: bytes,
+    event_type: bytes,
+) -> bytes:
+    """``leaf_bytes`` of facts whose text fields are encoded already (UTF-8): what the relay
+    and the consumer hold for every record anyway."""
     lengths = LEAF_LENGTHS.pack(
         len(source),
         len(target),
@@ -84,7 +97,7 @@ def build_tree(leaves: Sequence[bytes], hasher: Hasher) -> Tree:
 
 def build_joined_tree(leaves: Sequence[bytes], hasher: Hasher) -> tuple[bytes, list[bytes]]:
     """The root of the tree over leaf hashes (at least one) and, per leaf, the sibling hashes of
-    its path joined from leaf to root (as ``sig_path`` carries them).
+    its path joined from leaf to root (as the ``signature`` header carries them).
 
     Built level by level from the leaves: pairs are hashed, and a level's last node without a
     sibling moves up as it is, which gives RFC 9162's tree (split at the largest power of two).

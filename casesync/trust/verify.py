@@ -2,18 +2,18 @@
 
 Checks, in order, each failure its own ``VerificationFailed`` class (the dead-letter class):
 
-1. signature headers present (``Unsigned``) and well formed (``BadSignature``);
+1. the signature header present (``Unsigned``) and well formed (``BadSignature``);
 2. the key listed in the manifest (``UnknownKey``), with the suite the header names;
 3. the record's leaf folded along its path up to a root, whose statement signature verifies
    (``BadSignature``) — once per batch: the nodes of every verified path are remembered with the
-   signature headers that proved them, and a later record whose path reaches one of them, under
-   the same headers, needs no signature check and no further hashing (the siblings on a
-   verified path are nodes of that tree too, so a batch-mate's leaf is often one of them);
+   batch part of the signature header that proved them, and a later record whose path reaches
+   one of them, under the same batch part, needs no signature check and no further hashing (the
+   siblings on a verified path are nodes of that tree too, so a batch-mate's leaf is often one);
 4. the signer is the record's source region (``SignerNotSource``);
 5. the key was valid at the signing time, and that time is not in the future
    (``KeyNotValidThen``).
 
-The signing time is the one the signer stated (``sig_time``, covered by the signature). A stolen
+The signing time is the one the signer stated (in the signature header, covered by it). A stolen
 key whose revocation is dated after the theft is refused only for times after ``revoked_at``:
 date a revocation from the moment of compromise.
 
@@ -41,15 +41,13 @@ from casesync.trust.headers import (
     EVENT_ID,
     EVENT_TYPE,
     FINGERPRINT,
-    SIG_KEY,
-    SIG_PATH,
-    SIG_ROOT,
-    SIG_SUITE,
-    SIG_TIME,
+    SIGNATURE,
     SOURCE_REGION,
     SignatureClaim,
-    decode_path,
+    batch_part_length,
     read_signature,
+    read_varint,
+    split_path,
     statement,
 )
 from casesync.trust.holder import ManifestHolder
@@ -57,13 +55,13 @@ from casesync.trust.keys import PublicKeyEntry
 from casesync.trust.manifest import Manifest
 from casesync.trust.records import facts_from_record, fingerprint_of
 from casesync.trust.suites import Suite, suite_named
-from casesync.trust.tree import LEAF_LENGTHS, LEAF_PREFIX, RecordFacts, fold_path, leaf_bytes
+from casesync.trust.tree import RecordFacts, encoded_leaf, fold_path, leaf_bytes
 
 DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
 DEFAULT_REMEMBERED_NODES = 262_144  # ~25 MiB at most; forgotten all at once when full
 _REMEMBERED_BATCHES = 4096  # batches that passed every check; forgotten all at once when full
 
-_Proof = tuple[bytes, bytes, bytes, bytes]  # the suite, key, time and signature headers
+_Proof = bytes  # a signature header's batch part: its suite, key, time, signature and tree size
 
 
 class Verified(NamedTuple):
@@ -79,11 +77,11 @@ class _PassedBatch:
     """A batch one record of which passed every check under ``manifest``: what holds for all
     its records while that manifest is in force."""
 
-    proof: _Proof
     manifest: Manifest
     suite: Suite
     source: bytes  # the signer's region: every record's source_region header must say it
-    not_before: datetime  # earlier than this, ``sig_time`` lies too far in the future
+    size: int  # the tree's, as the batch part states it
+    not_before: datetime  # earlier than this, the signing time lies too far in the future
     verified: Verified
 
 
@@ -100,7 +98,7 @@ class Verifier:
         self.max_clock_skew = max_clock_skew
         self._remembered_nodes = remembered_nodes
         self._proved: dict[bytes, _Proof] = {}  # tree node hash -> the headers that proved it
-        self._passed: dict[bytes, _PassedBatch] = {}  # by the batch's root signature
+        self._passed: dict[bytes, _PassedBatch] = {}  # by the batch part of their headers
         self._signed_roots: set[tuple[_Proof, bytes]] = set()  # statements whose signature held
         self._public_keys: dict[str, Any] = {}  # key id -> the suite's public key object
 
@@ -136,33 +134,36 @@ class Verifier:
         found = dict(headers)
         if len(found) != len(headers) or key is None or value is None:
             return None  # a repeated header name, or no key or value: the full checks decide
-        passed = self._passed.get(found.get(SIG_ROOT))  # type: ignore[arg-type]
-        if passed is None or now < passed.not_before:
+        raw = found.get(SIGNATURE)
+        if not raw:
             return None
-        proof = passed.proof  # the very tuple the proved nodes hold: compared by identity
-        if (found.get(SIG_SUITE) != proof[0] or found.get(SIG_KEY) != proof[1]
-                or found.get(SIG_TIME) != proof[2]):  # fmt: skip
+        try:
+            end = batch_part_length(raw)
+        except (IndexError, ValueError):
+            return None
+        proof = raw[:end]
+        passed = self._passed.get(proof)
+        if passed is None or now < passed.not_before:
             return None
         if self.holder.current(now) is not passed.manifest:
             return None  # another manifest (or none) is in force now
-        source, path = found.get(SOURCE_REGION), found.get(SIG_PATH)
-        event_id, event_type = found.get(EVENT_ID), found.get(EVENT_TYPE)
-        fingerprint = fingerprint_of(found.get(FINGERPRINT))
-        if source != passed.source or path is None or event_id is None or event_type is None:
+        source, event_id, event_type = (
+            found.get(SOURCE_REGION), found.get(EVENT_ID), found.get(EVENT_TYPE)
+        )  # fmt: skip
+        if source != passed.source or event_id is None or event_type is None:
             return None
-        target = target_region.encode()
-        lengths = LEAF_LENGTHS.pack(len(source), len(target), len(key), len(value),
-                                    len(fingerprint), len(event_id), len(event_type))  # fmt: skip
-        leaf = b"".join((LEAF_PREFIX, lengths, source, target, key, value, fingerprint, event_id,
-                         event_type))  # fmt: skip
+        fingerprint = fingerprint_of(found.get(FINGERPRINT))
+        leaf = encoded_leaf(source, target_region.encode(), key, value, fingerprint, event_id,
+                            event_type)  # fmt: skip
         hasher = passed.suite.new_hash
         node = hasher(leaf).digest()
         proved = self._proved
         if proved.get(node) != proof:
             try:
-                index, size, siblings = decode_path(path, len(node))
-                folded = fold_path(node, index, size, siblings, hasher, proved)
-            except ValueError:
+                index, at = read_varint(raw, end)
+                siblings = split_path(raw[at:], len(node))
+                folded = fold_path(node, index, passed.size, siblings, hasher, proved)
+            except (IndexError, ValueError):
                 return None
             if proved.get(folded.top) != proof:
                 return None
@@ -190,8 +191,8 @@ class Verifier:
         if entry is None:
             raise UnknownKey(key_id)
         if claim.suite != entry.suite.encode():
-            raise BadSignature(f"sig_suite does not match key {key_id}'s suite {entry.suite}")
-        proof = (claim.suite, claim.key_id, claim.signed_at, claim.root_signature)
+            raise BadSignature(f"the signature's suite does not match key {key_id}'s {entry.suite}")
+        proof = claim.batch
         self._check_proof(facts, claim, entry, proof)
         if entry.region != facts.source_region:
             raise SignerNotSource(key_id, entry.region, facts.source_region)
@@ -204,8 +205,8 @@ class Verifier:
         verified = Verified(entry.region, key_id, signed_at)
         if len(self._passed) >= _REMEMBERED_BATCHES:
             self._passed.clear()
-        self._passed[claim.root_signature] = _PassedBatch(
-            proof, manifest, suite_named(entry.suite), entry.region.encode(),
+        self._passed[proof] = _PassedBatch(
+            manifest, suite_named(entry.suite), entry.region.encode(), claim.tree_size,
             signed_at - self.max_clock_skew, verified,
         )  # fmt: skip
         return verified
@@ -216,9 +217,10 @@ class Verifier:
         """Step 3: the record is in a tree whose root the claimed key signed."""
         suite = suite_named(entry.suite)
         try:
-            index, size, siblings = decode_path(claim.path, suite.new_hash(b"").digest_size)
+            siblings = split_path(claim.path, suite.new_hash(b"").digest_size)
             leaf = suite.new_hash(leaf_bytes(facts)).digest()
             proved = self._proved
+            index, size = claim.leaf_index, claim.tree_size
             folded = fold_path(leaf, index, size, siblings, suite.new_hash, proved)
             if proved.get(folded.top) == proof:
                 self._remember([*folded.computed, *siblings[: len(folded.computed)]], proof)
@@ -229,7 +231,9 @@ class Verifier:
             raise BadSignature(f"inclusion path: {e}") from None
         signed_root = (proof, folded.top)
         if signed_root not in self._signed_roots:  # a batch sent twice is checked once
-            signed = statement(claim.suite, claim.key_id, claim.signed_at, folded.top)
+            signed = statement(
+                claim.suite, claim.key_id, claim.signed_at, claim.tree_size, folded.top
+            )
             if not suite.verify(self._public_key(entry), claim.root_signature, signed):
                 raise BadSignature(
                     f"the batch signature of key {entry.key_id} does not match this record"

@@ -19,7 +19,7 @@ from casesync.ops.topic_reader import TopicReader
 from casesync.testing_regions import RegionFactory, TestRegion
 from casesync.testing_trust import Record, TestTrust
 from casesync.trust.canonical import format_time, whole_second
-from casesync.trust.headers import SIG_KEY
+from casesync.trust.headers import SIGNATURE, parse_signature
 from casesync.trust.keys import SigningKey, new_signing_key, write_signing_key
 from consumers.records import SOURCE_HEADER, TARGET_HEADER
 from producers.changes import CaseChange
@@ -50,7 +50,7 @@ def _signers(tongxiang: TestRegion) -> Counter[str]:
     try:
         bounds = reader.bounds(tongxiang.inbox)
         records = reader.read(tongxiang.inbox, bounds.start, bounds.end)
-        return Counter((dict(r.headers).get(SIG_KEY) or b"").decode() for r in records)
+        return Counter(parse_signature(dict(r.headers)[SIGNATURE]).key_id.decode() for r in records)
     finally:
         reader.close()
 

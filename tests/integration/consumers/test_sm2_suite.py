@@ -17,6 +17,7 @@ from casesync.cli import main
 from casesync.testing import Services
 from casesync.testing_regions import RegionFactory
 from casesync.testing_trust import TestTrust
+from casesync.trust.headers import SIGNATURE, parse_signature
 from casesync.trust.keys import load_signing_key, new_signing_key, write_signing_key
 from casesync.trust.manifest import parse_entry
 from casesync.trust.openssl_sm2 import UNAVAILABLE_REASON
@@ -82,7 +83,7 @@ def _inbox_records(sm2_regions: RegionFactory, topic: str, count: int) -> list[A
 def test_the_relay_signs_with_sm2_and_the_consumer_verifies_and_refuses_a_change(
     sm2_regions: RegionFactory, sm2_trust: TestTrust
 ) -> None:
-    """Rudong's relay signs with its SM2 key (sig_suite sm2-sm3 on every record); Tongxiang
+    """Rudong's relay signs with its SM2 key (suite sm2-sm3 in every record's signature); Tongxiang
     mirrors all 6 cases, nothing dead; one record sent again with a byte of its value changed
     is a verify/BadSignature dead letter and leaves the mirror as it was."""
     rudong, tongxiang = sm2_regions(RUDONG), sm2_regions(TONGXIANG)
@@ -97,8 +98,8 @@ def test_the_relay_signs_with_sm2_and_the_consumer_verifies_and_refuses_a_change
     assert len(records) == 12
     rudong_key = sm2_trust.keys[RUDONG].key_id.encode()
     for record in records:
-        headers = dict(record.headers)
-        assert (headers["sig_suite"], headers["sig_key"]) == (SM2_SM3.encode(), rudong_key)
+        claim = parse_signature(dict(record.headers)[SIGNATURE])
+        assert (claim.suite, claim.key_id) == (SM2_SM3.encode(), rudong_key)
 
     changed = records[0]
     value = changed.value

@@ -101,7 +101,7 @@ def test_unsigned_and_unknown_key_records_are_refused_with_their_class(world: Wo
     unsigned, unknown = _records(world, 2)
     stranger = new_signing_key(RUDONG)
     facts = facts_from_record(unknown[1], unknown[2], unknown[3], TONGXIANG)
-    unknown[3].extend(sign_batch([facts], stranger, datetime.now(UTC)).pop().headers)
+    unknown[3].append(sign_batch([facts], stranger, datetime.now(UTC)).pop())
     _send_raw(world, [unsigned, unknown])
     world.consume(TONGXIANG)
     assert _dead(world) == [("verify", "Unsigned"), ("verify", "UnknownKey")]

@@ -14,6 +14,7 @@ import pytest
 
 from casesync.trust import openssl_sm2
 from casesync.trust.errors import BadSignature, KeyFileError, OpenSSLError, SuiteUnavailable
+from casesync.trust.headers import parse_signature
 from casesync.trust.keys import load_signing_key, new_signing_key, write_signing_key
 from casesync.trust.signing import sign_batch
 from casesync.trust.suites import SM2_SM3, suite_named
@@ -222,13 +223,13 @@ def test_a_batch_signed_with_sm2_verifies_record_by_record_on_sm3_trees() -> Non
     federation.keys[RUDONG] = new_signing_key(RUDONG, SM2_SM3)
     facts = record_facts(50)
     signatures = sign_batch(facts, federation.keys[RUDONG], NOW)
-    assert dict(signatures[0].headers)["sig_suite"] == b"sm2-sm3"
+    assert parse_signature(signatures[0][1]).suite == b"sm2-sm3"
     for one, signature in zip(facts, signatures, strict=True):
-        verified = federation.verifier().verify(one, signature.headers, NOW)
+        verified = federation.verifier().verify(one, (signature,), NOW)
         assert (verified.region, verified.key_id) == (RUDONG, federation.keys[RUDONG].key_id)
     changed = facts[3]._replace(value=b"changed")
     with pytest.raises(BadSignature):
-        federation.verifier().verify(changed, signatures[3].headers, NOW)
+        federation.verifier().verify(changed, (signatures[3],), NOW)
     assert federation.keys[TONGXIANG].suite == "ed25519"  # suites mix in one manifest
 
 

@@ -6,7 +6,12 @@ import hashlib
 
 import pytest
 
-from casesync.trust.headers import decode_path, encode_path
+from casesync.trust.headers import (
+    batch_part,
+    parse_signature,
+    signature_headers,
+    split_path,
+)
 from casesync.trust.tree import (
     RecordFacts,
     build_joined_tree,
@@ -65,14 +70,27 @@ def test_a_leaf_cannot_pass_for_an_inner_node() -> None:
     assert leaf_bytes(facts)[:1] == b"\x00"
 
 
-def test_a_path_encodes_and_decodes_to_itself() -> None:
-    """sig_path: varint index and size, then the sibling hashes."""
+def test_a_signature_header_parses_back_to_its_fields() -> None:
+    """The batch part (suite, key, time, signature, tree size), then the record's varint index
+    and its sibling hashes."""
     siblings = [bytes([i]) * 32 for i in range(13)]
-    raw = encode_path(4999, 5000, siblings)
-    assert len(raw) == 2 + 2 + 13 * 32
-    assert decode_path(raw, 32) == (4999, 5000, siblings)
+    batch = batch_part(b"ed25519", b"0123456789abcdef", b"1772438400000", bytes(64), 5000)
+    paths = [b""] * 4999 + [b"".join(siblings)]
+    _, raw = signature_headers(batch, paths)[4999]
+    assert len(raw) == len(batch) + 2 + 13 * 32
+    claim = parse_signature(raw)
+    assert (claim.suite, claim.key_id, claim.signed_at, claim.root_signature) == (
+        b"ed25519",
+        b"0123456789abcdef",
+        b"1772438400000",
+        bytes(64),
+    )
+    assert (claim.batch, claim.tree_size, claim.leaf_index) == (batch, 5000, 4999)
+    assert split_path(claim.path, 32) == siblings
     with pytest.raises(ValueError, match="multiple"):
-        decode_path(raw[:-1], 32)
+        split_path(claim.path[:-1], 32)
+    with pytest.raises(ValueError, match="truncated"):
+        parse_signature(raw[:10])
 
 
 def _rfc9162_root(leaves: list[bytes]) -> bytes:

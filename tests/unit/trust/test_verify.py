@@ -14,11 +14,20 @@ from casesync.trust.errors import (
     UnknownKey,
     Unsigned,
 )
-from casesync.trust.headers import EVENT_ID, EVENT_TYPE, FINGERPRINT, SIG_PATH, SOURCE_REGION
+from casesync.trust.headers import (
+    EVENT_ID,
+    EVENT_TYPE,
+    FINGERPRINT,
+    SIGNATURE,
+    SOURCE_REGION,
+    batch_part,
+    parse_signature,
+    varint,
+)
 from casesync.trust.keys import SigningKey, new_signing_key
 from casesync.trust.manifest import successor
 from casesync.trust.records import facts_from_record
-from casesync.trust.signing import sign_batch
+from casesync.trust.signing import LEAVES_PER_TREE, sign_batch
 from casesync.trust.tree import RecordFacts
 
 from .conftest import DAY, NOW, RUDONG, SUZHOU, TONGXIANG, Federation, record_facts
@@ -28,7 +37,7 @@ Headers = tuple[tuple[str, bytes], ...]
 
 
 def signed(facts: list[RecordFacts], key: SigningKey, at: object = NOW) -> list[Headers]:
-    return [sig.headers for sig in sign_batch(facts, key, at)]  # type: ignore[arg-type]
+    return [(sig,) for sig in sign_batch(facts, key, at)]  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("size", [1, 2, 7, 100])
@@ -81,15 +90,36 @@ def test_a_changed_covered_field_is_a_bad_signature(
         verifier.verify(COVERED_CHANGES[change](facts[4]), headers[4], NOW)  # type: ignore[no-untyped-call]
 
 
-@pytest.mark.parametrize("header", ["sig_suite", "sig_time", "sig_root", "sig_path"])
-def test_a_changed_signature_header_is_a_bad_signature(federation: Federation, header: str) -> None:
-    """Each signature header flipped by one bit fails (the key header: see the next test)."""
+def _with(headers: Headers, **changed: object) -> Headers:
+    """The signature header rebuilt with some of its fields changed."""
+    claim = parse_signature(dict(headers)[SIGNATURE])._asdict()
+    claim.update(changed)
+    batch = batch_part(claim["suite"], claim["key_id"], claim["signed_at"],
+                       claim["root_signature"], claim["tree_size"])  # fmt: skip
+    return ((SIGNATURE, batch + varint(claim["leaf_index"]) + claim["path"]),)
+
+
+def _flipped(raw: bytes) -> bytes:
+    return raw[:-1] + bytes([raw[-1] ^ 1])
+
+
+SIGNATURE_CHANGES = {
+    "suite": lambda c: {"suite": _flipped(c.suite)},
+    "time": lambda c: {"signed_at": str(int(c.signed_at) + 1).encode()},
+    "root signature": lambda c: {"root_signature": _flipped(c.root_signature)},
+    "tree size": lambda c: {"tree_size": c.tree_size + 1},
+    "leaf index": lambda c: {"leaf_index": c.leaf_index + 1},
+    "path": lambda c: {"path": _flipped(c.path)},
+}
+
+
+@pytest.mark.parametrize("field", SIGNATURE_CHANGES)
+def test_a_changed_signature_field_is_a_bad_signature(federation: Federation, field: str) -> None:
+    """Each field of the signature header changed fails (the key: see the next test)."""
     facts = record_facts(9)
     headers = signed(facts, federation.keys[RUDONG])[4]
-    changed = tuple(
-        (name, value[:-1] + bytes([value[-1] ^ 1]) if name == header else value)
-        for name, value in headers
-    )
+    claim = parse_signature(headers[0][1])
+    changed = _with(headers, **SIGNATURE_CHANGES[field](claim))  # type: ignore[no-untyped-call]
     with pytest.raises(BadSignature):
         federation.verifier().verify(facts[4], changed, NOW)
 
@@ -102,7 +132,7 @@ def test_a_changed_key_header_is_an_unknown_key_or_a_bad_signature(
     headers = signed(facts, federation.keys[RUDONG])[1]
     other = federation.keys[TONGXIANG].key_id.encode()
     for replacement, error in ((b"0" * 16, UnknownKey), (other, BadSignature)):
-        changed = tuple((n, replacement if n == "sig_key" else v) for n, v in headers)
+        changed = _with(headers, key_id=replacement)
         with pytest.raises(error):
             federation.verifier().verify(facts[1], changed, NOW)
 
@@ -129,14 +159,21 @@ def test_covered_record_headers_are_read_into_the_facts(federation: Federation) 
             )
 
 
-def test_an_unsigned_record_and_a_partly_signed_one_are_refused(federation: Federation) -> None:
-    """No sig_* header: Unsigned; some but not all: BadSignature."""
+def test_an_unsigned_record_and_a_malformed_signature_are_refused(federation: Federation) -> None:
+    """No signature header: Unsigned; a truncated, repeated or unknown-layout one, or headers of
+    the former five-header layout: BadSignature."""
     one = record_facts(1)[0]
     with pytest.raises(Unsigned):
         federation.verifier().verify(one, (), NOW)
-    partial = tuple(h for h in signed([one], federation.keys[RUDONG])[0] if h[0] != SIG_PATH)
-    with pytest.raises(BadSignature):
-        federation.verifier().verify(one, partial, NOW)
+    ((name, raw),) = signed([one], federation.keys[RUDONG])[0]
+    for malformed in (
+        ((name, raw[:20]),),
+        ((name, raw), (name, raw)),
+        ((name, b"\x02" + raw[1:]),),
+        (("sig_root", raw[3:67]),),
+    ):
+        with pytest.raises(BadSignature):
+            federation.verifier().verify(one, malformed, NOW)
 
 
 def test_a_region_signing_another_regions_case_is_refused(federation: Federation) -> None:
@@ -209,3 +246,18 @@ def test_with_an_expired_manifest_nothing_verifies(federation: Federation) -> No
     verifier = federation.verifier()
     with pytest.raises(NoTrustedManifest):
         verifier.verify(facts[0], signed(facts, federation.keys[RUDONG])[0], NOW + 31 * DAY)
+
+
+def test_a_batch_longer_than_a_tree_is_signed_in_trees_of_leaves_per_tree(
+    federation: Federation,
+) -> None:
+    """600 records: trees of 256, 256 and 88, each with its own signature, every record
+    verifying alone."""
+    facts = record_facts(600)
+    headers = signed(facts, federation.keys[RUDONG])
+    claims = [parse_signature(h[0][1]) for h in headers]
+    assert [c.tree_size for c in claims[::LEAVES_PER_TREE]] == [256, 256, 88]
+    assert len({c.root_signature for c in claims}) == 3
+    assert [c.leaf_index for c in claims[250:260]] == [250, 251, 252, 253, 254, 255, 0, 1, 2, 3]
+    for one, h in zip(facts[::97], headers[::97], strict=True):
+        assert federation.verifier().verify(one, h, NOW).region == RUDONG

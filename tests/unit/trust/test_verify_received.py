@@ -14,11 +14,11 @@ from casesync.trust.errors import (
     TrustError,
     VerificationFailed,
 )
-from casesync.trust.headers import EVENT_ID, EVENT_TYPE, FINGERPRINT, SIG_PATH, SOURCE_REGION
+from casesync.trust.headers import EVENT_ID, EVENT_TYPE, FINGERPRINT, SIGNATURE, SOURCE_REGION
 from casesync.trust.holder import ManifestHolder
 from casesync.trust.manifest import sign_manifest, successor
 from casesync.trust.records import facts_from_record
-from casesync.trust.signing import sign_batch
+from casesync.trust.signing import LEAVES_PER_TREE, sign_batch
 from casesync.trust.tree import RecordFacts
 from casesync.trust.verify import Verifier
 
@@ -29,7 +29,7 @@ Received = tuple[bytes, bytes, Headers]  # key, value, headers as a consumer rea
 
 
 def received(facts: list[RecordFacts], federation: Federation, at: object = NOW) -> list[Received]:
-    """``facts`` as the relay sends them: its headers, then the batch's signature headers."""
+    """``facts`` as the relay sends them: its headers, then the signature header."""
     signatures = sign_batch(facts, federation.keys[RUDONG], at)  # type: ignore[arg-type]
     return [
         (
@@ -41,7 +41,7 @@ def received(facts: list[RecordFacts], federation: Federation, at: object = NOW)
                 (FINGERPRINT, f.fingerprint.hex().encode()),
                 (SOURCE_REGION, f.source_region.encode()),
                 ("target_region", f.target_region.encode()),
-                *s.headers,
+                s,
             ),
         )
         for f, s in zip(facts, signatures, strict=True)
@@ -56,17 +56,18 @@ def outcome(verify: Callable[[], object]) -> str:
         return type(e).__name__
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, 7, 100, 257])
-def test_a_batch_read_in_order_verifies_with_one_signature_check(
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 100, LEAVES_PER_TREE, LEAVES_PER_TREE + 1, 1000])
+def test_a_batch_read_in_order_verifies_with_one_signature_check_per_tree(
     federation: Federation, signature_checks: list[int], size: int
 ) -> None:
-    """Every record of a batch verifies as its signer's, and the batch costs one check."""
+    """Every record of a batch verifies as its signer's, and each tree of the batch (one per
+    LEAVES_PER_TREE records) costs one check."""
     verifier = federation.verifier()
     before = len(signature_checks)
     for key, value, headers in received(record_facts(size), federation):
         verified = verifier.verify_received(key, value, headers, TONGXIANG, NOW)
         assert (verified.region, verified.key_id) == (RUDONG, federation.keys[RUDONG].key_id)
-    assert len(signature_checks) - before == 1
+    assert len(signature_checks) - before == -(-size // LEAVES_PER_TREE)
 
 
 def test_a_batch_sent_twice_is_checked_once(
@@ -90,6 +91,15 @@ def _changed(name: str) -> Callable[[Received], Received]:
     return change
 
 
+def _last_byte_flipped(name: str) -> Callable[[Received], Received]:
+    def change(record: Received) -> Received:
+        key, value, headers = record
+        flipped = tuple((n, v[:-1] + bytes([v[-1] ^ 1]) if n == name else v) for n, v in headers)
+        return key, value, flipped
+
+    return change
+
+
 CHANGES: dict[str, Callable[[Received], Received]] = {
     "value": lambda r: (r[0], r[1][:-1] + bytes([r[1][-1] ^ 1]), r[2]),
     "key": lambda r: (r[0] + b"X", r[1], r[2]),
@@ -97,7 +107,7 @@ CHANGES: dict[str, Callable[[Received], Received]] = {
     "event id header": _changed(EVENT_ID),
     "event type header": _changed(EVENT_TYPE),
     "fingerprint header": _changed(FINGERPRINT),
-    "signature header repeated": lambda r: (r[0], r[1], (*r[2], r[2][-2])),
+    "signature header repeated": lambda r: (r[0], r[1], (*r[2], r[2][-1])),
     "signature header removed": lambda r: (r[0], r[1], r[2][:-1]),
 }
 
@@ -117,7 +127,7 @@ def test_a_changed_record_fails_as_the_full_checks_say_after_its_batch_mates_ver
     expected = outcome(
         lambda: fresh.verify(facts_from_record(key, value, headers, TONGXIANG), headers, NOW)
     )
-    assert expected in {"BadSignature", "SignerNotSource"}
+    assert expected in {"BadSignature", "SignerNotSource", "Unsigned"}
     with pytest.raises(VerificationFailed) as refused:
         verifier.verify_received(key, value, headers, TONGXIANG, NOW)
     assert type(refused.value).__name__ == expected
@@ -131,7 +141,7 @@ def test_a_record_whose_batch_mates_proved_its_content_needs_no_path_of_its_own(
     records = received(record_facts(4), federation)
     verifier = federation.verifier()
     verifier.verify_received(*records[0], TONGXIANG, NOW)
-    key, value, headers = _changed(SIG_PATH)(records[1])
+    key, value, headers = _last_byte_flipped(SIGNATURE)(records[1])  # in its path
     assert verifier.verify_received(key, value, headers, TONGXIANG, NOW).region == RUDONG
     with pytest.raises(BadSignature):
         federation.verifier().verify_received(key, value, headers, TONGXIANG, NOW)
