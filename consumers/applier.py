@@ -25,6 +25,7 @@ from consumers.errors import TransientFailure
 from consumers.planning import BatchPlan, Counts, event_ids, held_by_case, plan_batch
 from consumers.reactions import Reactor
 from consumers.records import Incoming, Outcome, Rejection, Stage, TopicPartition
+from consumers.triage import Triage
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +59,7 @@ class BatchApplier:
 
     def __init__(
         self,
-        triage: Callable[[Incoming], Outcome],
+        triage: Triage,
         decode: Callable[[bytes], CaseEvent],
         database: Database,
         reactor: Reactor | None = None,
@@ -78,7 +79,7 @@ class BatchApplier:
         """Decode and validate each record, and format its rows (no database);
         TransientFailure to retry."""
         try:
-            outcomes = [self._triage(record) for record in records]
+            outcomes = self._triage.batch(records)
         except ContractError as e:  # only retriable ones reach here (see Triage)
             raise TransientFailure(f"schema source unavailable: {e}") from e
         return Triaged(records, outcomes, store.row_texts(records, outcomes))

@@ -13,7 +13,7 @@ failure never becomes a dead letter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from casesync.contract.errors import ContractError
 from casesync.domain.catalogue import Catalogue
@@ -24,7 +24,8 @@ from consumers.errors import EmptyRecord
 from consumers.records import SOURCE_HEADER, TARGET_HEADER, Incoming, Outcome, Rejection, Stage
 
 Decode = Callable[[bytes], CaseEvent]
-Verify = Callable[[Incoming], Rejection | None]
+# Per record of a batch: None when its signature holds, else its rejection.
+Verify = Callable[[Sequence[Incoming]], list[Rejection | None]]
 
 
 class Triage:
@@ -40,10 +41,20 @@ class Triage:
 
     def __call__(self, record: Incoming) -> Outcome:
         """The outcome of ``record``; raises only retriable errors."""
-        if self._verify is not None:
-            refused = self._verify(record)
-            if refused is not None:
-                return refused
+        return self.batch([record])[0]
+
+    def batch(self, records: Sequence[Incoming]) -> list[Outcome]:
+        """The outcome of each of ``records``, their signatures checked together; raises only
+        retriable errors."""
+        if self._verify is None:
+            return [self._unverified(record) for record in records]
+        return [
+            self._unverified(record) if refused is None else refused
+            for record, refused in zip(records, self._verify(records), strict=True)
+        ]
+
+    def _unverified(self, record: Incoming) -> Outcome:
+        """The outcome of ``record`` whose signature holds or is not checked."""
         if record.value is None:
             return Rejection.of(Stage.DECODE, EmptyRecord("record has no value"))
         try:

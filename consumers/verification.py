@@ -9,13 +9,13 @@ the wait is logged when it starts and every ``remind_every_s`` while it lasts.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import structlog
 
 from casesync.trust.anchor import TrustAnchor
-from casesync.trust.errors import NoTrustedManifest, VerificationFailed
+from casesync.trust.errors import NoTrustedManifest
 from casesync.trust.verify import Verifier
 from consumers.errors import AwaitingManifest
 from consumers.records import Incoming, Rejection, Stage
@@ -43,27 +43,26 @@ class VerifyStep:
         self.verified = 0
         self.refused = 0
 
-    def __call__(self, record: Incoming) -> Rejection | None:
-        """None when ``record`` verifies; its rejection when not; AwaitingManifest when no
-        manifest is in force."""
-        self._anchor.start()  # the first record reads the manifest sources; then a no-op
+    def __call__(self, records: Sequence[Incoming]) -> list[Rejection | None]:
+        """Per record, None when it verifies and its rejection when not; AwaitingManifest
+        (nothing checked) when no manifest is in force."""
+        self._anchor.start()  # the first batch reads the manifest sources; then a no-op
         try:
-            self._verifier.verify_received(
-                record.key, record.value, record.headers, self.region, self._clock()
+            failures = self._verifier.refusals(
+                ((r.key, r.value, r.headers) for r in records), self.region, self._clock()
             )
-        except VerificationFailed as e:
-            self.refused += 1
-            return Rejection.of(Stage.VERIFY, e)
         except NoTrustedManifest as e:
             self._tell_waiting(str(e))
             raise AwaitingManifest(str(e)) from None
-        self.verified += 1
+        refused = len(failures) - failures.count(None)
+        self.verified += len(failures) - refused
+        self.refused += refused
         if self._waiting_since is not None:
             log.info("manifest in force again; verifying and applying",
                      region=self.region,
                      waited_s=round(time.monotonic() - self._waiting_since))  # fmt: skip
             self._waiting_since = None
-        return None
+        return [None if f is None else Rejection.of(Stage.VERIFY, f) for f in failures]
 
     def _tell_waiting(self, reason: str) -> None:
         now = time.monotonic()

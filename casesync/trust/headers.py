@@ -7,6 +7,7 @@ record's own part (all lengths in bytes):
 batch part (same for every record of the batch)
 -------------------------------------------------------------------------------------------
 layout                      1 byte, ``0x01``
+batch part length           1 byte: the whole batch part's, these two bytes included
 suite                       1 length byte, then the suite name, ASCII (``ed25519``)
 key                         1 length byte, then the signing key's id, 16 hex digits
 time                        1 length byte, then the signing time, ms since the epoch, digits
@@ -63,13 +64,12 @@ def batch_part(suite: bytes, key_id: bytes, signed_at: bytes, root_signature: by
                size: int) -> bytes:  # fmt: skip
     """The signature header's opening that every record of a batch of ``size`` shares."""
     fields = (suite, key_id, signed_at, root_signature)
-    if any(len(field) > 0xFF for field in fields):
-        raise ValueError("a signature field is longer than 255 bytes")
-    parts = [_ONE_BYTE[LAYOUT]]
-    for field in fields:
-        parts += (_ONE_BYTE[len(field)], field)
-    parts.append(varint(size))
-    return b"".join(parts)
+    size_bytes = varint(size)
+    length = 2 + sum(1 + len(field) for field in fields) + len(size_bytes)
+    if length > 0xFF:  # then no field is either: each length fits its byte
+        raise ValueError(f"a signature's batch part of {length} bytes is over 255")
+    prefixed = (part for field in fields for part in (_ONE_BYTE[len(field)], field))
+    return b"".join((_ONE_BYTE[LAYOUT], _ONE_BYTE[length], *prefixed, size_bytes))
 
 
 def signature_headers(batch: bytes, paths: list[bytes]) -> list[Header]:
@@ -83,16 +83,9 @@ def signature_headers(batch: bytes, paths: list[bytes]) -> list[Header]:
 
 
 def batch_part_length(raw: bytes) -> int:
-    """Where the batch part of a ``signature`` value ends; IndexError or ValueError when the
-    value is too short or not of this layout."""
-    if raw[0] != LAYOUT:
-        raise ValueError(f"signature layout {raw[0]} is not {LAYOUT}")
-    at = 1
-    for _ in range(4):
-        at += 1 + raw[at]
-    while raw[at] & 0x80:  # the tree size
-        at += 1
-    return at + 1
+    """Where the batch part of a ``signature`` value ends, as its second byte says (checked by
+    ``parse_signature``); 0 when the value is not of this layout."""
+    return raw[1] if len(raw) > 2 and raw[0] == LAYOUT else 0
 
 
 class SignatureClaim(NamedTuple):
@@ -114,7 +107,7 @@ def parse_signature(raw: bytes) -> SignatureClaim:
         if raw[0] != LAYOUT:
             raise ValueError(f"signature layout {raw[0]} is not {LAYOUT}")
         fields = []
-        at = 1
+        at = 2
         for _ in range(4):
             length = raw[at]
             fields.append(raw[at + 1 : at + 1 + length])
@@ -123,6 +116,8 @@ def parse_signature(raw: bytes) -> SignatureClaim:
         index, at = read_varint(raw, end)
     except IndexError:
         raise ValueError("the signature header is truncated") from None
+    if end != raw[1]:
+        raise ValueError(f"the batch part ends at byte {end}, not at {raw[1]} as it states")
     suite, key_id, signed_at, root_signature = fields
     if not signed_at.isdigit() or b"\0" in suite or b"\0" in key_id:
         raise ValueError("the signing time must be digits; suite and key must not hold 0x00")
@@ -143,13 +138,6 @@ def read_signature(headers: Iterable[tuple[str, bytes | None]]) -> SignatureClai
         elif name in _FORMER_HEADERS:
             raise ValueError(f"header {name} is of a former signature layout, no longer read")
     return None if found is None else parse_signature(found)
-
-
-def split_path(path: bytes, hash_size: int) -> list[bytes]:
-    """The sibling hashes of a joined path; ValueError when it is not a whole number of them."""
-    if len(path) % hash_size:
-        raise ValueError(f"the path holds {len(path)} bytes, not a multiple of {hash_size}")
-    return [path[i : i + hash_size] for i in range(0, len(path), hash_size)]
 
 
 def varint(n: int) -> bytes:

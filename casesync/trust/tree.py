@@ -81,20 +81,6 @@ def node_hash(left: bytes, right: bytes, hasher: Hasher) -> bytes:
     return hasher(NODE_PREFIX + left + right).digest()  # type: ignore[no-any-return]
 
 
-class Tree(NamedTuple):
-    """A batch's root and, per leaf in order, its path of sibling hashes from leaf to root."""
-
-    root: bytes
-    paths: list[list[bytes]]
-
-
-def build_tree(leaves: Sequence[bytes], hasher: Hasher) -> Tree:
-    """The tree over leaf hashes (at least one)."""
-    root, joined = build_joined_tree(leaves, hasher)
-    size = len(root)
-    return Tree(root, [[path[i : i + size] for i in range(0, len(path), size)] for path in joined])
-
-
 def build_joined_tree(leaves: Sequence[bytes], hasher: Hasher) -> tuple[bytes, list[bytes]]:
     """The root of the tree over leaf hashes (at least one) and, per leaf, the sibling hashes of
     its path joined from leaf to root (as the ``signature`` header carries them).
@@ -124,30 +110,39 @@ def build_joined_tree(leaves: Sequence[bytes], hasher: Hasher) -> tuple[bytes, l
 
 
 class Folded(NamedTuple):
-    """Where folding a path ended: the root, or a node already ``known``; and the inner nodes
-    computed on the way (each as trustworthy as that end once it is)."""
+    """Where folding a path ended: the root, or a node already ``known``; the inner nodes
+    computed on the way (each as trustworthy as that end once it is) and the siblings used."""
 
     top: bytes
     computed: list[bytes]
+    siblings: list[bytes]
 
 
 def fold_path(
     leaf: bytes,
     index: int,
     size: int,
-    siblings: Sequence[bytes],
+    path: bytes,
     hasher: Hasher,
     known: Container[bytes] = (),
 ) -> Folded:
-    """Fold ``siblings`` onto ``leaf`` up to the root (RFC 9162, 2.1.3.2), stopping early at a
-    node in ``known``; ValueError when the path does not fit a tree of ``size`` leaves."""
+    """Fold ``path`` (the sibling hashes joined, leaf to root) onto ``leaf`` up to the root
+    (RFC 9162, 2.1.3.2), stopping early at a node in ``known``, so a record whose batch-mates
+    proved its neighbourhood reads only the first siblings; ValueError when the path does not
+    fit a tree of ``size`` leaves."""
     if not 0 <= index < size:
         raise ValueError(f"leaf index {index} outside a tree of {size}")
+    width = len(leaf)
+    if len(path) % width:
+        raise ValueError(f"the path holds {len(path)} bytes, not a multiple of {width}")
     fn, sn, node = index, size - 1, leaf
     computed: list[bytes] = []
-    for sibling in siblings:
+    siblings: list[bytes] = []
+    for at in range(0, len(path), width):
         if sn == 0:
             raise ValueError("the path is longer than the tree is deep")
+        sibling = path[at : at + width]
+        siblings.append(sibling)
         if fn & 1 or fn == sn:
             node = hasher(NODE_PREFIX + sibling + node).digest()
             while not fn & 1 and fn:  # a right edge with no sibling: climb without hashing
@@ -159,7 +154,7 @@ def fold_path(
         sn >>= 1
         computed.append(node)
         if node in known:
-            return Folded(node, computed)
+            return Folded(node, computed, siblings)
     if sn != 0:
         raise ValueError("the path is shorter than the tree is deep")
-    return Folded(node, computed)
+    return Folded(node, computed, siblings)

@@ -36,6 +36,7 @@ from casesync.trust.errors import (
     SignerNotSource,
     UnknownKey,
     Unsigned,
+    VerificationFailed,
 )
 from casesync.trust.headers import (
     EVENT_ID,
@@ -47,7 +48,6 @@ from casesync.trust.headers import (
     batch_part_length,
     read_signature,
     read_varint,
-    split_path,
     statement,
 )
 from casesync.trust.holder import ManifestHolder
@@ -61,6 +61,9 @@ DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
 DEFAULT_REMEMBERED_NODES = 262_144  # ~25 MiB at most; forgotten all at once when full
 _REMEMBERED_BATCHES = 4096  # batches that passed every check; forgotten all at once when full
 
+Received = tuple[
+    bytes | None, bytes | None, Sequence[tuple[str, bytes | None]]
+]  # key, value, headers
 _Proof = bytes  # a signature header's batch part: its suite, key, time, signature and tree size
 
 
@@ -77,6 +80,7 @@ class _PassedBatch:
     """A batch one record of which passed every check under ``manifest``: what holds for all
     its records while that manifest is in force."""
 
+    proof: _Proof
     manifest: Manifest
     suite: Suite
     source: bytes  # the signer's region: every record's source_region header must say it
@@ -112,21 +116,45 @@ class Verifier:
     ) -> Verified:
         """Verify a record as read from ``target_region``'s inbox: what ``verify`` of its
         ``facts_from_record`` says, at the cost of one leaf hash for most records of a batch."""
-        verified = self._verified_batch_mate(key, value, headers, target_region, now)
-        if verified is not None:
-            return verified
+        manifest = self.holder.current(now)
+        passed = self._batch_mate(key, value, headers, target_region.encode(), manifest, now)
+        if passed is not None:
+            return passed.verified
         return self.verify(facts_from_record(key, value, headers, target_region), headers, now)
 
-    def _verified_batch_mate(
+    def refusals(
+        self, records: Iterable[Received], target_region: str, now: datetime
+    ) -> list[VerificationFailed | None]:
+        """``verify_received`` of each record, read from ``target_region``'s inbox: None where
+        it verifies, else why not. ``NoTrustedManifest`` when no manifest is in force (then no
+        record is checked). One call per batch of records saves the per-record set-up."""
+        manifest = self.holder.current(now)
+        target = target_region.encode()
+        batch_mate = self._batch_mate
+        failures: list[VerificationFailed | None] = []
+        for key, value, headers in records:
+            if batch_mate(key, value, headers, target, manifest, now) is not None:
+                failures.append(None)
+                continue
+            try:
+                self.verify(facts_from_record(key, value, headers, target_region), headers, now)
+                failures.append(None)
+            except VerificationFailed as e:
+                failures.append(e)
+        return failures
+
+    def _batch_mate(
         self,
         key: bytes | None,
         value: bytes | None,
         headers: Sequence[tuple[str, bytes | None]],
-        target_region: str,
+        target: bytes,
+        manifest: Manifest,
         now: datetime,
-    ) -> Verified | None:
-        """The record's ``Verified`` when a batch-mate passed every check under the manifest in
-        force and its leaf folds into the nodes they proved; None when ``verify`` must say.
+    ) -> _PassedBatch | None:
+        """The batch of the record read from ``target``'s inbox when a batch-mate passed every
+        check under ``manifest`` (the one in force) and its leaf folds into the nodes they
+        proved; None when ``verify`` must say.
 
         A leaf that is itself a proved node (a batch-mate's path holds it) needs no path: the
         path is proof, not content, and the record's content is proved already.
@@ -137,38 +165,30 @@ class Verifier:
         raw = found.get(SIGNATURE)
         if not raw:
             return None
-        try:
-            end = batch_part_length(raw)
-        except (IndexError, ValueError):
+        end = batch_part_length(raw)
+        passed = self._passed.get(raw[:end]) if end else None
+        if passed is None or passed.manifest is not manifest or now < passed.not_before:
             return None
-        proof = raw[:end]
-        passed = self._passed.get(proof)
-        if passed is None or now < passed.not_before:
-            return None
-        if self.holder.current(now) is not passed.manifest:
-            return None  # another manifest (or none) is in force now
         source, event_id, event_type = (
             found.get(SOURCE_REGION), found.get(EVENT_ID), found.get(EVENT_TYPE)
         )  # fmt: skip
         if source != passed.source or event_id is None or event_type is None:
             return None
         fingerprint = fingerprint_of(found.get(FINGERPRINT))
-        leaf = encoded_leaf(source, target_region.encode(), key, value, fingerprint, event_id,
-                            event_type)  # fmt: skip
         hasher = passed.suite.new_hash
-        node = hasher(leaf).digest()
-        proved = self._proved
+        node = hasher(encoded_leaf(source, target, key, value, fingerprint, event_id,
+                                   event_type)).digest()  # fmt: skip
+        proved, proof = self._proved, passed.proof
         if proved.get(node) != proof:
             try:
                 index, at = read_varint(raw, end)
-                siblings = split_path(raw[at:], len(node))
-                folded = fold_path(node, index, passed.size, siblings, hasher, proved)
+                folded = fold_path(node, index, passed.size, raw[at:], hasher, proved)
             except (IndexError, ValueError):
                 return None
             if proved.get(folded.top) != proof:
                 return None
-            self._remember([node, *folded.computed, *siblings[: len(folded.computed)]], proof)
-        return passed.verified
+            self._remember([node, *folded.computed, *folded.siblings], proof)
+        return passed
 
     def verify(
         self, facts: RecordFacts, headers: Iterable[tuple[str, bytes | None]], now: datetime
@@ -206,7 +226,7 @@ class Verifier:
         if len(self._passed) >= _REMEMBERED_BATCHES:
             self._passed.clear()
         self._passed[proof] = _PassedBatch(
-            manifest, suite_named(entry.suite), entry.region.encode(), claim.tree_size,
+            proof, manifest, suite_named(entry.suite), entry.region.encode(), claim.tree_size,
             signed_at - self.max_clock_skew, verified,
         )  # fmt: skip
         return verified
@@ -217,16 +237,15 @@ class Verifier:
         """Step 3: the record is in a tree whose root the claimed key signed."""
         suite = suite_named(entry.suite)
         try:
-            siblings = split_path(claim.path, suite.new_hash(b"").digest_size)
             leaf = suite.new_hash(leaf_bytes(facts)).digest()
             proved = self._proved
-            index, size = claim.leaf_index, claim.tree_size
-            folded = fold_path(leaf, index, size, siblings, suite.new_hash, proved)
+            index, size, path = claim.leaf_index, claim.tree_size, claim.path
+            folded = fold_path(leaf, index, size, path, suite.new_hash, proved)
             if proved.get(folded.top) == proof:
-                self._remember([*folded.computed, *siblings[: len(folded.computed)]], proof)
+                self._remember([*folded.computed, *folded.siblings], proof)
                 return
             if folded.top in proved:  # proved under other headers: fold on to this root
-                folded = fold_path(leaf, index, size, siblings, suite.new_hash)
+                folded = fold_path(leaf, index, size, path, suite.new_hash)
         except ValueError as e:
             raise BadSignature(f"inclusion path: {e}") from None
         signed_root = (proof, folded.top)
@@ -241,7 +260,7 @@ class Verifier:
             if len(self._signed_roots) >= _REMEMBERED_BATCHES:
                 self._signed_roots.clear()
             self._signed_roots.add(signed_root)
-        self._remember([*folded.computed, *siblings, folded.top], proof)
+        self._remember([*folded.computed, *folded.siblings, folded.top], proof)
 
     def _public_key(self, entry: PublicKeyEntry) -> Any:
         public = self._public_keys.get(entry.key_id)

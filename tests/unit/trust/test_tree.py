@@ -10,12 +10,10 @@ from casesync.trust.headers import (
     batch_part,
     parse_signature,
     signature_headers,
-    split_path,
 )
 from casesync.trust.tree import (
     RecordFacts,
     build_joined_tree,
-    build_tree,
     fold_path,
     leaf_bytes,
     leaf_hash,
@@ -30,29 +28,29 @@ H = hashlib.sha256
 def test_every_leaf_folds_to_the_root(size: int) -> None:
     """For odd and even sizes alike, each leaf with its own path and index gives the root."""
     leaves = [leaf_hash(f, H) for f in record_facts(size)]
-    tree = build_tree(leaves, H)
-    for index, path in enumerate(tree.paths):
-        assert fold_path(leaves[index], index, size, path, H).top == tree.root
+    root, paths = build_joined_tree(leaves, H)
+    for index, path in enumerate(paths):
+        assert fold_path(leaves[index], index, size, path, H).top == root
 
 
 def test_a_one_record_batch_is_its_own_root() -> None:
     """One leaf: the root is the leaf's hash and the path is empty."""
     leaf = leaf_hash(record_facts(1)[0], H)
-    tree = build_tree([leaf], H)
-    assert tree.root == leaf
-    assert tree.paths == [[]]
-    assert fold_path(leaf, 0, 1, [], H).top == leaf
+    assert build_joined_tree([leaf], H) == (leaf, [b""])
+    assert fold_path(leaf, 0, 1, b"", H).top == leaf
 
 
 def test_a_path_under_a_wrong_index_or_size_does_not_give_the_root() -> None:
     """The index and size steer the fold: a wrong one gives another value or is refused."""
     leaves = [leaf_hash(f, H) for f in record_facts(7)]
-    tree = build_tree(leaves, H)
-    assert fold_path(leaves[2], 3, 7, tree.paths[2], H).top != tree.root
+    root, paths = build_joined_tree(leaves, H)
+    assert fold_path(leaves[2], 3, 7, paths[2], H).top != root
     with pytest.raises(ValueError, match="deep"):
-        fold_path(leaves[2], 2, 3, tree.paths[2], H)
+        fold_path(leaves[2], 2, 3, paths[2], H)
     with pytest.raises(ValueError, match="outside"):
-        fold_path(leaves[2], 7, 7, tree.paths[2], H)
+        fold_path(leaves[2], 7, 7, paths[2], H)
+    with pytest.raises(ValueError, match="multiple"):
+        fold_path(leaves[2], 2, 7, paths[2][:-1], H)
 
 
 def test_fields_are_length_prefixed_and_an_absent_value_differs_from_an_empty_one() -> None:
@@ -86,9 +84,7 @@ def test_a_signature_header_parses_back_to_its_fields() -> None:
         bytes(64),
     )
     assert (claim.batch, claim.tree_size, claim.leaf_index) == (batch, 5000, 4999)
-    assert split_path(claim.path, 32) == siblings
-    with pytest.raises(ValueError, match="multiple"):
-        split_path(claim.path[:-1], 32)
+    assert claim.path == b"".join(siblings)
     with pytest.raises(ValueError, match="truncated"):
         parse_signature(raw[:10])
 
@@ -101,6 +97,16 @@ def _rfc9162_root(leaves: list[bytes]) -> bytes:
     return H(b"\x01" + _rfc9162_root(leaves[:split]) + _rfc9162_root(leaves[split:])).digest()
 
 
+def _rfc9162_path(m: int, leaves: list[bytes]) -> list[bytes]:
+    """PATH(m, D[n]) of RFC 9162, section 2.1.3.1, as the RFC states it."""
+    if len(leaves) == 1:
+        return []
+    split = 1 << ((len(leaves) - 1).bit_length() - 1)
+    if m < split:
+        return [*_rfc9162_path(m, leaves[:split]), _rfc9162_root(leaves[split:])]
+    return [*_rfc9162_path(m - split, leaves[split:]), _rfc9162_root(leaves[:split])]
+
+
 @pytest.mark.parametrize("size", [*range(1, 34), 255, 256, 257, 1000])
 def test_the_root_is_rfc_9162s_and_joined_paths_are_the_paths(size: int) -> None:
     """Built level by level, the root equals the RFC's recursive definition, and each joined
@@ -108,5 +114,5 @@ def test_the_root_is_rfc_9162s_and_joined_paths_are_the_paths(size: int) -> None
     leaves = [leaf_hash(f, H) for f in record_facts(size)]
     root, joined = build_joined_tree(leaves, H)
     assert root == _rfc9162_root(leaves)
-    tree = build_tree(leaves, H)
-    assert [b"".join(path) for path in tree.paths] == joined
+    for m in range(0, size, 1 + size // 100):
+        assert joined[m] == b"".join(_rfc9162_path(m, leaves))
