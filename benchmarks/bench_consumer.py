@@ -7,7 +7,7 @@ without, measured in the same run.
 1. Record ``--events`` realistic changes of 如东 (320623) shared with 桐乡 (330483) into a fresh
    source database and send its outbox twice to fresh inboxes of 桐乡 (6 partitions each), with
    the headers the relay writes: once unsigned, once signed as the relay signs (one signature per
-   5,000 records, a local federation's key of 如东).
+   256 records, a local federation's key of 如东).
 2. Limits, each over the same events:
    raw  - kafka-python consumes the whole unsigned topic and decodes every value with the codec;
    COPY - the rows the consumer writes (one history row per event, one mirror row per case)
@@ -64,7 +64,7 @@ from consumers.applier import BatchApplier, Triaged
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
 
 SOURCE, PARTNER = "320623", "330483"
-SIGNED_BATCH = 5000  # the relay's batch size: one signature covers this many records
+SIGNED_BATCH = 5000  # the relay's batch size (sign_batch signs it in trees of 256 records)
 
 Outgoing = tuple[bytes, bytes, list[tuple[str, bytes]], RecordFacts]
 

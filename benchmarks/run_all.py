@@ -274,9 +274,10 @@ def _signature_figures(
         f"| {consumer[f'{cpu}_verified']} / {consumer[f'{cpu}_unverified']} µs |",
         *_e2e_signature_row(e2e_throughput),
         "",
-        f"- Bytes added per record: **{consumer['signature_bytes_per_record']}** (the five "
-        "signature headers of a 5,000-record batch: names, values and Kafka's length bytes; "
-        "the inclusion path is 32 bytes per level of the tree, 13 levels here).",
+        f"- Bytes added per record: **{consumer['signature_bytes_per_record']}** (the "
+        "`signature` header: its name, the batch part of about 100 bytes, the record's index "
+        "and its path of 32 bytes per level of a tree of 256 records (8 levels), and Kafka's "
+        "length bytes).",
         f"- Rounds: relay signing {_listed(relay['rounds']['relay'])}, not signing "
         f"{_listed(relay['rounds']['relay_unsigned'])}; consumer verifying "
         f"{_listed(rounds['verified'])}, not verifying {_listed(rounds['unverified'])}.",

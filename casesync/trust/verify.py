@@ -17,10 +17,11 @@ The signing time is the one the signer stated (in the signature header, covered 
 key whose revocation is dated after the theft is refused only for times after ``revoked_at``:
 date a revocation from the moment of compromise.
 
-``verify_received`` takes a record as read (key, value, Kafka headers) and is the one the
-consumer calls per record: once a record of a batch has passed every check, the outcome of steps
-2, 4 and 5 is the same for its batch-mates under the same manifest, so they need only their own
-leaf hashed and found among the remembered nodes. Anything else takes the full path above.
+``verify_received`` takes a record as read (key, value, Kafka headers), ``refusals`` a batch of
+them (what the consumer calls per poll): once a record of a signed batch has passed every check,
+the outcome of steps 2, 4 and 5 is the same for its batch-mates under the same manifest, so they
+need only their own leaf hashed and found among the remembered nodes, or folded up to one.
+Anything else takes the full path above.
 """
 
 from __future__ import annotations
