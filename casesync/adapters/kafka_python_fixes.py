@@ -11,10 +11,11 @@ What went wrong (``make test-cluster``, a node SIGKILLed under traffic, TLS to t
      The client keeps the leaders and epochs of the moment the node died, for good: partitions
      whose leadership moved are fetched from, and validated against, the old leader forever
      (FENCED_LEADER_EPOCH, then a metadata update that never comes), while the rest flow.
-Still so on kafka-python's master in August 2026. ``install()`` wraps both methods, leaving
-kafka-python's code untouched: a bare ``OSError`` while building a transport becomes the
-``KafkaConnectionError`` the library handles, and a metadata loop that fails anyway is logged
-and started again. Remove this module once kafka-python fixes both.
+The loop is unchanged on kafka-python's master in August 2026 (its connection code is rewritten
+there for 3.1). ``install()`` wraps both methods, leaving kafka-python's code untouched: a bare
+``OSError`` while building a transport becomes the ``KafkaConnectionError`` the library
+handles, and a metadata loop that fails anyway is logged and started again. Remove this module
+once kafka-python fixes both.
 """
 
 from __future__ import annotations
