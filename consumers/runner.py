@@ -296,9 +296,9 @@ class RegionConsumer:
                                                          for t, p in tps))  # fmt: skip
 
     def _commit_group(self, consumer: Any, offsets: dict[TP, int]) -> None:
-        # After every batch and waited for: throttled (once a second) or sent with commit_async,
-        # the cluster's node-loss tests left partitions unfetched for minutes (kafka-python
-        # 3.0.12), which the per-batch commit had not shown in its runs.
+        # After every batch and waited for. The partitions the cluster's node-loss tests left
+        # unfetched, first blamed on throttled or asynchronous commits, came from a metadata
+        # refresh that kafka-python 3.0.12 ended for good (casesync.adapters.kafka_python_fixes).
         try:
             consumer.commit(
                 {TopicPartition(*tp): OffsetAndMetadata(offset, "", -1)
