@@ -6,7 +6,8 @@ kafka-python answers refused credentials, an unknown user or an untrusted certif
 same retriable ``KafkaTimeoutError`` as a broker that is down, so a retry loop would retry a
 wrong password for ever. After such a timeout on a secured broker we ask it why
 (``kafka_refusals``); a refusal becomes ``AccessRefused``: not retriable, one line naming the
-user and the broker.
+user and the broker. Importing this module installs ``kafka_python_fixes`` first, so no client
+is built whose metadata can stop refreshing when a node dies.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaTimeoutError
 
+from casesync.adapters import kafka_python_fixes
 from casesync.adapters.kafka_refusals import explain_refusal
 from casesync.errors import AccessRefused, ConfigError
 from casesync.settings import KafkaAccess
+
+kafka_python_fixes.install()
 
 # A broker that answers at all answers within a few seconds; past this a client gives up
 # bootstrapping, so a refusal is reported in seconds rather than kafka-python's 30.
