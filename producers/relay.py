@@ -9,13 +9,12 @@ Steps of one cycle (``Relay._cycle``):
      With nothing to fetch, the leader waits on its connection for the outbox trigger's
      notification (or a quarter second) instead of polling; after a fetch that emptied the
      outbox it fetches again only once a notification has come (or that quarter second);
-  3. sign the batch (one signature per hash tree of up to 256 of its records, each carrying
-     its path: ``casesync.trust``), then send each row as one record to the inbox of each of its
+  3. sign the batch (one signature over a hash tree of all its records, each carrying its
+     path: ``casesync.trust``), then send each row as one record to the inbox of each of its
      target regions with the idempotent producer (acks=all, key = case id, so each case keeps
      its order in every inbox); rows for an inbox the cluster lacks stay in the outbox (with
      every later row of their cases) and are fetched again as stragglers; a row with no
-     target is sent nowhere. Up to ``max_batches_in_flight`` batches, and
-     ``max_rows_in_flight`` rows, are on the wire at once;
+     target is sent nowhere. Up to ``max_batches_in_flight`` batches are on the wire at once;
   4. when a batch is fully acknowledged (every record of every row), hand it to the marker,
      which marks its rows published in the background — never before the acknowledgement.
 A crash between 3 and 4 republishes those rows, to every inbox again: the only source of
@@ -69,11 +68,7 @@ _Record = tuple[str, bytes, memoryview, list[tuple[str, bytes]], bytes | None]
 @dataclass(frozen=True, slots=True)
 class RelayConfig:
     batch_size: int = 5000
-    # A backlog goes out in full batches, a few at a time (the rows bound the memory); a trickle
-    # goes out a few rows a batch, and waiting on a replicated cluster's acknowledgements of
-    # four of them held the next rows back (publish p50 ~350 ms on three nodes, 18 ms on one).
-    max_batches_in_flight: int = 64
-    max_rows_in_flight: int = 20_000
+    max_batches_in_flight: int = 4
     idle_wait_s: float = 0.25  # longest wait for a commit notification before looking anyway
     standby_poll_s: float = 1.0
     retention: timedelta = timedelta(days=7)
@@ -244,7 +239,7 @@ class Relay:
         self._marker.raise_error()
         self._maybe_prune()
         self._settle()
-        if self._room_in_flight() and self._worth_reading():
+        if len(self._in_flight) < self.config.max_batches_in_flight and self._worth_reading():
             rows = self._fetch()  # 2.
             if rows and self._send(_Batch(rows)):  # 3.
                 return True
@@ -255,12 +250,6 @@ class Relay:
             self._watch_acknowledgements()
             return True
         return False
-
-    def _room_in_flight(self) -> bool:
-        in_flight = self._in_flight
-        return len(in_flight) < self.config.max_batches_in_flight and (
-            sum(len(batch.rows) for batch in in_flight) < self.config.max_rows_in_flight
-        )
 
     def _watch_acknowledgements(self) -> None:
         """Records wait and the broker says nothing: an outage, and after long enough a wedged
