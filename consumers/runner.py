@@ -1,7 +1,8 @@
 """The long-running consumer of one region: Kafka in, one PostgreSQL transaction per batch.
 
 Positions live in PostgreSQL, next to the state they describe. Kafka's group offsets are
-written after each database commit for lag tools only, never read back. Loop:
+sent after database commits, at most once a second and without waiting, for lag tools only,
+never read back (and the last ones, waited for, when the consumer stops). Loop:
   1. poll up to the adaptive batch size;
   2. for partitions assigned since the last poll, settle the batch in flight, read their
      stored positions and seek there (records polled from elsewhere are dropped and fetched
@@ -9,7 +10,7 @@ written after each database commit for lag tools only, never read back. Loop:
   3. drop records before a partition's stored position (already applied);
   4. decode and validate them and format their rows (this thread), while the previous batch
      commits;
-  5. wait for that previous batch: commit its positions to the Kafka group; a position conflict
+  5. wait for that previous batch: note its positions for the Kafka group; a position conflict
      re-seeks its partitions (and drops what was polled after it for them), a lost database
      connection all of them (a batch whose commit did not wait for its WAL flush may be gone
      with a crashed server, its positions with it);
@@ -100,6 +101,9 @@ class RegionConsumer:
         self._sizer = sizer or BatchSizer()
         self._positions: dict[TP, int | None] = {}
         self._rejoin_after_s = 30.0
+        self._group_commit_every_s = 1.0
+        self._group_offsets: dict[TP, int] = {}
+        self._group_committed_at = 0.0
         self._stop = threading.Event()
         # Set by the writer when a write failed (a lost database connection among the causes):
         # a batch committed before it without waiting for its WAL flush may be gone with a
@@ -186,6 +190,7 @@ class RegionConsumer:
         finally:
             try:
                 self._settle(consumer, pending)
+                self._commit_group_now(consumer, wait=True)
             finally:
                 writer.shutdown(wait=True)
                 consumer.close(autocommit=False)
@@ -296,15 +301,29 @@ class RegionConsumer:
                                                          for t, p in tps))  # fmt: skip
 
     def _commit_group(self, consumer: Any, offsets: dict[TP, int]) -> None:
-        # After every batch and waited for. The partitions the cluster's node-loss tests left
-        # unfetched, first blamed on throttled or asynchronous commits, came from a metadata
-        # refresh that kafka-python 3.0.12 ended for good (casesync.adapters.kafka_python_fixes).
+        """Note ``offsets`` for the group; send what is noted once a second (never waited on).
+
+        On a replicated cluster each group commit is a replicated write: waited for after every
+        batch, it held each batch ~0.2 s and was a large share of the brokers' work at 1,000
+        events/s. (The partitions the node-loss tests once left unfetched, first blamed on
+        these commits, came from kafka-python's metadata refresh ending for good:
+        ``casesync.adapters.kafka_python_fixes``.)"""
+        self._group_offsets.update(offsets)
+        if time.monotonic() - self._group_committed_at >= self._group_commit_every_s:
+            self._commit_group_now(consumer, wait=False)
+
+    def _commit_group_now(self, consumer: Any, wait: bool) -> None:
+        offsets, self._group_offsets = self._group_offsets, {}
+        self._group_committed_at = time.monotonic()
+        if not offsets:
+            return
+        request = {TopicPartition(*tp): OffsetAndMetadata(offset, "", -1)
+                   for tp, offset in offsets.items()}  # fmt: skip
         try:
-            consumer.commit(
-                {TopicPartition(*tp): OffsetAndMetadata(offset, "", -1)
-                 for tp, offset in offsets.items()},
-                timeout_ms=5000,
-            )  # fmt: skip
+            if wait:
+                consumer.commit(request, timeout_ms=5000)
+            else:
+                consumer.commit_async(request, callback=_group_commit_answered)
         except KafkaError as e:  # lag tools lag a little; the database holds the truth
             log.info("group offsets not committed", error=type(e).__name__)
 
@@ -348,3 +367,8 @@ def _without(batch: Triaged, partitions: set[TP]) -> Triaged:
     """``batch`` less the records of ``partitions`` (re-seeked: they come again)."""
     kept = [i for i, record in enumerate(batch.records) if record.tp not in partitions]
     return Triaged([batch.records[i] for i in kept], [batch.outcomes[i] for i in kept], batch.rows)
+
+
+def _group_commit_answered(_: Any, answer: Any) -> None:
+    if isinstance(answer, Exception):  # lag tools lag a little; the database holds the truth
+        log.info("group offsets not committed", error=type(answer).__name__)

@@ -9,8 +9,8 @@ Steps of one cycle (``Relay._cycle``):
      With nothing to fetch, the leader waits on its connection for the outbox trigger's
      notification (or a quarter second) instead of polling; after a fetch that emptied the
      outbox it fetches again only once a notification has come (or that quarter second);
-  3. sign the batch (one signature over a hash tree of all its records, each carrying its
-     path: ``casesync.trust``), then send each row as one record to the inbox of each of its
+  3. sign the batch (one signature per hash tree of up to 256 of its records, each carrying
+     its path: ``casesync.trust``), then send each row as one record to the inbox of each of its
      target regions with the idempotent producer (acks=all, key = case id, so each case keeps
      its order in every inbox); rows for an inbox the cluster lacks stay in the outbox (with
      every later row of their cases) and are fetched again as stragglers; a row with no
