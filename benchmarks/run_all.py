@@ -261,7 +261,8 @@ def _signature_figures(
     return [
         "## Signatures",
         "",
-        "Every relay batch is signed once (Ed25519 over a hash tree's root) and every record "
+        "Every relay batch is signed in trees of up to 256 records (Ed25519 over each tree's "
+        "root) and every record "
         "verified before triage. The same events each way, rounds alternating, medians:",
         "",
         "| part | with signatures | without | ratio | process CPU per event, with / without |",
