@@ -81,7 +81,6 @@ class _PassedBatch:
     """A batch one record of which passed every check under ``manifest``: what holds for all
     its records while that manifest is in force."""
 
-    proof: _Proof
     manifest: Manifest
     suite: Suite
     source: bytes  # the signer's region: every record's source_region header must say it
@@ -167,7 +166,8 @@ class Verifier:
         if not raw:
             return None
         end = batch_part_length(raw)
-        passed = self._passed.get(raw[:end]) if end else None
+        proof = raw[:end]  # the key its batch passed under, and what its proved nodes hold
+        passed = self._passed.get(proof) if end else None
         if passed is None or passed.manifest is not manifest or now < passed.not_before:
             return None
         source, event_id, event_type = (
@@ -179,7 +179,7 @@ class Verifier:
         hasher = passed.suite.new_hash
         node = hasher(encoded_leaf(source, target, key, value, fingerprint, event_id,
                                    event_type)).digest()  # fmt: skip
-        proved, proof = self._proved, passed.proof
+        proved = self._proved
         if proved.get(node) != proof:
             try:
                 index, at = read_varint(raw, end)
@@ -227,7 +227,7 @@ class Verifier:
         if len(self._passed) >= _REMEMBERED_BATCHES:
             self._passed.clear()
         self._passed[proof] = _PassedBatch(
-            proof, manifest, suite_named(entry.suite), entry.region.encode(), claim.tree_size,
+            manifest, suite_named(entry.suite), entry.region.encode(), claim.tree_size,
             signed_at - self.max_clock_skew, verified,
         )  # fmt: skip
         return verified
