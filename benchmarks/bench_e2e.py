@@ -1,7 +1,7 @@
 """End to end, every part running at once: record → outbox → relay → broker → consumer → mirror.
 
     .venv/bin/python benchmarks/bench_e2e.py [--events 100000] [--rate 1000] [--seconds 20]
-        [--unsigned] [--cluster [--cluster-port PORT]]
+        [--unsigned] [--stages] [--cluster [--cluster-port PORT]]
 
 Two regions, 如东 320623 and 桐乡 330483, each its own ``casesync run`` process (relay and
 consumer), each recording its own cases toward the other with ``casesync simulate`` (another
@@ -10,7 +10,13 @@ written out before, not during, the measurement). Recording starts once both rel
 outboxes and both consumers hold their partitions.
 1. latency (first, while the machine is at rest): both simulators at ``--rate``/2 events/s each
    for ``--seconds``. The sync latency of each event is its mirror row's write time minus its
-   ``occurred_at`` (set when the regional system made the change, before its commit).
+   ``occurred_at`` (set when the regional system made the change, before its commit). The
+   cores the machine, the brokers and PostgreSQL kept busy while the simulators ran say whether
+   the figure is the system's or a queue for the CPU. With ``--stages``, a probe consumer (its
+   own fetches add a little load) reads both inboxes too, and each event's time is split into
+   ``relay`` (occurred → the relay's send: commit, notification, read, sign), ``broker`` (send →
+   readable by a consumer: acknowledgement by the in-sync replicas) and ``consumer`` (readable →
+   its mirror row written).
 2. throughput: fresh again; both simulators flat out, ``--events`` in all; timed from the start
    of recording to the moment both mirrors hold every event (measured in the partner databases).
 With ``--unsigned`` the throughput run is repeated with signing off (``CASESYNC_SIGNING=off``)
@@ -26,6 +32,7 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -33,6 +40,7 @@ from typing import Any
 
 import psycopg2
 from _support import (
+    cpu_times,
     machine,
     scratch_database,
     scratch_topics,
@@ -40,6 +48,7 @@ from _support import (
     write_json,
 )
 
+from casesync.adapters.kafka_clients import new_consumer
 from casesync.adapters.postgres import connect, with_database
 from casesync.cli.region import init_region
 from casesync.cli.run import service_ready
@@ -170,18 +179,54 @@ def throughput(base: Settings, events: int, signing: bool = True) -> dict[str, A
         run.stop()
 
 
-def latency(base: Settings, rate: float, seconds: float) -> dict[str, Any]:
+class StageProbe:
+    """Reads both inboxes as a consumer of its own (no group) and notes, per event id, the
+    record's timestamp (set by the relay's producer at send) and when it became readable."""
+
+    def __init__(self, settings: Settings) -> None:
+        topics = [f"{settings.topic_prefix}inbox.{region}" for region in REGIONS]
+        self._consumer = new_consumer(
+            settings.kafka, *topics, group_id=None, enable_auto_commit=False,
+            auto_offset_reset="earliest", isolation_level="read_committed",
+        )  # fmt: skip
+        self.seen: dict[str, tuple[float, float]] = {}  # event id -> (sent, readable), epoch s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="stage-probe", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            for records in self._consumer.poll(timeout_ms=100).values():
+                readable = time.time()
+                for record in records:
+                    event_id = dict(record.headers).get("event_id", b"").decode()
+                    self.seen[event_id] = (record.timestamp / 1000, readable)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._consumer.close()
+
+
+def latency(base: Settings, rate: float, seconds: float, stages: bool = False) -> dict[str, Any]:
     run = Run(base, "lat")
+    probe: StageProbe | None = None
     try:
         run.services()
+        if stages:
+            probe = StageProbe(run.settings)
         per_region = rate / len(REGIONS)
         cases = max(1, int(per_region * seconds / 5))
+        cpu_before, started = cpu_times(), time.monotonic()
         simulators = [
             run.spawn(f"{region}-simulate", "simulate", "--region", region, "--cases",
                       str(cases), "--partner", partner, "--seed", str(n), "--rate",
                       str(per_region))
             for n, (region, partner) in enumerate(REGIONS.items())
         ]  # fmt: skip
+        for simulator in simulators:
+            simulator.wait()
+        cpu_after, span = cpu_times(), time.monotonic() - started
         wait_until_mirrored(run, simulators, 300)
         figures: dict[str, Any] = {"target_rate": rate}
         query = (
@@ -191,18 +236,54 @@ def latency(base: Settings, rate: float, seconds: float) -> dict[str, Any]:
             " FROM mirror_history"
         )
         rows = {region: run_row(run, region, query) for region in REGIONS}
-        pooled = sorted(float(v) for region in REGIONS for v in run_latencies(run, region))
+        times = [t for region in REGIONS for t in event_times(run, region)]
+        pooled = sorted(applied - occurred for _, occurred, applied in times)
         figures["events"] = len(pooled)
-        for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)):
-            figures[f"{name}_ms"] = round(
-                1000 * pooled[min(len(pooled) - 1, int(q * len(pooled)))], 1
-            )
+        figures.update(percentiles(pooled))
         figures["max_ms"] = round(1000 * pooled[-1], 1)
-        span = max(float(row[3]) for row in rows.values())
-        figures["achieved_rate"] = round(len(pooled) / span) if span else None
+        span_recorded = max(float(row[3]) for row in rows.values())
+        figures["achieved_rate"] = round(len(pooled) / span_recorded) if span_recorded else None
+        # Cores kept busy while the simulators ran: the machine's, and the brokers' and
+        # PostgreSQL's share of it (the rest: casesync's processes and the simulators).
+        figures["cores_busy"] = {
+            who: round((cpu_after[key] - cpu_before[key]) / span, 2)
+            for who, key in (("machine", "busy"), ("brokers", "broker"), ("postgres", "postgres"))
+        }
+        if probe is not None:
+            probe.close()
+            figures["stages"] = stage_figures(times, probe.seen)
+            probe = None
         return figures
     finally:
+        if probe is not None:
+            probe.close()
         run.stop()
+
+
+def percentiles(sorted_s: list[float]) -> dict[str, float]:
+    """p50, p90, p99 and p999 of ``sorted_s`` (seconds, sorted) in ms."""
+    return {
+        f"{name}_ms": round(1000 * sorted_s[min(len(sorted_s) - 1, int(q * len(sorted_s)))], 1)
+        for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999))
+    }
+
+
+def stage_figures(
+    times: list[tuple[str, float, float]], seen: dict[str, tuple[float, float]]
+) -> dict[str, Any]:
+    """Percentiles of each stage of the events the probe saw."""
+    stages: dict[str, list[float]] = {"relay": [], "broker": [], "consumer": []}
+    for event_id, occurred, applied in times:
+        if event_id in seen:
+            sent, readable = seen[event_id]
+            stages["relay"].append(sent - occurred)
+            stages["broker"].append(readable - sent)
+            stages["consumer"].append(applied - readable)
+    figures: dict[str, Any] = {"events": len(stages["relay"])}
+    for stage, values in stages.items():
+        if values:
+            figures[stage] = percentiles(sorted(values))
+    return figures
 
 
 def run_row(run: Run, region: str, query: str) -> tuple[Any, ...]:
@@ -217,12 +298,14 @@ def run_row(run: Run, region: str, query: str) -> tuple[Any, ...]:
         conn.close()
 
 
-def run_latencies(run: Run, region: str) -> list[float]:
+def event_times(run: Run, region: str) -> list[tuple[str, float, float]]:
+    """(event id, occurred, applied) of each event in ``region``'s mirror, in epoch seconds."""
     conn = connect(run.settings.region_database_url(region))
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT extract(epoch FROM applied_at - occurred_at) FROM mirror_history")
-            return [row[0] for row in cur.fetchall()]
+            cur.execute("SELECT event_id::text, extract(epoch FROM occurred_at),"
+                        " extract(epoch FROM applied_at) FROM mirror_history")  # fmt: skip
+            return [(event_id, float(o), float(a)) for event_id, o, a in cur.fetchall()]
     finally:
         conn.close()
 
@@ -239,9 +322,15 @@ def measure(
         print("warming the brokers up ...", file=sys.stderr)
         throughput(base, max(1000, args.events // 4))
     print(f"end-to-end latency at {args.rate:g} events/s on {base.kafka} ...", file=sys.stderr)
-    lat = latency(base, args.rate, args.seconds)
-    print(f"  p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms over {lat['events']:,} events",
-          file=sys.stderr)  # fmt: skip
+    lat = latency(base, args.rate, args.seconds, args.stages)
+    cores = lat["cores_busy"]
+    print(f"  p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms over {lat['events']:,} events;"
+          f" cores busy: machine {cores['machine']}, brokers {cores['brokers']},"
+          f" PostgreSQL {cores['postgres']}", file=sys.stderr)  # fmt: skip
+    for stage, figures in lat.get("stages", {}).items():
+        if stage != "events":
+            print(f"    {stage:8} p50 {figures['p50_ms']:7.1f} ms, p99 {figures['p99_ms']:7.1f} ms",
+                  file=sys.stderr)  # fmt: skip
     tp: dict[str, Any] = {}
     if not args.latency_only:
         print("end-to-end throughput ...", file=sys.stderr)
@@ -265,6 +354,11 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--latency-only", action="store_true", help="skip the throughput run")
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="split latency into relay, broker and consumer with a probe",
+    )
     parser.add_argument("--unsigned", action="store_true",
                         help="throughput again with signing off, for the ratio")  # fmt: skip
     parser.add_argument(

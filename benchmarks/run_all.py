@@ -129,7 +129,8 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         f"- Sync latency at {lat['target_rate']:g} events/s (achieved {lat['achieved_rate']}/s, "
         f"{lat['events']:,} events): p50 {lat['p50_ms']} ms, p90 {lat['p90_ms']} ms, "
         f"**p99 {lat['p99_ms']} ms**, p99.9 {lat['p999_ms']} ms, max {lat['max_ms']} ms — from "
-        "the change's `occurred_at` in the source to its mirror row's write in the partner.",
+        "the change's `occurred_at` in the source to its mirror row's write in the partner"
+        f"{_load(lat)}.",
         *_cluster_figures(e2e.get("cluster")),
         "",
         *_signature_figures(relay, consumer, tp),
@@ -368,8 +369,26 @@ def _cluster_figures(cluster: dict[str, Any] | None) -> list[str]:
         f"{tp['events']:,} events in {tp['seconds']} s = **{tp['events_per_s']:,} events/s** "
         f"({cluster['rate_over_single']} of the single node); at {lat['target_rate']:g} "
         f"events/s p50 {lat['p50_ms']} ms, p90 {lat['p90_ms']} ms, **p99 {lat['p99_ms']} ms**, "
-        f"max {lat['max_ms']} ms.",
+        f"max {lat['max_ms']} ms{_load(lat)}.",
     ]
+
+
+def _load(lat: dict[str, Any]) -> str:
+    """How busy the machine was while a latency run recorded, and where the time went."""
+    cores = lat.get("cores_busy")
+    text = ""
+    if cores:
+        text += (
+            f"; cores busy meanwhile: {cores['machine']} of the machine's {os.cpu_count()}, "
+            f"brokers {cores['brokers']}, PostgreSQL {cores['postgres']}"
+        )
+    stages = {k: v for k, v in lat.get("stages", {}).items() if k != "events"}
+    if stages:
+        text += "; by stage (p50 / p99 ms): " + ", ".join(
+            f"{stage} {figures['p50_ms']} / {figures['p99_ms']}"
+            for stage, figures in stages.items()
+        )
+    return text
 
 
 def _spread(rounds: list[float]) -> str:
