@@ -1,4 +1,5 @@
-"""Two repairs to kafka-python 3.0.12 that keep a client's cluster metadata fresh after a node dies.
+"""Three repairs to kafka-python 3.0.12: a client's cluster metadata kept fresh after a node dies,
+and a consumer's group join finished once it has begun.
 
 What went wrong (``make test-cluster``, a node SIGKILLed under traffic, TLS to the brokers):
   1. The client opens a connection to the dying node. Its socket is reset before the TLS wrap,
@@ -11,11 +12,19 @@ What went wrong (``make test-cluster``, a node SIGKILLed under traffic, TLS to t
      The client keeps the leaders and epochs of the moment the node died, for good: partitions
      whose leadership moved are fetched from, and validated against, the old leader forever
      (FENCED_LEADER_EPOCH, then a metadata update that never comes), while the rest flow.
-The loop is unchanged on kafka-python's master in August 2026 (its connection code is rewritten
-there for 3.1). ``install()`` wraps both methods, leaving kafka-python's code untouched: a bare
-``OSError`` while building a transport becomes the ``KafkaConnectionError`` the library
-handles, and a metadata loop that fails anyway is logged and started again. Remove this module
-once kafka-python fixes both.
+What went wrong on a busy three-node cluster (a consumer with nothing assigned for 30 s):
+  3. A consumer that leads its group rejoins when its metadata no longer matches the snapshot
+     its assignment was made from (``ConsumerCoordinator.need_rejoin``): it revokes its
+     partitions and sends JoinGroup. A ``poll`` that returns before the answer leaves the join in
+     flight; the answer takes a new snapshot, so ``need_rejoin`` turns False and no later ``poll``
+     awaits the join again. Its SyncGroup result is dropped, and the member stays REBALANCING,
+     without partitions or heartbeats. Java's client asks "rejoin needed *or pending*"
+     (KAFKA-9815).
+``install()`` wraps the three methods, leaving kafka-python's code untouched: a bare ``OSError``
+while building a transport becomes the ``KafkaConnectionError`` the library handles, a metadata
+loop that fails anyway is logged and started again, and ``need_rejoin`` also says True while a
+join begun is unfinished. kafka-python's master has the same code (checked August and December
+2026); remove each wrapper once it is fixed there.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from typing import Any
 
 import structlog
 from kafka.cluster import ClusterMetadata
+from kafka.coordinator.consumer import ConsumerCoordinator
 from kafka.errors import KafkaConnectionError, KafkaError
 from kafka.net.manager import KafkaConnectionManager
 
@@ -74,13 +84,31 @@ def restarted_when_failed(
     return refresh_loop
 
 
+def pending_join_awaited(need_rejoin: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """``need_rejoin`` that also says True while a join begun is not finished (``rejoining``),
+    for a member whose partitions are assigned by its group: every later ``poll`` then awaits
+    that join until the member holds its new assignment."""
+
+    def rejoin_needed_or_pending(coordinator: Any) -> bool:
+        if need_rejoin(coordinator):
+            return True
+        return bool(
+            coordinator.rejoining
+            and coordinator._subscription.partitions_auto_assigned()
+            and not coordinator._auto_assign_all_partitions()
+        )
+
+    setattr(rejoin_needed_or_pending, _INSTALLED, True)
+    return rejoin_needed_or_pending
+
+
 def _retry_backoff(cluster: Any) -> Awaitable[Any]:
     # kafka-python's own pause between failed metadata requests, on the client's IO loop.
     return cluster._manager._net.sleep(cluster.config["retry_backoff_ms"] / 1000)  # type: ignore[no-any-return]
 
 
 def install() -> None:
-    """Wrap kafka-python's two methods (idempotent); call before building a client."""
+    """Wrap kafka-python's three methods (idempotent); call before building a client."""
     if not getattr(KafkaConnectionManager._build_transport, _INSTALLED, False):
         KafkaConnectionManager._build_transport = connection_errors_typed(
             KafkaConnectionManager._build_transport
@@ -89,11 +117,17 @@ def install() -> None:
         ClusterMetadata._refresh_loop = restarted_when_failed(
             ClusterMetadata._refresh_loop, _retry_backoff
         )
+    if not getattr(ConsumerCoordinator.need_rejoin, _INSTALLED, False):
+        ConsumerCoordinator.need_rejoin = pending_join_awaited(ConsumerCoordinator.need_rejoin)
 
 
 def installed() -> bool:
-    """Whether both repairs are in place."""
+    """Whether the three repairs are in place."""
     return all(
         getattr(method, _INSTALLED, False)
-        for method in (KafkaConnectionManager._build_transport, ClusterMetadata._refresh_loop)
+        for method in (
+            KafkaConnectionManager._build_transport,
+            ClusterMetadata._refresh_loop,
+            ConsumerCoordinator.need_rejoin,
+        )
     )

@@ -1,5 +1,6 @@
 """The repairs to kafka-python: a node that dies while we connect is a typed connection failure,
-and a metadata refresh loop that fails is started again until its client closes."""
+a metadata refresh loop that fails is started again until its client closes, and a group join
+once begun is awaited until it finishes."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ from typing import Any
 
 import pytest
 from kafka.cluster import ClusterMetadata
+from kafka.coordinator.consumer import ConsumerCoordinator
 from kafka.errors import KafkaConnectionError, NodeNotReadyError
 from kafka.net.manager import KafkaConnectionManager
 from structlog.testing import capture_logs
 
 from casesync.adapters import kafka_python_fixes
-from casesync.adapters.kafka_python_fixes import connection_errors_typed, restarted_when_failed
+from casesync.adapters.kafka_python_fixes import (
+    connection_errors_typed,
+    pending_join_awaited,
+    restarted_when_failed,
+)
 
 NODE = SimpleNamespace(node_id=3)
 
@@ -85,12 +91,44 @@ def test_the_loop_of_a_closed_client_is_not_started_again() -> None:
     assert logs == []
 
 
+def coordinator(*, rejoining: bool, group_assigns: bool = True) -> SimpleNamespace:
+    """A stand-in for kafka-python's ConsumerCoordinator, as far as ``need_rejoin`` reads it."""
+    subscription = SimpleNamespace(partitions_auto_assigned=lambda: group_assigns)
+    return SimpleNamespace(
+        rejoining=rejoining, _subscription=subscription, _auto_assign_all_partitions=lambda: False
+    )
+
+
+def test_a_join_begun_and_unfinished_still_needs_the_rejoin() -> None:
+    """While a join is in flight (rejoining) the member needs to rejoin even after kafka-python's
+    own check turned False, so the next poll awaits that join instead of dropping it."""
+    satisfied = pending_join_awaited(lambda _: False)
+    assert satisfied(coordinator(rejoining=True)) is True
+    assert satisfied(coordinator(rejoining=False)) is False
+
+
+def test_the_rejoin_check_otherwise_answers_as_kafka_python_does() -> None:
+    """kafka-python's True stays True; a consumer whose partitions are assigned by hand never
+    rejoins a group, in a join or not."""
+    assert pending_join_awaited(lambda _: True)(coordinator(rejoining=False)) is True
+    by_hand = coordinator(rejoining=True, group_assigns=False)
+    assert pending_join_awaited(lambda _: False)(by_hand) is False
+
+
 def test_every_client_module_installs_the_repairs_once() -> None:
-    """Importing the client factory installs both repairs; installing again wraps nothing twice
-    (a kafka-python that renamed either method fails here, not in a cluster outage)."""
+    """Importing the client factory installs the three repairs; installing again wraps nothing
+    twice (a kafka-python that renamed a method fails here, not in a cluster outage)."""
     import casesync.adapters.kafka_clients  # noqa: F401 - the import installs them
 
     assert kafka_python_fixes.installed()
-    build, loop = KafkaConnectionManager._build_transport, ClusterMetadata._refresh_loop
+    methods = (
+        KafkaConnectionManager._build_transport,
+        ClusterMetadata._refresh_loop,
+        ConsumerCoordinator.need_rejoin,
+    )
     kafka_python_fixes.install()
-    assert (KafkaConnectionManager._build_transport, ClusterMetadata._refresh_loop) == (build, loop)
+    assert (
+        KafkaConnectionManager._build_transport,
+        ClusterMetadata._refresh_loop,
+        ConsumerCoordinator.need_rejoin,
+    ) == methods
