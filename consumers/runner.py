@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+_POLL_MS = 100  # a poll's longest wait for records
+_SETTLING_POLL_MS = 1000  # ... and for the group's answer while it assigns partitions
+
 
 @dataclass
 class ConsumerStats:
@@ -129,7 +132,10 @@ class RegionConsumer:
         try:
             while not stop_event.is_set():
                 try:
-                    polled = consumer.poll(timeout_ms=100, max_records=self._sizer.size)  # 1
+                    # While the group settles, a poll waits for the join to end: kafka-python
+                    # sends a new JoinGroup in place of one that ended between two polls.
+                    wait_ms = _POLL_MS if listener.settled else _SETTLING_POLL_MS
+                    polled = consumer.poll(timeout_ms=wait_ms, max_records=self._sizer.size)  # 1
                 except KafkaError as e:
                     # kafka-python lets a refused connection out of poll (seen with two of
                     # three nodes down): the brokers may come back, so wait and poll again.
