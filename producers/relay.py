@@ -60,8 +60,8 @@ from producers.signing import RelaySigner
 log = structlog.get_logger(__name__)
 
 
-# A record to send: target region, key, value, headers, and the facts its signature covers.
-# target, key, value, headers, and when signing the record's leaf (``encoded_leaf``)
+# A record to send: target region, key, value, headers, and when signing the leaf its signature
+# covers (``encoded_leaf``).
 _Record = tuple[str, bytes, memoryview, list[tuple[str, bytes]], bytes | None]
 
 
