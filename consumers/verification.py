@@ -48,9 +48,7 @@ class VerifyStep:
         (nothing checked) when no manifest is in force."""
         self._anchor.start()  # the first batch reads the manifest sources; then a no-op
         try:
-            failures = self._verifier.refusals(
-                ((r.key, r.value, r.headers) for r in records), self.region, self._clock()
-            )
+            failures = self._verifier.refusals(records, self.region, self._clock())
         except NoTrustedManifest as e:
             self._tell_waiting(str(e))
             raise AwaitingManifest(str(e)) from None
@@ -62,6 +60,8 @@ class VerifyStep:
                      region=self.region,
                      waited_s=round(time.monotonic() - self._waiting_since))  # fmt: skip
             self._waiting_since = None
+        if not refused:
+            return [None] * len(failures)
         return [None if f is None else Rejection.of(Stage.VERIFY, f) for f in failures]
 
     def _tell_waiting(self, reason: str) -> None:

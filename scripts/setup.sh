@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what casesync needs on a fresh Debian machine, skipping what is already there:
-# Java and Maven (for the Kafka broker), PostgreSQL, a C compiler (for the compiled case event
-# decoders), the virtualenv and the Kafka jars.
+# Java and Maven (for the Kafka broker), PostgreSQL, a C compiler and OpenSSL's headers (for the
+# compiled case event decoders and signature check), the virtualenv and the Kafka jars.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v cc >/dev/null || missing+=(gcc)
+[ -f /usr/include/openssl/sha.h ] || missing+=(libssl-dev)  # SHA-256 for the compiled batch-mate check
 command -v promtool >/dev/null || missing+=(prometheus)  # promtool tests the alert rules
 command -v openssl >/dev/null || missing+=(openssl)  # cross-checks the SM2 suite in tests
 # The console's browser tests and screenshots: Chromium, and a font with Chinese characters.
@@ -42,5 +43,7 @@ fi
 
 infra/kafka/fetch.sh
 
-# Compiled decoders for the bundled schemas (seconds, once; a no-op when they are current).
+# Compiled decoders for the bundled schemas and the compiled batch-mate check of signatures
+# (seconds, once; a no-op when they are current).
 .venv/bin/python -m casesync.contract._native
+.venv/bin/python -m casesync.trust._native

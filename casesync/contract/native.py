@@ -15,11 +15,8 @@ decoder. Either way the codec's guarantee holds: whatever the fast path refuses,
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import re
-import subprocess
-import sys
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ from casesync.contract.codegen import Binding, Schema
 from casesync.contract.gen_reader import Decoder, ReaderSource, plain_slots_dataclass
 from casesync.contract.gen_writer import Encoder, encoder_source
 from casesync.contract.wire import MARKER, Unsupported
+from casesync.native_build import compile_in_place, source_name
 
 PACKAGE = "casesync.contract._native"
 BUILD_DIR = Path(__file__).resolve().parent / "_native"
@@ -237,7 +235,7 @@ def _module(
 
 def module_name(text: str) -> str:
     """The module's name: the hash of its source, so a stale build is never picked up."""
-    return "gen_" + hashlib.sha256(text.encode()).hexdigest()[:20]
+    return source_name("gen_", text)
 
 
 def load_decoder(writer: Schema, reader: Schema, binding: Binding | None) -> Decoder | None:
@@ -293,17 +291,4 @@ def build() -> list[Path]:
     for stale in BUILD_DIR.glob("gen_*"):
         if stale.name.split(".")[0] not in wanted:
             stale.unlink()
-    missing = [p for p in sources if not any(BUILD_DIR.glob(f"{p.stem}.*.so"))]
-    if missing:
-        compiler = subprocess.run(
-            [sys.executable, "-m", "Cython.Build.Cythonize", "-i", "-3", "-q", "-j", "2",
-             *map(str, missing)],
-            cwd=BUILD_DIR, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if compiler.returncode != 0:
-            raise RuntimeError(
-                "compiling the case event codecs failed (needs Cython and a C compiler):\n"
-                + compiler.stdout[-4000:]
-                + compiler.stderr[-4000:]
-            )
-    return missing
+    return compile_in_place(sources, "case event codecs")

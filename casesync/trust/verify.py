@@ -21,7 +21,8 @@ date a revocation from the moment of compromise.
 them (what the consumer calls per poll): once a record of a signed batch has passed every check,
 the outcome of steps 2, 4 and 5 is the same for its batch-mates under the same manifest, so they
 need only their own leaf hashed and found among the remembered nodes, or folded up to one.
-Anything else takes the full path above.
+Anything else takes the full path above. ``refusals`` runs that batch-mate check compiled
+(``casesync.trust.native``) when it is built, and in Python otherwise.
 """
 
 from __future__ import annotations
@@ -54,18 +55,24 @@ from casesync.trust.headers import (
 from casesync.trust.holder import ManifestHolder
 from casesync.trust.keys import PublicKeyEntry
 from casesync.trust.manifest import Manifest
+from casesync.trust.native import load_settle
 from casesync.trust.records import facts_from_record, fingerprint_of
-from casesync.trust.suites import Suite, suite_named
+from casesync.trust.suites import ED25519, Suite, suite_named
 from casesync.trust.tree import RecordFacts, encoded_leaf, fold_path, leaf_bytes
 
 DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
 DEFAULT_REMEMBERED_NODES = 262_144  # ~25 MiB at most; forgotten all at once when full
 _REMEMBERED_BATCHES = 4096  # batches that passed every check; forgotten all at once when full
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_COMPILED_SETTLE = load_settle()  # None when not built here: see casesync.trust.native
 
-Received = tuple[
-    bytes | None, bytes | None, Sequence[tuple[str, bytes | None]]
-]  # key, value, headers
+# A record as read: a tuple that ends in its key, value and headers (such as the consumer's).
+Received = tuple[Any, ...]
 _Proof = bytes  # a signature header's batch part: its suite, key, time, signature and tree size
+
+
+def _epoch_us(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 class Verified(NamedTuple):
@@ -97,6 +104,7 @@ class Verifier:
         holder: ManifestHolder,
         max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
         remembered_nodes: int = DEFAULT_REMEMBERED_NODES,
+        compiled: bool = True,
     ) -> None:
         self.holder = holder
         self.max_clock_skew = max_clock_skew
@@ -105,6 +113,9 @@ class Verifier:
         self._passed: dict[bytes, _PassedBatch] = {}  # by the batch part of their headers
         self._signed_roots: set[tuple[_Proof, bytes]] = set()  # statements whose signature held
         self._public_keys: dict[str, Any] = {}  # key id -> the suite's public key object
+        self._settle = _COMPILED_SETTLE if compiled else None  # None: Python checks every record
+        self._fast: dict[bytes, tuple[bytes, int, int]] = {}  # see _fast_batches
+        self._fast_manifest: Manifest | None = None
 
     def verify_received(
         self,
@@ -123,25 +134,52 @@ class Verifier:
         return self.verify(facts_from_record(key, value, headers, target_region), headers, now)
 
     def refusals(
-        self, records: Iterable[Received], target_region: str, now: datetime
+        self, records: Sequence[Received], target_region: str, now: datetime
     ) -> list[VerificationFailed | None]:
         """``verify_received`` of each record, read from ``target_region``'s inbox: None where
         it verifies, else why not. ``NoTrustedManifest`` when no manifest is in force (then no
-        record is checked). One call per batch of records saves the per-record set-up."""
+        record is checked). One call per batch of records saves the per-record set-up.
+
+        With the compiled check, runs of batch-mates are proved in C and Python takes each
+        record it stops at (the first of a batch not seen yet, for one), then hands back."""
         manifest = self.holder.current(now)
+        records = records if isinstance(records, list) else list(records)
         target = target_region.encode()
-        batch_mate = self._batch_mate
-        failures: list[VerificationFailed | None] = []
-        for key, value, headers in records:
-            if batch_mate(key, value, headers, target, manifest, now) is not None:
-                failures.append(None)
-                continue
-            try:
-                self.verify(facts_from_record(key, value, headers, target_region), headers, now)
-                failures.append(None)
-            except VerificationFailed as e:
-                failures.append(e)
+        failures: list[VerificationFailed | None] = [None] * len(records)
+        settle, fast = self._settle, self._fast_batches(manifest)
+        now_us = _epoch_us(now)
+        at, count = 0, len(records)
+        while at < count:
+            if settle is not None:
+                at = settle(records, at, target, fast, self._proved, self._remembered_nodes,
+                            now_us)  # fmt: skip
+                if at >= count:
+                    break
+            key, value, headers = records[at][-3:]
+            if self._batch_mate(key, value, headers, target, manifest, now) is None:
+                try:
+                    self.verify(facts_from_record(key, value, headers, target_region), headers,
+                                now)  # fmt: skip
+                except VerificationFailed as e:
+                    failures[at] = e
+            at += 1
         return failures
+
+    def _fast_batches(self, manifest: Manifest) -> dict[bytes, tuple[bytes, int, int]]:
+        """What the compiled check needs of the passed SHA-256 batches under ``manifest``: batch
+        part -> (source region, tree size, not before in µs since the epoch); rebuilt when the
+        manifest in force changes, so a batch passed under another one is checked afresh."""
+        if manifest is not self._fast_manifest:
+            self._fast.clear()
+            self._fast_manifest = manifest
+            for proof, passed in self._passed.items():
+                if passed.manifest is manifest:
+                    self._add_fast(proof, passed)
+        return self._fast
+
+    def _add_fast(self, proof: _Proof, passed: _PassedBatch) -> None:
+        if passed.suite.name == ED25519:  # the compiled check hashes with SHA-256 only
+            self._fast[proof] = (passed.source, passed.size, _epoch_us(passed.not_before))
 
     def _batch_mate(
         self,
@@ -226,10 +264,14 @@ class Verifier:
         verified = Verified(entry.region, key_id, signed_at)
         if len(self._passed) >= _REMEMBERED_BATCHES:
             self._passed.clear()
-        self._passed[proof] = _PassedBatch(
+            self._fast.clear()
+        passed = _PassedBatch(
             manifest, suite_named(entry.suite), entry.region.encode(), claim.tree_size,
             signed_at - self.max_clock_skew, verified,
         )  # fmt: skip
+        self._passed[proof] = passed
+        if manifest is self._fast_manifest:
+            self._add_fast(proof, passed)
         return verified
 
     def _check_proof(

@@ -1,0 +1,11 @@
+"""``python -m casesync.trust._native``: build the compiled batch-mate check (once)."""
+
+from __future__ import annotations
+
+import sys
+
+from casesync.native_build import build_command
+from casesync.trust.native import BUILD_DIR, build
+
+if __name__ == "__main__":
+    sys.exit(build_command(build, "batch-mate check", BUILD_DIR))

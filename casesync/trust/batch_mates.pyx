@@ -1,0 +1,258 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# distutils: libraries = crypto
+"""Batch-mates proved in C: what ``Verifier._batch_mate`` does for a record, for a run of them.
+
+Built by ``python -m casesync.trust._native`` (``make setup``) and used by ``Verifier.refusals``
+when present. It proves a record only the way the Python path does: its leaf, hashed with
+SHA-256 from its own key, value and headers, folds along its path into a node that a batch-mate
+proved under the same batch part, of a batch that passed every check under the manifest in
+force. Anything else (another suite, a malformed header, a batch not seen yet) stops the run
+at that record and Python decides it; so this never accepts what the Python checks refuse.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject
+from libc.stdlib cimport realloc
+from libc.string cimport memcmp, memcpy
+
+cdef extern from "openssl/sha.h":
+    # The low-level calls: OpenSSL 3's one-shot SHA256() looks the algorithm up on every call,
+    # which costs more than hashing a leaf.
+    ctypedef struct SHA256_CTX:
+        pass
+    int SHA256_Init(SHA256_CTX *context)
+    int SHA256_Update(SHA256_CTX *context, const void *data, size_t count)
+    int SHA256_Final(unsigned char *digest, SHA256_CTX *context)
+
+
+cdef inline void _sha256(const unsigned char *data, size_t count, unsigned char *digest):
+    cdef SHA256_CTX context
+    SHA256_Init(&context)
+    SHA256_Update(&context, data, count)
+    SHA256_Final(digest, &context)
+
+# Must equal casesync.trust.tree's; the loader refuses a module whose constants differ.
+LEAF_PREFIX = b"\x00casesync-record-v1"
+NODE_PREFIX = b"\x01"
+
+DEF WIDTH = 32  # SHA-256
+DEF MAX_DEPTH = 48  # a path of more levels goes to Python (trees hold at most 2**35 leaves)
+DEF MAX_FINGERPRINT = 64  # bytes
+
+cdef bytes _LEAF_PREFIX = LEAF_PREFIX
+# The headers a batch-mate needs, each exactly once, by slot.
+cdef dict _SLOTS = {"signature": 0, "source_region": 1, "event_id": 2, "event_type": 3,
+                    "fingerprint": 4}
+cdef frozenset _FORMER = frozenset(("sig_suite", "sig_key", "sig_time", "sig_root", "sig_path"))
+cdef unsigned char *_leaf = NULL  # the leaf being hashed; the GIL is held throughout
+cdef Py_ssize_t _leaf_capacity = 0
+
+
+cdef int _reserve(Py_ssize_t size) except -1:
+    global _leaf, _leaf_capacity
+    cdef unsigned char *grown
+    if size > _leaf_capacity:
+        grown = <unsigned char *>realloc(_leaf, size)
+        if grown == NULL:
+            raise MemoryError()
+        _leaf, _leaf_capacity = grown, size
+    return 0
+
+
+cdef inline unsigned char *_put(unsigned char *at, bytes field):
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(field)
+    memcpy(at, PyBytes_AS_STRING(field), n)
+    return at + n
+
+
+cdef inline unsigned char *_put_length(unsigned char *at, Py_ssize_t n):
+    at[0] = (n >> 24) & 0xFF
+    at[1] = (n >> 16) & 0xFF
+    at[2] = (n >> 8) & 0xFF
+    at[3] = n & 0xFF
+    return at + 4
+
+
+cdef inline int _hex_digit(unsigned char c):
+    if 48 <= c <= 57:
+        return c - 48
+    if 97 <= c <= 102:
+        return c - 87
+    if 65 <= c <= 70:
+        return c - 55
+    return -1
+
+
+cdef inline bint _proves(PyObject *found, bytes proof):
+    return found != NULL and (<object>found) == proof
+
+
+def settle(list records, Py_ssize_t start, bytes target, dict passed, dict proved,
+           Py_ssize_t max_nodes, long long now_us):
+    """Prove ``records`` (tuples ending in key, value and headers) from ``start`` on; the
+    index of the first one not proved here, ``len(records)`` when all were.
+
+    ``passed``: batch part -> ``(source region, tree size, not before in µs since the epoch)``
+    for the SHA-256 batches that passed every check under the manifest in force.
+    ``proved``: node hash -> the batch part that proved it (``Verifier._proved``), to which the
+    nodes of each path folded here are added, cleared first when it would exceed ``max_nodes``.
+    """
+    cdef Py_ssize_t n = len(records), i, length, end, at, size, index, fn, sn, depth, level
+    cdef Py_ssize_t fingerprint_size, last, slot, tree_size = 0
+    cdef PyObject *found[5]
+    cdef PyObject *where
+    cdef long long not_before = 0
+    cdef const unsigned char *raw
+    cdef const unsigned char *hex_text
+    cdef const unsigned char *proof_bytes = NULL
+    cdef unsigned char fingerprint[MAX_FINGERPRINT]
+    cdef unsigned char node[1 + 2 * WIDTH]
+    cdef unsigned char leaf_hash[WIDTH]
+    cdef unsigned char *out
+    cdef int high, low, shift
+    cdef unsigned char folded[WIDTH]
+    cdef bytes signature, source, event_id, event_type, fingerprint_text, key, value
+    cdef bytes proof = None, source_expected = None, top, made
+    cdef list remembered
+    cdef tuple entry
+    cdef object record, headers, header, name, header_value
+    for i in range(start, n):
+        record = records[i]
+        if not isinstance(record, tuple):
+            return i
+        last = len(record) - 1
+        if last < 2:
+            return i
+        key, value, headers = record[last - 2], record[last - 1], record[last]
+        if type(key) is not bytes or type(value) is not bytes:
+            return i
+        for slot in range(5):
+            found[slot] = NULL
+        for header in headers:
+            if type(header) is not tuple or len(header) != 2 or type(header[0]) is not str:
+                return i
+            name, header_value = header
+            where = PyDict_GetItem(_SLOTS, name)
+            if where == NULL:
+                if name in _FORMER:
+                    return i
+                continue
+            slot = <Py_ssize_t>(<object>where)
+            if found[slot] != NULL or type(header_value) is not bytes:
+                return i  # repeated or not bytes: Python decides
+            found[slot] = <PyObject *>header_value  # borrowed: the record holds it
+        for slot in range(5):
+            if found[slot] == NULL:
+                return i
+        signature, source, event_id, event_type, fingerprint_text = (
+            <bytes>found[0], <bytes>found[1], <bytes>found[2], <bytes>found[3], <bytes>found[4]
+        )
+
+        # The batch: the same batch part as the record before it (most records), or looked up.
+        raw = <const unsigned char *>PyBytes_AS_STRING(signature)
+        length = PyBytes_GET_SIZE(signature)
+        if length <= 2 or raw[0] != 1:
+            return i
+        end = raw[1]
+        if end < 3 or end >= length:
+            return i
+        if proof is None or end != PyBytes_GET_SIZE(proof) or memcmp(raw, proof_bytes, end) != 0:
+            proof = PyBytes_FromStringAndSize(<const char *>raw, end)
+            entry = passed.get(proof)
+            if entry is None:
+                proof = None
+                return i
+            source_expected, tree_size, not_before = entry
+            proof_bytes = <const unsigned char *>PyBytes_AS_STRING(proof)
+        if now_us < not_before or source != source_expected:
+            return i
+
+        # The fingerprint's hex text as bytes (any other text: Python decides).
+        fingerprint_size = PyBytes_GET_SIZE(fingerprint_text) // 2
+        if fingerprint_size == 0 or fingerprint_size > MAX_FINGERPRINT \
+                or PyBytes_GET_SIZE(fingerprint_text) % 2:
+            return i
+        hex_text = <const unsigned char *>PyBytes_AS_STRING(fingerprint_text)
+        for at in range(fingerprint_size):
+            high = _hex_digit(hex_text[2 * at])
+            low = _hex_digit(hex_text[2 * at + 1])
+            if high < 0 or low < 0:
+                return i
+            fingerprint[at] = high * 16 + low
+
+        # The leaf, as casesync.trust.tree.encoded_leaf lays it out, and its hash.
+        size = (PyBytes_GET_SIZE(_LEAF_PREFIX) + 28 + PyBytes_GET_SIZE(source)
+                + PyBytes_GET_SIZE(target) + PyBytes_GET_SIZE(key) + PyBytes_GET_SIZE(value)
+                + fingerprint_size + PyBytes_GET_SIZE(event_id) + PyBytes_GET_SIZE(event_type))
+        _reserve(size)
+        out = _put(_leaf, _LEAF_PREFIX)
+        out = _put_length(out, PyBytes_GET_SIZE(source))
+        out = _put_length(out, PyBytes_GET_SIZE(target))
+        out = _put_length(out, PyBytes_GET_SIZE(key))
+        out = _put_length(out, PyBytes_GET_SIZE(value))
+        out = _put_length(out, fingerprint_size)
+        out = _put_length(out, PyBytes_GET_SIZE(event_id))
+        out = _put_length(out, PyBytes_GET_SIZE(event_type))
+        out = _put(out, source)
+        out = _put(out, target)
+        out = _put(out, key)
+        out = _put(out, value)
+        memcpy(out, fingerprint, fingerprint_size)
+        out += fingerprint_size
+        out = _put(out, event_id)
+        out = _put(out, event_type)
+        _sha256(_leaf, size, leaf_hash)
+        top = PyBytes_FromStringAndSize(<const char *>leaf_hash, WIDTH)
+        if _proves(PyDict_GetItem(proved, top), proof):
+            continue  # a batch-mate's path holds this leaf
+
+        # Fold the path (casesync.trust.tree.fold_path), stopping at a node already proved.
+        index, at = 0, end
+        shift = 0
+        while True:  # the leaf index, an LEB128 varint (casesync.trust.headers.read_varint)
+            if at >= length or shift > 28:
+                return i
+            index |= (<Py_ssize_t>(raw[at] & 0x7F)) << shift
+            shift += 7
+            at += 1
+            if not raw[at - 1] & 0x80:
+                break
+        depth = (length - at) // WIDTH
+        if (length - at) % WIDTH or depth > MAX_DEPTH or index >= tree_size:
+            return i
+        remembered = [top]
+        fn, sn = index, tree_size - 1
+        node[0] = 1
+        memcpy(node + 1 + WIDTH, leaf_hash, WIDTH)  # the right half holds the current node
+        for level in range(depth):
+            if sn == 0:
+                return i
+            remembered.append(PyBytes_FromStringAndSize(<const char *>raw + at, WIDTH))
+            if fn & 1 or fn == sn:
+                memcpy(node + 1, raw + at, WIDTH)
+                while not fn & 1 and fn:
+                    fn >>= 1
+                    sn >>= 1
+            else:
+                memcpy(node + 1, node + 1 + WIDTH, WIDTH)
+                memcpy(node + 1 + WIDTH, raw + at, WIDTH)
+            _sha256(node, 1 + 2 * WIDTH, folded)
+            memcpy(node + 1 + WIDTH, folded, WIDTH)
+            fn >>= 1
+            sn >>= 1
+            at += WIDTH
+            top = PyBytes_FromStringAndSize(<const char *>folded, WIDTH)
+            remembered.append(top)
+            if PyDict_GetItem(proved, top) != NULL:
+                break
+        else:
+            if sn != 0:
+                return i
+        if not _proves(PyDict_GetItem(proved, top), proof):
+            return i
+        if len(proved) + len(remembered) > max_nodes:
+            proved.clear()
+        for made in remembered:
+            proved[made] = proof
+    return n

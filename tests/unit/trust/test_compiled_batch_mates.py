@@ -1,0 +1,142 @@
+"""The compiled batch-mate check: built here, and never a different verdict from Python's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from casesync.trust import native
+from casesync.trust.headers import SIGNATURE
+from casesync.trust.verify import Verifier
+
+from .conftest import NOW, SUZHOU, TONGXIANG, Federation, record_facts
+from .test_verify_received import Received, received
+
+
+def verdicts(verifier: Verifier, records: list[Any]) -> list[str | None]:
+    failures = verifier.refusals(records, TONGXIANG, NOW)
+    return [None if f is None else type(f).__name__ for f in failures]
+
+
+def both_ways(federation: Federation, records: list[Any]) -> tuple[list[str | None], ...]:
+    """The verdicts of a fresh compiled verifier and a fresh Python one, on the same records."""
+    holder = federation.holder()
+    return (
+        verdicts(Verifier(holder, compiled=True), records),
+        verdicts(Verifier(holder, compiled=False), records),
+    )
+
+
+def flipped(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes((data[at] ^ 0x01,)) + data[at + 1 :]
+
+
+def tampered(record: Received) -> Iterator[Received]:
+    """Each one-byte change of the record's key, value and header values, and malformed
+    headers: repeated, renamed, emptied, of the former layout, missing."""
+    key, value, headers = record
+    for at in range(len(key)):
+        yield flipped(key, at), value, headers
+    for at in range(len(value)):
+        yield key, flipped(value, at), headers
+    for h, (name, header) in enumerate(headers):
+        for at in range(len(header)):
+            yield key, value, (*headers[:h], (name, flipped(header, at)), *headers[h + 1 :])
+        yield key, value, (*headers, (name, header))  # repeated
+        yield key, value, (*headers[:h], (name.upper(), header), *headers[h + 1 :])
+        yield key, value, (*headers[:h], (name, b""), *headers[h + 1 :])
+        yield key, value, (*headers[:h], *headers[h + 1 :])  # missing
+    yield key, value, (*headers, ("sig_path", b"x"))
+    yield key, value, (*headers[:-1], (SIGNATURE, headers[-1][1][:-32]))  # path cut short
+
+
+def test_the_compiled_check_is_built_here() -> None:
+    """``make setup`` builds it; without it every record is checked in Python, ~5 µs slower."""
+    assert native.load_settle() is not None, "run: python -m casesync.trust._native"
+
+
+def test_every_one_byte_change_and_malformed_header_gets_the_python_verdict(
+    federation: Federation,
+) -> None:
+    """After a tree's records verified, each tampered copy of one of them is refused (or
+    passed) by the compiled check exactly as by Python, class for class."""
+    records = received(record_facts(300), federation)
+    probes = [records[5], records[130], records[299]]  # both trees, indexes below and above 128
+    changed = [variant for probe in probes for variant in tampered(probe)]
+    compiled, python = both_ways(federation, records + changed)
+    assert compiled == python
+    assert compiled[: len(records)] == [None] * len(records)
+    assert set(compiled[len(records) :]) >= {None, "BadSignature", "Unsigned"}
+
+
+def test_records_of_two_batches_read_interleaved_get_the_python_verdicts(
+    federation: Federation,
+) -> None:
+    """Records of two signed batches, read alternately and with a forged copy in between,
+    verify the same way compiled and in Python."""
+    first = received(record_facts(40), federation)
+    second = received(record_facts(41)[1:], federation, at=NOW - timedelta(seconds=1))
+    forged = (first[3][0], b"forged", first[3][2])
+    mixed = [r for pair in zip(first, second, strict=True) for r in pair] + [forged]
+    compiled, python = both_ways(federation, mixed)
+    assert compiled == python
+    assert compiled[-1] == "BadSignature"
+
+
+def test_records_that_end_in_key_value_and_headers_are_read_as_the_consumer_holds_them(
+    federation: Federation,
+) -> None:
+    """The consumer's records carry topic, partition and offset before key, value and
+    headers; the check reads the last three, forged or not."""
+    records = received(record_facts(20), federation)
+    incoming = [("inbox", 0, offset, *r) for offset, r in enumerate(records)]
+    incoming.append(("inbox", 0, 20, records[4][0], records[4][1] + b"!", records[4][2]))
+    compiled, python = both_ways(federation, incoming)
+    assert compiled == python == [None] * 20 + ["BadSignature"]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_with_the_compiled_check_python_sees_only_the_first_record_of_each_tree(
+    federation: Federation, compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiled, Python looks at the records the check stops at (each tree's first, until its
+    batch has passed); without it, at every record."""
+    records = received(record_facts(512), federation)
+    verifier = Verifier(federation.holder(), compiled=compiled)
+    looked_at: list[int] = []
+    original = verifier._batch_mate
+
+    def counting(*args: Any) -> Any:
+        looked_at.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(verifier, "_batch_mate", counting)
+    assert verifier.refusals(records, TONGXIANG, NOW) == [None] * 512
+    assert len(looked_at) == (2 if compiled else 512)
+
+
+def test_a_batch_mate_naming_another_source_is_refused_as_in_python(
+    federation: Federation,
+) -> None:
+    """A region that signs, in one batch, its own record and a record naming another source:
+    the second is refused (signer is not the source) after the first verified, compiled too."""
+    own = record_facts(3)
+    foreign = record_facts(3, source=SUZHOU)
+    records = received([own[0], foreign[1], own[2]], federation)
+    compiled, python = both_ways(federation, records)
+    assert compiled == python == [None, "SignerNotSource", None]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_batch_mate_read_when_its_signing_time_is_still_ahead_is_refused(
+    federation: Federation, compiled: bool
+) -> None:
+    """The clock-skew check holds for batch-mates the compiled check reads, too."""
+    records = received(record_facts(3), federation, NOW + timedelta(minutes=2))
+    verifier = Verifier(federation.holder(), compiled=compiled)
+    assert verifier.refusals(records[:1], TONGXIANG, NOW) == [None]
+    later = verifier.refusals(records[1:], TONGXIANG, NOW - timedelta(minutes=10))
+    assert [type(f).__name__ for f in later] == ["KeyNotValidThen"] * 2
