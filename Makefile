@@ -90,4 +90,4 @@ bench-e2e: up ## end-to-end throughput and sync latency, on the local broker and
 	@cd benchmarks && ../$(PY) bench_e2e.py --cluster --json ../bench-results/e2e.json
 
 clean: down ## stop services; remove run data, build output and compiled modules (keeps the jar cache)
-	rm -rf .run build casesync/contract/_native/gen_* casesync/trust/_native/batch_mates_*
+	rm -rf .run build casesync/contract/_native/gen_* casesync/trust/_native/hashing_*

@@ -1,4 +1,7 @@
-"""The compiled batch-mate check (``batch_mates.pyx``), built ahead of time, loaded if current.
+"""The compiled SHA-256 work (``hashing.pyx``), built ahead of time, loaded if current.
+
+``sign_leaves`` makes the headers of its ed25519 trees with ``signed_tree``: leaf hashes,
+inner nodes, paths and header values in C, about a microsecond a record less for the relay.
 
 ``Verifier.refusals`` hands each run of records to ``settle`` and takes over, in Python, at the
 first record it could not prove: the first of a batch not seen yet, a record of another suite,
@@ -8,8 +11,8 @@ is most of what verification adds to the consumer.
 Build once per machine (``make setup`` does it): ``python -m casesync.trust._native`` copies the
 source into ``casesync/trust/_native/`` under the hash of its text and compiles it with Cython
 against OpenSSL's libcrypto (SHA-256). A module is loaded only when it was built from today's
-source; otherwise, or without a compiler, every record takes the Python path, with the same
-verdicts.
+source; otherwise, or without a compiler, the Python paths do the same work with the same
+results.
 """
 
 from __future__ import annotations
@@ -17,32 +20,43 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from casesync.native_build import compile_in_place, source_name
 from casesync.trust.tree import LEAF_PREFIX, NODE_PREFIX
 
 PACKAGE = "casesync.trust._native"
-SOURCE = Path(__file__).resolve().parent / "batch_mates.pyx"
+SOURCE = Path(__file__).resolve().parent / "hashing.pyx"
 BUILD_DIR = SOURCE.parent / "_native"
 
 Settle = Callable[[list[Any], int, bytes, dict[bytes, Any], dict[bytes, bytes], int, int], int]
+SignedTree = Callable[[list[bytes], Callable[[bytes], bytes], str], list[tuple[str, bytes]]]
 
 
 def _module_name() -> str:
-    return source_name("batch_mates_", SOURCE.read_text())
+    return source_name("hashing_", SOURCE.read_text())
 
 
-def load_settle() -> Settle | None:
-    """The compiled ``settle`` when built from today's source, else None."""
+def _module() -> Any:
     try:
         module = importlib.import_module(f"{PACKAGE}.{_module_name()}")
     except ImportError:
         return None
     if (module.LEAF_PREFIX, module.NODE_PREFIX) != (LEAF_PREFIX, NODE_PREFIX):
         return None  # built for another leaf layout: its proofs would not be ours
-    settle: Settle = module.settle
-    return settle
+    return module
+
+
+def load_settle() -> Settle | None:
+    """The compiled ``settle`` when built from today's source, else None."""
+    module = _module()
+    return None if module is None else cast(Settle, module.settle)
+
+
+def load_signed_tree() -> SignedTree | None:
+    """The compiled ``signed_tree`` when built from today's source, else None."""
+    module = _module()
+    return None if module is None else cast(SignedTree, module.signed_tree)
 
 
 def build() -> list[Path]:
@@ -50,7 +64,7 @@ def build() -> list[Path]:
     target = BUILD_DIR / f"{_module_name()}.pyx"
     if not target.exists():
         target.write_text(SOURCE.read_text())
-    for stale in BUILD_DIR.glob("batch_mates_*"):
+    for stale in BUILD_DIR.glob("hashing_*"):
         if stale.name.split(".")[0] != target.stem:
             stale.unlink()
-    return compile_in_place([target], "batch-mate check")
+    return compile_in_place([target], "SHA-256 hashing")

@@ -1,1 +1,1 @@
-"""The compiled batch-mate check, built by ``python -m casesync.trust._native``."""
+"""The compiled SHA-256 hashing, built by ``python -m casesync.trust._native``."""

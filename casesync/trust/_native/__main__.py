@@ -1,4 +1,4 @@
-"""``python -m casesync.trust._native``: build the compiled batch-mate check (once)."""
+"""``python -m casesync.trust._native``: build the compiled SHA-256 hashing (once)."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from casesync.native_build import build_command
 from casesync.trust.native import BUILD_DIR, build
 
 if __name__ == "__main__":
-    sys.exit(build_command(build, "batch-mate check", BUILD_DIR))
+    sys.exit(build_command(build, "SHA-256 hashing", BUILD_DIR))

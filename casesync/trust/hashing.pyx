@@ -1,9 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # distutils: libraries = crypto
-"""Batch-mates proved in C: what ``Verifier._batch_mate`` does for a record, for a run of them.
+"""The SHA-256 work of signing and verifying, compiled: trees for the relay, batch-mates for
+the consumer. Built by ``python -m casesync.trust._native`` (``make setup``); used when present.
 
-Built by ``python -m casesync.trust._native`` (``make setup``) and used by ``Verifier.refusals``
-when present. It proves a record only the way the Python path does: its leaf, hashed with
+``signed_tree`` gives a tree's signature headers as ``casesync.trust.signing`` makes them:
+``build_joined_tree`` over SHA-256 leaf hashes, then ``signature_headers``.
+
+``settle`` is what ``Verifier._batch_mate`` does for a record, for a run of them. It proves a record only the way the Python path does: its leaf, hashed with
 SHA-256 from its own key, value and headers, folds along its path into a node that a batch-mate
 proved under the same batch part, of a batch that passed every check under the manifest in
 force. Anything else (another suite, a malformed header, a batch not seen yet) stops the run
@@ -13,6 +16,7 @@ at that record and Python decides it; so this never accepts what the Python chec
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdlib cimport realloc
 from libc.string cimport memcmp, memcpy
 
@@ -256,3 +260,86 @@ def settle(list records, Py_ssize_t start, bytes target, dict passed, dict prove
         for made in remembered:
             proved[made] = proof
     return n
+
+
+def signed_tree(list leaves, object batch_part_for, str header_name):
+    """Each record's signature header for a SHA-256 tree over ``leaves`` (``leaf_bytes`` of
+    each record, bytes; at least one): ``(header_name, batch part + leaf index + path)``, where
+    ``batch_part_for(root)`` signs the root and gives the batch part. The tree and paths are
+    ``build_joined_tree``'s, the header values ``signature_headers``'."""
+    cdef Py_ssize_t n = len(leaves), total = 0, count, level, index, at, depth, steps, size
+    cdef Py_ssize_t batch_size, index_size
+    cdef Py_ssize_t starts[MAX_DEPTH + 2]
+    cdef Py_ssize_t counts[MAX_DEPTH + 2]
+    cdef unsigned char *nodes
+    cdef unsigned char *out
+    cdef unsigned char pair[1 + 2 * WIDTH]
+    cdef unsigned char varint[10]
+    cdef object leaf
+    cdef bytes batch, value
+    cdef list headers
+    if n == 0:
+        raise ValueError("a tree needs at least one leaf")
+    for leaf in leaves:
+        if type(leaf) is not bytes:
+            raise TypeError("leaves must be bytes")
+    # Level sizes: pairs are hashed, a level's last node without a sibling moves up as it is.
+    count, depth = n, 0
+    while True:
+        starts[depth], counts[depth] = total, count
+        total += count
+        if count == 1:
+            break
+        count = (count + 1) // 2
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise ValueError("too many leaves")
+    nodes = <unsigned char *>PyMem_Malloc(total * WIDTH)
+    if nodes == NULL:
+        raise MemoryError()
+    try:
+        for index in range(n):
+            _sha256(<const unsigned char *>PyBytes_AS_STRING(leaves[index]),
+                    PyBytes_GET_SIZE(leaves[index]), nodes + index * WIDTH)
+        pair[0] = 1
+        for level in range(depth):
+            for index in range(counts[level + 1]):
+                at = (starts[level] + 2 * index) * WIDTH
+                if 2 * index + 1 < counts[level]:
+                    memcpy(pair + 1, nodes + at, 2 * WIDTH)
+                    _sha256(pair, 1 + 2 * WIDTH, nodes + (starts[level + 1] + index) * WIDTH)
+                else:
+                    memcpy(nodes + (starts[level + 1] + index) * WIDTH, nodes + at, WIDTH)
+        batch = batch_part_for(
+            PyBytes_FromStringAndSize(<const char *>nodes + starts[depth] * WIDTH, WIDTH))
+        batch_size = PyBytes_GET_SIZE(batch)
+        headers = []
+        for index in range(n):
+            index_size, at = 0, index
+            while True:  # LEB128, as casesync.trust.headers.varint
+                varint[index_size] = (at & 0x7F) | (0x80 if at >= 0x80 else 0)
+                index_size += 1
+                at >>= 7
+                if not at:
+                    break
+            steps, at = 0, index
+            for level in range(depth):  # the siblings that exist, leaf to root
+                if (at ^ 1) < counts[level]:
+                    steps += 1
+                at >>= 1
+            size = batch_size + index_size + steps * WIDTH
+            value = PyBytes_FromStringAndSize(NULL, size)
+            out = <unsigned char *>PyBytes_AS_STRING(value)
+            memcpy(out, PyBytes_AS_STRING(batch), batch_size)
+            memcpy(out + batch_size, varint, index_size)
+            out += batch_size + index_size
+            at = index
+            for level in range(depth):
+                if (at ^ 1) < counts[level]:
+                    memcpy(out, nodes + (starts[level] + (at ^ 1)) * WIDTH, WIDTH)
+                    out += WIDTH
+                at >>= 1
+            headers.append((header_name, value))
+        return headers
+    finally:
+        PyMem_Free(nodes)
