@@ -43,6 +43,7 @@ NODE_PREFIX = b"\x01"
 DEF WIDTH = 32  # SHA-256
 DEF MAX_DEPTH = 48  # a path of more levels goes to Python (trees hold at most 2**35 leaves)
 DEF MAX_FINGERPRINT = 64  # bytes
+DEF MAX_HEADERS = 32  # a record with more goes to Python
 
 cdef bytes _LEAF_PREFIX = LEAF_PREFIX
 # The headers a batch-mate needs, each exactly once, by slot.
@@ -92,8 +93,8 @@ cdef inline bint _proves(PyObject *found, bytes proof):
     return found != NULL and (<object>found) == proof
 
 
-def settle(list records, Py_ssize_t start, bytes target, dict passed, dict proved,
-           Py_ssize_t max_nodes, long long now_us):
+def settle(list records not None, Py_ssize_t start, bytes target not None, dict passed not None,
+           dict proved not None, Py_ssize_t max_nodes, long long now_us):
     """Prove ``records`` (tuples ending in key, value and headers) from ``start`` on; the
     index of the first one not proved here, ``len(records)`` when all were.
 
@@ -103,7 +104,8 @@ def settle(list records, Py_ssize_t start, bytes target, dict passed, dict prove
     nodes of each path folded here are added, cleared first when it would exceed ``max_nodes``.
     """
     cdef Py_ssize_t n = len(records), i, length, end, at, size, index, fn, sn, depth, level
-    cdef Py_ssize_t fingerprint_size, last, slot, tree_size = 0
+    cdef Py_ssize_t fingerprint_size, last, slot, h, seen, header_count, tree_size = 0
+    cdef PyObject *names[MAX_HEADERS]
     cdef PyObject *found[5]
     cdef PyObject *where
     cdef long long not_before = 0
@@ -121,6 +123,8 @@ def settle(list records, Py_ssize_t start, bytes target, dict passed, dict prove
     cdef list remembered
     cdef tuple entry
     cdef object record, headers, header, name, header_value
+    if not 0 <= start <= n:
+        raise IndexError(f"start {start} outside 0..{n}")
     for i in range(start, n):
         record = records[i]
         if not isinstance(record, tuple):
@@ -133,18 +137,29 @@ def settle(list records, Py_ssize_t start, bytes target, dict passed, dict prove
             return i
         for slot in range(5):
             found[slot] = NULL
-        for header in headers:
+        # A tuple or list holds its headers, so the borrowed pointers below stay valid.
+        if type(headers) is not tuple and type(headers) is not list:
+            return i
+        header_count = len(headers)
+        if header_count > MAX_HEADERS:
+            return i
+        for h in range(header_count):
+            header = headers[h]
             if type(header) is not tuple or len(header) != 2 or type(header[0]) is not str:
                 return i
             name, header_value = header
+            for seen in range(h):  # any name repeated: Python's full checks decide, as they do
+                if (<object>names[seen]) == name:
+                    return i
+            names[h] = <PyObject *>name  # borrowed: its header tuple holds it
             where = PyDict_GetItem(_SLOTS, name)
             if where == NULL:
                 if name in _FORMER:
                     return i
                 continue
             slot = <Py_ssize_t>(<object>where)
-            if found[slot] != NULL or type(header_value) is not bytes:
-                return i  # repeated or not bytes: Python decides
+            if type(header_value) is not bytes:
+                return i  # not bytes: Python decides
             found[slot] = <PyObject *>header_value  # borrowed: the record holds it
         for slot in range(5):
             if found[slot] == NULL:
@@ -262,11 +277,11 @@ def settle(list records, Py_ssize_t start, bytes target, dict passed, dict prove
     return n
 
 
-def signed_tree(list leaves, object batch_part_for, str header_name):
+def signed_tree(list leaves not None, object batch_part_for, str header_name not None):
     """Each record's signature header for a SHA-256 tree over ``leaves`` (``leaf_bytes`` of
-    each record, bytes; at least one): ``(header_name, batch part + leaf index + path)``, where
-    ``batch_part_for(root)`` signs the root and gives the batch part. The tree and paths are
-    ``build_joined_tree``'s, the header values ``signature_headers``'."""
+    each record, exactly ``bytes``; at least one): ``(header_name, batch part + leaf index +
+    path)``, where ``batch_part_for(root)`` signs the root and gives the batch part. The tree
+    and paths are ``build_joined_tree``'s, the header values ``signature_headers``'."""
     cdef Py_ssize_t n = len(leaves), total = 0, count, level, index, at, depth, steps, size
     cdef Py_ssize_t batch_size, index_size
     cdef Py_ssize_t starts[MAX_DEPTH + 2]
@@ -275,7 +290,7 @@ def signed_tree(list leaves, object batch_part_for, str header_name):
     cdef unsigned char *out
     cdef unsigned char pair[1 + 2 * WIDTH]
     cdef unsigned char varint[10]
-    cdef object leaf
+    cdef object leaf, signed
     cdef bytes batch, value
     cdef list headers
     if n == 0:
@@ -310,8 +325,11 @@ def signed_tree(list leaves, object batch_part_for, str header_name):
                     _sha256(pair, 1 + 2 * WIDTH, nodes + (starts[level + 1] + index) * WIDTH)
                 else:
                     memcpy(nodes + (starts[level + 1] + index) * WIDTH, nodes + at, WIDTH)
-        batch = batch_part_for(
+        signed = batch_part_for(
             PyBytes_FromStringAndSize(<const char *>nodes + starts[depth] * WIDTH, WIDTH))
+        if type(signed) is not bytes:
+            raise TypeError("batch_part_for must return bytes")
+        batch = signed
         batch_size = PyBytes_GET_SIZE(batch)
         headers = []
         for index in range(n):

@@ -155,3 +155,42 @@ def test_a_batch_mate_read_when_its_signing_time_is_still_ahead_is_refused(
     assert verifier.refusals(records[:1], TONGXIANG, NOW) == [None]
     later = verifier.refusals(records[1:], TONGXIANG, NOW - timedelta(minutes=10))
     assert [type(f).__name__ for f in later] == ["KeyNotValidThen"] * 2
+
+
+def test_a_proved_leaf_with_a_broken_path_and_a_repeated_header_gets_python_s_verdict(
+    federation: Federation,
+) -> None:
+    """A batch-mate whose leaf is proved already but whose path is garbage, with an uncovered
+    header repeated: Python's batch-mate shortcut declines it and its full checks refuse the
+    path, so the compiled check must decline the shortcut too."""
+    records = received(record_facts(8), federation)
+    key, value, headers = records[1]
+    signature = headers[-1][1]
+    end = signature[1]
+    garbage = signature[: end + 1] + bytes(len(signature) - end - 1)
+    repeated = (*headers[:-1], ("trace", b"a"), ("trace", b"b"), (SIGNATURE, garbage))
+    compiled, python = both_ways(federation, [records[0], (key, value, repeated)])
+    assert compiled == python == [None, "BadSignature"]
+
+
+def test_the_compiled_check_leaves_headers_it_cannot_hold_on_to_for_python(
+    federation: Federation,
+) -> None:
+    """Headers that are not a tuple or list (an iterator) are not read by the compiled check:
+    it stops at that record, and a start outside the records is refused."""
+    settle = native.load_settle()
+    assert settle is not None
+    records = received(record_facts(2), federation)
+    key, value, headers = records[0]
+    odd = [(key, value, iter(headers))]
+    assert settle(odd, 0, TONGXIANG.encode(), {}, {}, 100, 0) == 0
+    with pytest.raises(IndexError):
+        settle(odd, 2, TONGXIANG.encode(), {}, {}, 100, 0)
+
+
+def test_the_compiled_tree_refuses_a_batch_part_that_is_not_bytes() -> None:
+    """A signer callback returning something else is a TypeError, never headers made of it."""
+    signed_tree = native.load_signed_tree()
+    assert signed_tree is not None
+    with pytest.raises(TypeError):
+        signed_tree([b"leaf"], lambda root: None, SIGNATURE)
