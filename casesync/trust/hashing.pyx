@@ -106,6 +106,7 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
     cdef Py_ssize_t n = len(records), i, length, end, at, size, index, fn, sn, depth, level
     cdef Py_ssize_t fingerprint_size, last, slot, h, seen, header_count, tree_size = 0
     cdef PyObject *names[MAX_HEADERS]
+    cdef Py_hash_t hashes[MAX_HEADERS]
     cdef PyObject *found[5]
     cdef PyObject *where
     cdef long long not_before = 0
@@ -148,8 +149,9 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
             if type(header) is not tuple or len(header) != 2 or type(header[0]) is not str:
                 return i
             name, header_value = header
+            hashes[h] = hash(name)  # cached in the str
             for seen in range(h):  # any name repeated: Python's full checks decide, as they do
-                if (<object>names[seen]) == name:
+                if hashes[seen] == hashes[h] and (<object>names[seen]) == name:
                     return i
             names[h] = <PyObject *>name  # borrowed: its header tuple holds it
             where = PyDict_GetItem(_SLOTS, name)
