@@ -6,11 +6,14 @@ the consumer. Built by ``python -m casesync.trust._native`` (``make setup``); us
 ``signed_tree`` gives a tree's signature headers as ``casesync.trust.signing`` makes them:
 ``build_joined_tree`` over SHA-256 leaf hashes, then ``signature_headers``.
 
-``settle`` is what ``Verifier._batch_mate`` does for a record, for a run of them. It proves a record only the way the Python path does: its leaf, hashed with
-SHA-256 from its own key, value and headers, folds along its path into a node that a batch-mate
-proved under the same batch part, of a batch that passed every check under the manifest in
-force. Anything else (another suite, a malformed header, a batch not seen yet) stops the run
-at that record and Python decides it; so this never accepts what the Python checks refuse.
+``settle`` proves batch-mates, a run of records at a time: a record whose leaf, hashed with
+SHA-256 from its own key, value and headers, folds along its whole path to the root whose
+signature held for its batch part, of a batch that passed every check under the manifest in
+force. Python accepts such a record too (``Verifier._batch_mate``, else ``Verifier.verify``
+with that root among its signed roots). Anything else (another suite, a malformed header, a
+batch not seen yet, a path that does not reach the root) stops the run at that record and
+Python decides it; so this never accepts what the Python checks refuse. Folding the whole
+path (8 hashes in a tree of 256) costs less than looking nodes up among Python objects.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -89,19 +92,13 @@ cdef inline int _hex_digit(unsigned char c):
     return -1
 
 
-cdef inline bint _proves(PyObject *found, bytes proof):
-    return found != NULL and (<object>found) == proof
-
-
 def settle(list records not None, Py_ssize_t start, bytes target not None, dict passed not None,
-           dict proved not None, Py_ssize_t max_nodes, long long now_us):
+           long long now_us):
     """Prove ``records`` (tuples ending in key, value and headers) from ``start`` on; the
     index of the first one not proved here, ``len(records)`` when all were.
 
-    ``passed``: batch part -> ``(source region, tree size, not before in µs since the epoch)``
-    for the SHA-256 batches that passed every check under the manifest in force.
-    ``proved``: node hash -> the batch part that proved it (``Verifier._proved``), to which the
-    nodes of each path folded here are added, cleared first when it would exceed ``max_nodes``.
+    ``passed``: batch part -> ``(source region, tree size, not before in µs since the epoch,
+    signed root)`` for the SHA-256 batches that passed every check under the manifest in force.
     """
     cdef Py_ssize_t n = len(records), i, length, end, at, size, index, fn, sn, depth, level
     cdef Py_ssize_t fingerprint_size, last, slot, h, seen, header_count, tree_size = 0
@@ -120,8 +117,8 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
     cdef int high, low, shift
     cdef unsigned char folded[WIDTH]
     cdef bytes signature, source, event_id, event_type, fingerprint_text, key, value
-    cdef bytes proof = None, source_expected = None, top, made
-    cdef list remembered
+    cdef bytes proof = None, source_expected = None, root = None
+    cdef const unsigned char *root_bytes = NULL
     cdef tuple entry
     cdef object record, headers, header, name, header_value
     if not 0 <= start <= n:
@@ -184,8 +181,11 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
             if entry is None:
                 proof = None
                 return i
-            source_expected, tree_size, not_before = entry
+            source_expected, tree_size, not_before, root = entry
+            if PyBytes_GET_SIZE(root) != WIDTH:
+                return i
             proof_bytes = <const unsigned char *>PyBytes_AS_STRING(proof)
+            root_bytes = <const unsigned char *>PyBytes_AS_STRING(root)
         if now_us < not_before or source != source_expected:
             return i
 
@@ -224,11 +224,8 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
         out = _put(out, event_id)
         out = _put(out, event_type)
         _sha256(_leaf, size, leaf_hash)
-        top = PyBytes_FromStringAndSize(<const char *>leaf_hash, WIDTH)
-        if _proves(PyDict_GetItem(proved, top), proof):
-            continue  # a batch-mate's path holds this leaf
-
-        # Fold the path (casesync.trust.tree.fold_path), stopping at a node already proved.
+        # Fold the whole path (casesync.trust.tree.fold_path) and compare with the root whose
+        # signature held for this batch part: no Python object per record.
         index, at = 0, end
         shift = 0
         while True:  # the leaf index, an LEB128 varint (casesync.trust.headers.read_varint)
@@ -242,14 +239,12 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
         depth = (length - at) // WIDTH
         if (length - at) % WIDTH or depth > MAX_DEPTH or index >= tree_size:
             return i
-        remembered = [top]
         fn, sn = index, tree_size - 1
         node[0] = 1
         memcpy(node + 1 + WIDTH, leaf_hash, WIDTH)  # the right half holds the current node
         for level in range(depth):
             if sn == 0:
                 return i
-            remembered.append(PyBytes_FromStringAndSize(<const char *>raw + at, WIDTH))
             if fn & 1 or fn == sn:
                 memcpy(node + 1, raw + at, WIDTH)
                 while not fn & 1 and fn:
@@ -263,19 +258,8 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
             fn >>= 1
             sn >>= 1
             at += WIDTH
-            top = PyBytes_FromStringAndSize(<const char *>folded, WIDTH)
-            remembered.append(top)
-            if PyDict_GetItem(proved, top) != NULL:
-                break
-        else:
-            if sn != 0:
-                return i
-        if not _proves(PyDict_GetItem(proved, top), proof):
+        if sn != 0 or memcmp(node + 1 + WIDTH, root_bytes, WIDTH) != 0:
             return i
-        if len(proved) + len(remembered) > max_nodes:
-            proved.clear()
-        for made in remembered:
-            proved[made] = proof
     return n
 
 

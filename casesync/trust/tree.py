@@ -15,7 +15,7 @@ A leaf covers the record's facts a consumer relies on: a version tag, the seven 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 LEAF_PREFIX = b"\x00casesync-record-v1"
@@ -109,40 +109,19 @@ def build_joined_tree(leaves: Sequence[bytes], hasher: Hasher) -> tuple[bytes, l
     return levels[-1][0], paths
 
 
-class Folded(NamedTuple):
-    """Where folding a path ended: the root, or a node already ``known``; the inner nodes
-    computed on the way (each as trustworthy as that end once it is) and the siblings used."""
-
-    top: bytes
-    computed: list[bytes]
-    siblings: list[bytes]
-
-
-def fold_path(
-    leaf: bytes,
-    index: int,
-    size: int,
-    path: bytes,
-    hasher: Hasher,
-    known: Container[bytes] = (),
-) -> Folded:
-    """Fold ``path`` (the sibling hashes joined, leaf to root) onto ``leaf`` up to the root
-    (RFC 9162, 2.1.3.2), stopping early at a node in ``known``, so a record whose batch-mates
-    proved its neighbourhood reads only the first siblings; ValueError when the path does not
-    fit a tree of ``size`` leaves."""
+def fold_path(leaf: bytes, index: int, size: int, path: bytes, hasher: Hasher) -> bytes:
+    """The root that ``path`` (the sibling hashes joined, leaf to root) folds ``leaf`` up to
+    (RFC 9162, 2.1.3.2); ValueError when the path does not fit a tree of ``size`` leaves."""
     if not 0 <= index < size:
         raise ValueError(f"leaf index {index} outside a tree of {size}")
     width = len(leaf)
     if len(path) % width:
         raise ValueError(f"the path holds {len(path)} bytes, not a multiple of {width}")
     fn, sn, node = index, size - 1, leaf
-    computed: list[bytes] = []
-    siblings: list[bytes] = []
     for at in range(0, len(path), width):
         if sn == 0:
             raise ValueError("the path is longer than the tree is deep")
         sibling = path[at : at + width]
-        siblings.append(sibling)
         if fn & 1 or fn == sn:
             node = hasher(NODE_PREFIX + sibling + node).digest()
             while not fn & 1 and fn:  # a right edge with no sibling: climb without hashing
@@ -152,9 +131,6 @@ def fold_path(
             node = hasher(NODE_PREFIX + node + sibling).digest()
         fn >>= 1
         sn >>= 1
-        computed.append(node)
-        if node in known:
-            return Folded(node, computed, siblings)
     if sn != 0:
         raise ValueError("the path is shorter than the tree is deep")
-    return Folded(node, computed, siblings)
+    return node

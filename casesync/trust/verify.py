@@ -4,11 +4,10 @@ Checks, in order, each failure its own ``VerificationFailed`` class (the dead-le
 
 1. the signature header present (``Unsigned``) and well formed (``BadSignature``);
 2. the key listed in the manifest (``UnknownKey``), with the suite the header names;
-3. the record's leaf folded along its path up to a root, whose statement signature verifies
-   (``BadSignature``) — once per batch: the nodes of every verified path are remembered with the
-   batch part of the signature header that proved them, and a later record whose path reaches
-   one of them, under the same batch part, needs no signature check and no further hashing (the
-   siblings on a verified path are nodes of that tree too, so a batch-mate's leaf is often one);
+3. the record's leaf folded along its whole path up to a root, whose statement signature
+   verifies (``BadSignature``) — once per batch: the root a batch part's signature held for is
+   remembered, and a later record with that batch part whose path folds to it needs no
+   signature check;
 4. the signer is the record's source region (``SignerNotSource``);
 5. the key was valid at the signing time, and that time is not in the future
    (``KeyNotValidThen``).
@@ -20,9 +19,10 @@ date a revocation from the moment of compromise.
 ``verify_received`` takes a record as read (key, value, Kafka headers), ``refusals`` a batch of
 them (what the consumer calls per poll): once a record of a signed batch has passed every check,
 the outcome of steps 2, 4 and 5 is the same for its batch-mates under the same manifest, so they
-need only their own leaf hashed and found among the remembered nodes, or folded up to one.
-Anything else takes the full path above. ``refusals`` runs that batch-mate check compiled
-(``casesync.trust.native``) when it is built, and in Python otherwise.
+need only their own leaf hashed and folded to the batch's root. Anything else takes the full
+path above. Either way a record's verdict depends on the record alone (and the manifest in
+force), never on which records were read before it. ``refusals`` runs the batch-mate check
+compiled (``casesync.trust.native``) when it is built, and in Python otherwise.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ from casesync.trust.suites import ED25519, Suite, suite_named
 from casesync.trust.tree import RecordFacts, encoded_leaf, fold_path, leaf_bytes
 
 DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
-DEFAULT_REMEMBERED_NODES = 262_144  # ~25 MiB at most; forgotten all at once when full
 _REMEMBERED_BATCHES = 4096  # batches that passed every check; forgotten all at once when full
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COMPILED_SETTLE = load_settle()  # None when not built here: see casesync.trust.native
@@ -93,6 +92,7 @@ class _PassedBatch:
     source: bytes  # the signer's region: every record's source_region header must say it
     size: int  # the tree's, as the batch part states it
     not_before: datetime  # earlier than this, the signing time lies too far in the future
+    root: bytes  # the tree's, which the batch's signature holds for
     verified: Verified
 
 
@@ -103,18 +103,15 @@ class Verifier:
         self,
         holder: ManifestHolder,
         max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
-        remembered_nodes: int = DEFAULT_REMEMBERED_NODES,
         compiled: bool = True,
     ) -> None:
         self.holder = holder
         self.max_clock_skew = max_clock_skew
-        self._remembered_nodes = remembered_nodes
-        self._proved: dict[bytes, _Proof] = {}  # tree node hash -> the headers that proved it
         self._passed: dict[bytes, _PassedBatch] = {}  # by the batch part of their headers
-        self._signed_roots: set[tuple[_Proof, bytes]] = set()  # statements whose signature held
+        self._signed_roots: dict[_Proof, bytes] = {}  # batch part -> the root its signature holds
         self._public_keys: dict[str, Any] = {}  # key id -> the suite's public key object
         self._settle = _COMPILED_SETTLE if compiled else None  # None: Python checks every record
-        self._fast: dict[bytes, tuple[bytes, int, int]] = {}  # see _fast_batches
+        self._fast: dict[bytes, tuple[bytes, int, int, bytes]] = {}  # see _fast_batches
         self._fast_manifest: Manifest | None = None
 
     def verify_received(
@@ -151,8 +148,7 @@ class Verifier:
         at, count = 0, len(records)
         while at < count:
             if settle is not None:
-                at = settle(records, at, target, fast, self._proved, self._remembered_nodes,
-                            now_us)  # fmt: skip
+                at = settle(records, at, target, fast, now_us)
                 if at >= count:
                     break
             key, value, headers = records[at][-3:]
@@ -165,10 +161,11 @@ class Verifier:
             at += 1
         return failures
 
-    def _fast_batches(self, manifest: Manifest) -> dict[bytes, tuple[bytes, int, int]]:
+    def _fast_batches(self, manifest: Manifest) -> dict[bytes, tuple[bytes, int, int, bytes]]:
         """What the compiled check needs of the passed SHA-256 batches under ``manifest``: batch
-        part -> (source region, tree size, not before in µs since the epoch); rebuilt when the
-        manifest in force changes, so a batch passed under another one is checked afresh."""
+        part -> (source region, tree size, not before in µs since the epoch, signed root);
+        rebuilt when the manifest in force changes, so a batch passed under another one is
+        checked afresh."""
         if manifest is not self._fast_manifest:
             self._fast.clear()
             self._fast_manifest = manifest
@@ -179,7 +176,9 @@ class Verifier:
 
     def _add_fast(self, proof: _Proof, passed: _PassedBatch) -> None:
         if passed.suite.name == ED25519:  # the compiled check hashes with SHA-256 only
-            self._fast[proof] = (passed.source, passed.size, _epoch_us(passed.not_before))
+            self._fast[proof] = (
+                passed.source, passed.size, _epoch_us(passed.not_before), passed.root
+            )  # fmt: skip
 
     def _batch_mate(
         self,
@@ -191,12 +190,8 @@ class Verifier:
         now: datetime,
     ) -> _PassedBatch | None:
         """The batch of the record read from ``target``'s inbox when a batch-mate passed every
-        check under ``manifest`` (the one in force) and its leaf folds into the nodes they
-        proved; None when ``verify`` must say.
-
-        A leaf that is itself a proved node (a batch-mate's path holds it) needs no path: the
-        path is proof, not content, and the record's content is proved already.
-        """
+        check under ``manifest`` (the one in force) and its leaf folds along its path to the
+        batch's signed root; None when ``verify`` must say."""
         found = dict(headers)
         if len(found) != len(headers) or key is None or value is None:
             return None  # a repeated header name, or no key or value: the full checks decide
@@ -204,8 +199,7 @@ class Verifier:
         if not raw:
             return None
         end = batch_part_length(raw)
-        proof = raw[:end]  # the key its batch passed under, and what its proved nodes hold
-        passed = self._passed.get(proof) if end else None
+        passed = self._passed.get(raw[:end]) if end else None
         if passed is None or passed.manifest is not manifest or now < passed.not_before:
             return None
         source, event_id, event_type = (
@@ -215,19 +209,14 @@ class Verifier:
             return None
         fingerprint = fingerprint_of(found.get(FINGERPRINT))
         hasher = passed.suite.new_hash
-        node = hasher(encoded_leaf(source, target, key, value, fingerprint, event_id,
+        leaf = hasher(encoded_leaf(source, target, key, value, fingerprint, event_id,
                                    event_type)).digest()  # fmt: skip
-        proved = self._proved
-        if proved.get(node) != proof:
-            try:
-                index, at = read_varint(raw, end)
-                folded = fold_path(node, index, passed.size, raw[at:], hasher, proved)
-            except (IndexError, ValueError):
-                return None
-            if proved.get(folded.top) != proof:
-                return None
-            self._remember([node, *folded.computed, *folded.siblings], proof)
-        return passed
+        try:
+            index, at = read_varint(raw, end)
+            root = fold_path(leaf, index, passed.size, raw[at:], hasher)
+        except (IndexError, ValueError):
+            return None
+        return passed if root == passed.root else None
 
     def verify(
         self, facts: RecordFacts, headers: Iterable[tuple[str, bytes | None]], now: datetime
@@ -252,7 +241,7 @@ class Verifier:
         if claim.suite != entry.suite.encode():
             raise BadSignature(f"the signature's suite does not match key {key_id}'s {entry.suite}")
         proof = claim.batch
-        self._check_proof(facts, claim, entry, proof)
+        root = self._check_proof(facts, claim, entry, proof)
         if entry.region != facts.source_region:
             raise SignerNotSource(key_id, entry.region, facts.source_region)
         signed_at = datetime.fromtimestamp(int(claim.signed_at) / 1000, UTC)
@@ -267,7 +256,7 @@ class Verifier:
             self._fast.clear()
         passed = _PassedBatch(
             manifest, suite_named(entry.suite), entry.region.encode(), claim.tree_size,
-            signed_at - self.max_clock_skew, verified,
+            signed_at - self.max_clock_skew, root, verified,
         )  # fmt: skip
         self._passed[proof] = passed
         if manifest is self._fast_manifest:
@@ -276,34 +265,24 @@ class Verifier:
 
     def _check_proof(
         self, facts: RecordFacts, claim: SignatureClaim, entry: PublicKeyEntry, proof: _Proof
-    ) -> None:
-        """Step 3: the record is in a tree whose root the claimed key signed."""
+    ) -> bytes:
+        """Step 3: the record is in a tree whose root the claimed key signed; that root."""
         suite = suite_named(entry.suite)
         try:
             leaf = suite.new_hash(leaf_bytes(facts)).digest()
-            proved = self._proved
-            index, size, path = claim.leaf_index, claim.tree_size, claim.path
-            folded = fold_path(leaf, index, size, path, suite.new_hash, proved)
-            if proved.get(folded.top) == proof:
-                self._remember([*folded.computed, *folded.siblings], proof)
-                return
-            if folded.top in proved:  # proved under other headers: fold on to this root
-                folded = fold_path(leaf, index, size, path, suite.new_hash)
+            root = fold_path(leaf, claim.leaf_index, claim.tree_size, claim.path, suite.new_hash)
         except ValueError as e:
             raise BadSignature(f"inclusion path: {e}") from None
-        signed_root = (proof, folded.top)
-        if signed_root not in self._signed_roots:  # a batch sent twice is checked once
-            signed = statement(
-                claim.suite, claim.key_id, claim.signed_at, claim.tree_size, folded.top
-            )
+        if self._signed_roots.get(proof) != root:  # a batch sent twice is checked once
+            signed = statement(claim.suite, claim.key_id, claim.signed_at, claim.tree_size, root)
             if not suite.verify(self._public_key(entry), claim.root_signature, signed):
                 raise BadSignature(
                     f"the batch signature of key {entry.key_id} does not match this record"
                 )
             if len(self._signed_roots) >= _REMEMBERED_BATCHES:
                 self._signed_roots.clear()
-            self._signed_roots.add(signed_root)
-        self._remember([*folded.computed, *folded.siblings, folded.top], proof)
+            self._signed_roots[proof] = root
+        return root
 
     def _public_key(self, entry: PublicKeyEntry) -> Any:
         public = self._public_keys.get(entry.key_id)
@@ -311,9 +290,3 @@ class Verifier:
             public = suite_named(entry.suite).load_public(entry.public_key)
             self._public_keys[entry.key_id] = public
         return public
-
-    def _remember(self, nodes: list[bytes], proof: _Proof) -> None:
-        if len(self._proved) + len(nodes) > self._remembered_nodes:
-            self._proved.clear()
-        for node in nodes:
-            self._proved[node] = proof

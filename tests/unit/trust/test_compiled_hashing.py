@@ -157,12 +157,11 @@ def test_a_batch_mate_read_when_its_signing_time_is_still_ahead_is_refused(
     assert [type(f).__name__ for f in later] == ["KeyNotValidThen"] * 2
 
 
-def test_a_proved_leaf_with_a_broken_path_and_a_repeated_header_gets_python_s_verdict(
+def test_a_batch_mate_with_a_broken_path_and_a_repeated_header_gets_python_s_verdict(
     federation: Federation,
 ) -> None:
-    """A batch-mate whose leaf is proved already but whose path is garbage, with an uncovered
-    header repeated: Python's batch-mate shortcut declines it and its full checks refuse the
-    path, so the compiled check must decline the shortcut too."""
+    """A batch-mate whose content is intact but whose path is garbage, with an uncovered
+    header repeated: refused (bad signature) compiled and in Python alike."""
     records = received(record_facts(8), federation)
     key, value, headers = records[1]
     signature = headers[-1][1]
@@ -183,9 +182,9 @@ def test_the_compiled_check_leaves_headers_it_cannot_hold_on_to_for_python(
     records = received(record_facts(2), federation)
     key, value, headers = records[0]
     odd = [(key, value, iter(headers))]
-    assert settle(odd, 0, TONGXIANG.encode(), {}, {}, 100, 0) == 0
+    assert settle(odd, 0, TONGXIANG.encode(), {}, 0) == 0
     with pytest.raises(IndexError):
-        settle(odd, 2, TONGXIANG.encode(), {}, {}, 100, 0)
+        settle(odd, 2, TONGXIANG.encode(), {}, 0)
 
 
 def test_the_compiled_tree_refuses_a_batch_part_that_is_not_bytes() -> None:

@@ -30,21 +30,21 @@ def test_every_leaf_folds_to_the_root(size: int) -> None:
     leaves = [leaf_hash(f, H) for f in record_facts(size)]
     root, paths = build_joined_tree(leaves, H)
     for index, path in enumerate(paths):
-        assert fold_path(leaves[index], index, size, path, H).top == root
+        assert fold_path(leaves[index], index, size, path, H) == root
 
 
 def test_a_one_record_batch_is_its_own_root() -> None:
     """One leaf: the root is the leaf's hash and the path is empty."""
     leaf = leaf_hash(record_facts(1)[0], H)
     assert build_joined_tree([leaf], H) == (leaf, [b""])
-    assert fold_path(leaf, 0, 1, b"", H).top == leaf
+    assert fold_path(leaf, 0, 1, b"", H) == leaf
 
 
 def test_a_path_under_a_wrong_index_or_size_does_not_give_the_root() -> None:
     """The index and size steer the fold: a wrong one gives another value or is refused."""
     leaves = [leaf_hash(f, H) for f in record_facts(7)]
     root, paths = build_joined_tree(leaves, H)
-    assert fold_path(leaves[2], 3, 7, paths[2], H).top != root
+    assert fold_path(leaves[2], 3, 7, paths[2], H) != root
     with pytest.raises(ValueError, match="deep"):
         fold_path(leaves[2], 2, 3, paths[2], H)
     with pytest.raises(ValueError, match="outside"):
