@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -18,7 +18,24 @@ def source_name(prefix: str, text: str) -> str:
     return prefix + hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def compile_in_place(sources: list[Path], what: str) -> list[Path]:
+def build_modules(folder: Path, prefix: str, texts: Iterable[str], what: str) -> list[Path]:
+    """Write each of ``texts`` into ``folder`` as ``<prefix><hash>.pyx`` unless it is there,
+    remove the ``prefix`` files of sources no longer wanted, and compile those not built; the
+    sources compiled now."""
+    sources = []
+    for text in texts:
+        path = folder / f"{source_name(prefix, text)}.pyx"
+        if not path.exists():
+            path.write_text(text)
+        sources.append(path)
+    wanted = {path.stem for path in sources}
+    for stale in folder.glob(f"{prefix}*"):
+        if stale.name.split(".")[0] not in wanted:
+            stale.unlink()
+    return _compile_in_place(sources, what)
+
+
+def _compile_in_place(sources: list[Path], what: str) -> list[Path]:
     """Compile those of ``sources`` (``.pyx`` files in one folder) that have no built module
     beside them; the ones compiled now. RuntimeError, with the compiler's output, on failure."""
     missing = [p for p in sources if not any(p.parent.glob(f"{p.stem}.*.so"))]

@@ -25,10 +25,11 @@ from casesync.contract.codegen import Binding, Schema
 from casesync.contract.gen_reader import Decoder, ReaderSource, plain_slots_dataclass
 from casesync.contract.gen_writer import Encoder, encoder_source
 from casesync.contract.wire import MARKER, Unsupported
-from casesync.native_build import compile_in_place, source_name
+from casesync.native_build import build_modules, source_name
 
 PACKAGE = "casesync.contract._native"
 BUILD_DIR = Path(__file__).resolve().parent / "_native"
+_PREFIX = "gen_"
 
 _HEADER = """\
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
@@ -235,7 +236,7 @@ def _module(
 
 def module_name(text: str) -> str:
     """The module's name: the hash of its source, so a stale build is never picked up."""
-    return source_name("gen_", text)
+    return source_name(_PREFIX, text)
 
 
 def load_decoder(writer: Schema, reader: Schema, binding: Binding | None) -> Decoder | None:
@@ -277,18 +278,10 @@ def build() -> list[Path]:
             modules.append(partial(decoder_module, writer.parsed, latest.parsed, binding))
         header = MARKER + latest.fingerprint
         modules.append(partial(encoder_module, latest.parsed, header, binding))
-    sources = []
+    texts = []
     for make in modules:
         try:
-            text, _ = make()
+            texts.append(make()[0])
         except Unsupported:
             continue
-        path = BUILD_DIR / f"{module_name(text)}.pyx"
-        if not path.exists():
-            path.write_text(text)
-        sources.append(path)
-    wanted = {path.stem for path in sources}
-    for stale in BUILD_DIR.glob("gen_*"):
-        if stale.name.split(".")[0] not in wanted:
-            stale.unlink()
-    return compile_in_place(sources, "case event codecs")
+    return build_modules(BUILD_DIR, _PREFIX, texts, "case event codecs")

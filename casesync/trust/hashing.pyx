@@ -93,12 +93,12 @@ cdef inline int _hex_digit(unsigned char c):
 
 
 def settle(list records not None, Py_ssize_t start, bytes target not None, dict passed not None,
-           long long now_us):
+           object manifest, object suite, long long now_us):
     """Prove ``records`` (tuples ending in key, value and headers) from ``start`` on; the
     index of the first one not proved here, ``len(records)`` when all were.
 
-    ``passed``: batch part -> ``(source region, tree size, not before in µs since the epoch,
-    signed root)`` for the SHA-256 batches that passed every check under the manifest in force.
+    ``passed``: batch part -> the batch that passed every check (``Verifier._passed``); only
+    those passed under ``manifest`` (the one in force) and hashed by ``suite`` (SHA-256's) count.
     """
     cdef Py_ssize_t n = len(records), i, length, end, at, size, index, fn, sn, depth, level
     cdef Py_ssize_t fingerprint_size, last, slot, h, seen, header_count, tree_size = 0
@@ -119,7 +119,7 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
     cdef bytes signature, source, event_id, event_type, fingerprint_text, key, value
     cdef bytes proof = None, source_expected = None, root = None
     cdef const unsigned char *root_bytes = NULL
-    cdef tuple entry
+    cdef object entry
     cdef object record, headers, header, name, header_value
     if not 0 <= start <= n:
         raise IndexError(f"start {start} outside 0..{n}")
@@ -178,10 +178,11 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
         if proof is None or end != PyBytes_GET_SIZE(proof) or memcmp(raw, proof_bytes, end) != 0:
             proof = PyBytes_FromStringAndSize(<const char *>raw, end)
             entry = passed.get(proof)
-            if entry is None:
+            if entry is None or entry.manifest is not manifest or entry.suite is not suite:
                 proof = None
                 return i
-            source_expected, tree_size, not_before, root = entry
+            source_expected, tree_size = entry.source, entry.size
+            not_before, root = entry.not_before_us, entry.root
             if PyBytes_GET_SIZE(root) != WIDTH:
                 return i
             proof_bytes = <const unsigned char *>PyBytes_AS_STRING(proof)

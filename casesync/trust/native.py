@@ -17,29 +17,30 @@ results.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from casesync.native_build import compile_in_place, source_name
+from casesync.native_build import build_modules, source_name
 from casesync.trust.tree import LEAF_PREFIX, NODE_PREFIX
 
 PACKAGE = "casesync.trust._native"
 SOURCE = Path(__file__).resolve().parent / "hashing.pyx"
 BUILD_DIR = SOURCE.parent / "_native"
 
-Settle = Callable[[list[Any], int, bytes, dict[bytes, Any], int], int]
+Settle = Callable[[list[Any], int, bytes, dict[bytes, Any], object, object, int], int]
 SignedTree = Callable[[list[bytes], Callable[[bytes], bytes], str], list[tuple[str, bytes]]]
 
 
-def _module_name() -> str:
-    return source_name("hashing_", SOURCE.read_text())
+_PREFIX = "hashing_"
 
 
+@functools.cache
 def _module() -> Any:
     try:
-        module = importlib.import_module(f"{PACKAGE}.{_module_name()}")
+        module = importlib.import_module(f"{PACKAGE}.{source_name(_PREFIX, SOURCE.read_text())}")
     except ImportError:
         return None
     if (module.LEAF_PREFIX, module.NODE_PREFIX) != (LEAF_PREFIX, NODE_PREFIX):
@@ -61,10 +62,4 @@ def load_signed_tree() -> SignedTree | None:
 
 def build() -> list[Path]:
     """Compile the module for today's source unless built; the sources compiled now."""
-    target = BUILD_DIR / f"{_module_name()}.pyx"
-    if not target.exists():
-        target.write_text(SOURCE.read_text())
-    for stale in BUILD_DIR.glob("hashing_*"):
-        if stale.name.split(".")[0] != target.stem:
-            stale.unlink()
-    return compile_in_place([target], "SHA-256 hashing")
+    return build_modules(BUILD_DIR, _PREFIX, [SOURCE.read_text()], "SHA-256 hashing")

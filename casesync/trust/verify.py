@@ -64,6 +64,7 @@ DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
 _REMEMBERED_BATCHES = 4096  # batches that passed every check; forgotten all at once when full
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COMPILED_SETTLE = load_settle()  # None when not built here: see casesync.trust.native
+_SHA256_SUITE = suite_named(ED25519)  # the compiled check hashes with SHA-256 only
 
 # A record as read: a tuple that ends in its key, value and headers (such as the consumer's).
 Received = tuple[Any, ...]
@@ -91,7 +92,7 @@ class _PassedBatch:
     suite: Suite
     source: bytes  # the signer's region: every record's source_region header must say it
     size: int  # the tree's, as the batch part states it
-    not_before: datetime  # earlier than this, the signing time lies too far in the future
+    not_before_us: int  # µs since the epoch: earlier, the signing time lies too far ahead
     root: bytes  # the tree's, which the batch's signature holds for
     verified: Verified
 
@@ -111,8 +112,6 @@ class Verifier:
         self._signed_roots: dict[_Proof, bytes] = {}  # batch part -> the root its signature holds
         self._public_keys: dict[str, Any] = {}  # key id -> the suite's public key object
         self._settle = _COMPILED_SETTLE if compiled else None  # None: Python checks every record
-        self._fast: dict[bytes, tuple[bytes, int, int, bytes]] = {}  # see _fast_batches
-        self._fast_manifest: Manifest | None = None
 
     def verify_received(
         self,
@@ -123,9 +122,12 @@ class Verifier:
         now: datetime,
     ) -> Verified:
         """Verify a record as read from ``target_region``'s inbox: what ``verify`` of its
-        ``facts_from_record`` says, at the cost of one leaf hash for most records of a batch."""
+        ``facts_from_record`` says, at the cost of its leaf hash and path fold for most records
+        of a batch."""
         manifest = self.holder.current(now)
-        passed = self._batch_mate(key, value, headers, target_region.encode(), manifest, now)
+        passed = self._batch_mate(
+            key, value, headers, target_region.encode(), manifest, _epoch_us(now)
+        )
         if passed is not None:
             return passed.verified
         return self.verify(facts_from_record(key, value, headers, target_region), headers, now)
@@ -143,16 +145,15 @@ class Verifier:
         records = records if isinstance(records, list) else list(records)
         target = target_region.encode()
         failures: list[VerificationFailed | None] = [None] * len(records)
-        settle, fast = self._settle, self._fast_batches(manifest)
-        now_us = _epoch_us(now)
+        settle, now_us = self._settle, _epoch_us(now)
         at, count = 0, len(records)
         while at < count:
             if settle is not None:
-                at = settle(records, at, target, fast, now_us)
+                at = settle(records, at, target, self._passed, manifest, _SHA256_SUITE, now_us)
                 if at >= count:
                     break
             key, value, headers = records[at][-3:]
-            if self._batch_mate(key, value, headers, target, manifest, now) is None:
+            if self._batch_mate(key, value, headers, target, manifest, now_us) is None:
                 try:
                     self.verify(facts_from_record(key, value, headers, target_region), headers,
                                 now)  # fmt: skip
@@ -161,25 +162,6 @@ class Verifier:
             at += 1
         return failures
 
-    def _fast_batches(self, manifest: Manifest) -> dict[bytes, tuple[bytes, int, int, bytes]]:
-        """What the compiled check needs of the passed SHA-256 batches under ``manifest``: batch
-        part -> (source region, tree size, not before in µs since the epoch, signed root);
-        rebuilt when the manifest in force changes, so a batch passed under another one is
-        checked afresh."""
-        if manifest is not self._fast_manifest:
-            self._fast.clear()
-            self._fast_manifest = manifest
-            for proof, passed in self._passed.items():
-                if passed.manifest is manifest:
-                    self._add_fast(proof, passed)
-        return self._fast
-
-    def _add_fast(self, proof: _Proof, passed: _PassedBatch) -> None:
-        if passed.suite.name == ED25519:  # the compiled check hashes with SHA-256 only
-            self._fast[proof] = (
-                passed.source, passed.size, _epoch_us(passed.not_before), passed.root
-            )  # fmt: skip
-
     def _batch_mate(
         self,
         key: bytes | None,
@@ -187,7 +169,7 @@ class Verifier:
         headers: Sequence[tuple[str, bytes | None]],
         target: bytes,
         manifest: Manifest,
-        now: datetime,
+        now_us: int,
     ) -> _PassedBatch | None:
         """The batch of the record read from ``target``'s inbox when a batch-mate passed every
         check under ``manifest`` (the one in force) and its leaf folds along its path to the
@@ -200,7 +182,7 @@ class Verifier:
             return None
         end = batch_part_length(raw)
         passed = self._passed.get(raw[:end]) if end else None
-        if passed is None or passed.manifest is not manifest or now < passed.not_before:
+        if passed is None or passed.manifest is not manifest or now_us < passed.not_before_us:
             return None
         source, event_id, event_type = (
             found.get(SOURCE_REGION), found.get(EVENT_ID), found.get(EVENT_TYPE)
@@ -253,14 +235,10 @@ class Verifier:
         verified = Verified(entry.region, key_id, signed_at)
         if len(self._passed) >= _REMEMBERED_BATCHES:
             self._passed.clear()
-            self._fast.clear()
-        passed = _PassedBatch(
+        self._passed[proof] = _PassedBatch(
             manifest, suite_named(entry.suite), entry.region.encode(), claim.tree_size,
-            signed_at - self.max_clock_skew, root, verified,
+            _epoch_us(signed_at - self.max_clock_skew), root, verified,
         )  # fmt: skip
-        self._passed[proof] = passed
-        if manifest is self._fast_manifest:
-            self._add_fast(proof, passed)
         return verified
 
     def _check_proof(

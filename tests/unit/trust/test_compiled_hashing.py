@@ -182,9 +182,9 @@ def test_the_compiled_check_leaves_headers_it_cannot_hold_on_to_for_python(
     records = received(record_facts(2), federation)
     key, value, headers = records[0]
     odd = [(key, value, iter(headers))]
-    assert settle(odd, 0, TONGXIANG.encode(), {}, 0) == 0
+    assert settle(odd, 0, TONGXIANG.encode(), {}, None, None, 0) == 0
     with pytest.raises(IndexError):
-        settle(odd, 2, TONGXIANG.encode(), {}, 0)
+        settle(odd, 2, TONGXIANG.encode(), {}, None, None, 0)
 
 
 def test_the_compiled_tree_refuses_a_batch_part_that_is_not_bytes() -> None:
