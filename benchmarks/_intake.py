@@ -27,6 +27,7 @@ from casesync.adapters.postgres import connect, transaction
 from casesync.contract.codec import case_event_codec
 from casesync.domain.loading import shipped_catalogue
 from casesync.intake.store import issue_token
+from infra.paths import free_ports
 from producers.app import load_recording_rules
 from producers.changes import CaseChange
 from producers.encoding import encode_pending
@@ -113,7 +114,7 @@ def record_over_http(
     from ``clients`` threads with a kept-alive connection each (a case's changes all from one
     thread, in order), each with an Idempotency-Key; changes recorded per second."""
     token = issue_token(url, region, "benchmark")
-    port = _free_port()
+    port = free_ports()
     env = {**os.environ, "CASESYNC_DATABASE_URL": url}
     server = subprocess.Popen(
         [sys.executable, "-m", "casesync", "serve", "--region", region, "--port", str(port)],
@@ -155,12 +156,6 @@ def _post_all(port: int, region: str, token: str, bodies: list[bytes], failures:
         if response.status != 201:
             failures.append(f"{response.status} {answer[:200]!r}")
     connection.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for(port: int, timeout_s: float = 30) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from _support import machine, median, scratch_database, scratch_topics, write_js
 from casesync.cli.region import init_region
 from casesync.cli.run import service_ready
 from casesync.settings import Settings
+from infra.paths import free_ports
 
 PAIRS = (("320500", "640100"), ("640100", "320500"), ("320623", "330483"), ("330483", "320623"))
 
@@ -37,12 +37,6 @@ def cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def fetch_ms(url: str) -> float:
@@ -90,7 +84,7 @@ def main() -> None:
         for n, (region, partner) in enumerate(PAIRS):
             spawn(f"{region}-simulate", "simulate", "--region", region, "--cases", "2000",
                   "--rate", "20", "--partner", partner, "--seed", str(n))  # fmt: skip
-        port = free_port()
+        port = free_ports()
         watched = [arg for region, _ in PAIRS for arg in ("--region", region)]
         console = spawn("console", "ops", "console", "--port", str(port),
                         "--interval", str(args.interval), *watched)  # fmt: skip

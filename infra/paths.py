@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 from pathlib import Path
 
@@ -47,6 +48,38 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+def free_ports(count: int = 1) -> int:
+    """The first of ``count`` consecutive free ports, for a test's or a benchmark's own servers.
+
+    Taken below the kernel's ephemeral range: a port from ``bind(0)`` lies inside it, and any
+    outgoing connection made before the server binds can take it as its local port (a three-node
+    test lost a controller port that way). Above 20000, clear of the fixed local ports."""
+    low, _ = _ephemeral_range()
+    candidates = list(range(20000, max(low - count, 20001)))
+    random.shuffle(candidates)
+    for first in candidates[:200]:
+        if all(_bindable(first + i) for i in range(count)):
+            return first
+    raise OSError(f"no {count} consecutive free ports between 20000 and {low}")
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return not port_open(port)
 
 
 def pid_alive(pid_file: Path) -> int | None:

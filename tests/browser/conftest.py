@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from casesync.cli.region import init_region
 from casesync.settings import Settings
 from casesync.testing import Services
 from casesync.testing_trust import TestTrust
+from infra.paths import free_ports
 
 RUDONG, TONGXIANG = "320623", "330483"
 
@@ -117,12 +117,6 @@ class Federation:
         return self.settings.region_database_url(region)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def federation(
     casesync_services: Services, casesync_trust: TestTrust, tmp_path_factory: pytest.TempPathFactory
@@ -147,7 +141,7 @@ def federation(
         federation.spawn("tongxiang-consume", "consume", "--region", TONGXIANG)
         federation.spawn("rudong-simulate", "simulate", "--region", RUDONG, "--cases", "400",
                          "--rate", "10", "--partner", TONGXIANG, "--seed", "1")  # fmt: skip
-        port = free_port()
+        port = free_ports()
         watched = ("--region", RUDONG, "--region", TONGXIANG)
         federation.spawn("console", "ops", "console", "--port", str(port), "--interval", "1",
                          "--stop-after", "20", *watched)  # fmt: skip

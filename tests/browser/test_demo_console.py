@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from casesync.testing import Services
+from infra.paths import free_ports
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -38,9 +38,7 @@ def test_sigterm_after_the_summary_stops_every_region_and_the_console(
 ) -> None:
     """SIGTERM to `casesync demo --console` while it keeps the regions running ends the demo and
     every process it started: no region service or console is left behind."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_ports()
     log = tmp_path / "demo.out"
     with log.open("wb") as sink:
         demo = subprocess.Popen(

@@ -3,7 +3,6 @@ on which casesync's topics get three replicas, two of them required in sync."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -13,20 +12,9 @@ from casesync.adapters.kafka_clients import new_admin
 from casesync.adapters.topics import ensure_topics
 from casesync.settings import TopicSettings
 from infra.kafka.launcher import KafkaLauncher
-from infra.paths import port_open
+from infra.paths import free_ports
 
 pytestmark = pytest.mark.integration
-
-
-def _six_free_ports() -> int:
-    """A first port whose next five are free too (three nodes, a client and a controller each)."""
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            first = int(sock.getsockname()[1])
-        if first < 65000 and not any(port_open(first + i) for i in range(6)):
-            return first
-    raise RuntimeError("no six consecutive free ports")
 
 
 def test_three_nodes_start_list_three_brokers_and_replicate_topics_three_times(
@@ -35,7 +23,7 @@ def test_three_nodes_start_list_three_brokers_and_replicate_topics_three_times(
     """`start` returns once all three nodes are brokers; a topic made with the three-node
     defaults has three replicas in sync and min.insync.replicas=2; `stop` stops them all."""
     monkeypatch.setenv("CASESYNC_RUN_DIR", str(tmp_path))
-    first = _six_free_ports()
+    first = free_ports(6)  # three nodes, a client and a controller port each
     cluster = KafkaLauncher(port=first, controller_port=first + 1, heap="384m", nodes=3)
     try:
         assert cluster.start(timeout=120.0) is True

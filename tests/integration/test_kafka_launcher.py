@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
 from infra.kafka import launcher as kafka_launcher
+from infra.paths import free_ports
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_cluster_id_beginning_with_a_dash_still_formats_and_starts(
@@ -25,9 +19,8 @@ def test_a_cluster_id_beginning_with_a_dash_still_formats_and_starts(
     monkeypatch.setenv("CASESYNC_RUN_DIR", str(tmp_path))
     dashed = "-" + kafka_launcher.new_cluster_id()[1:]
     monkeypatch.setattr(kafka_launcher, "new_cluster_id", lambda: dashed)
-    broker = kafka_launcher.KafkaLauncher(
-        port=_free_port(), controller_port=_free_port(), heap="256m"
-    )
+    first = free_ports(2)
+    broker = kafka_launcher.KafkaLauncher(port=first, controller_port=first + 1, heap="256m")
     try:
         assert broker.start(timeout=90.0) is True
         meta = (broker.home / "data" / "meta.properties").read_text()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 
@@ -11,14 +10,9 @@ import pytest
 
 from casesync.settings import redact_url
 from casesync.testing import Services
+from infra.paths import free_ports
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _run_check(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -34,7 +28,7 @@ def test_wrong_kafka_bootstrap_is_one_line_naming_the_address(
 ) -> None:
     """`casesync check` with a dead bootstrap exits 2 with one stderr line, no traceback, and
     still checks PostgreSQL."""
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_ports()}"
     done = _run_check(
         {
             **casesync_services.kafka.environment(),
@@ -55,7 +49,7 @@ def test_wrong_database_url_is_one_line_without_the_password(
     casesync_services: Services,
 ) -> None:
     """A dead database URL exits 2 with one line that names it and hides its password."""
-    port = _free_port()
+    port = free_ports()
     done = _run_check(
         {
             "CASESYNC_DATABASE_URL": f"postgresql://u:hunter2@127.0.0.1:{port}/x",
@@ -93,7 +87,7 @@ def test_a_region_set_up_against_a_dead_broker_is_one_line_naming_it(
     casesync_services: Services,
 ) -> None:
     """`casesync region init` (database fine, broker address dead) exits 2 with one line."""
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_ports()}"
     env = {
         **os.environ,
         **casesync_services.kafka.environment(),
