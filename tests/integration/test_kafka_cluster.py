@@ -41,5 +41,8 @@ def test_three_nodes_start_list_three_brokers_and_replicate_topics_three_times(
         finally:
             admin.close()
     finally:
-        assert cluster.stop() is True
+        # Asserted after, not here: a failed start stops the nodes itself, and an assertion
+        # raised here would hide that failure behind its own.
+        stopped = cluster.stop()
+    assert stopped is True
     assert all(pid is None for pid in cluster.running_pids().values())
