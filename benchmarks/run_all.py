@@ -258,32 +258,35 @@ def _carrying_rounds(rates: list[int] | None) -> str:
     return "" if rates is None else f", carrying only {_listed(rates)}"
 
 
+# Each part's split: its label, what it does and does not, the JSON keys of its rates (with,
+# carrying only, without), of its two ratios, and the modes its CPU figures are named after.
+_SPLITS = (
+    ("relay", "signing", "not signing",
+     ("relay_rate_median", "relay_carrying_rate_median", "relay_unsigned_rate_median"),
+     ("signed_over_carrying", "carrying_over_unsigned"), ("signed", "carrying", "unsigned")),
+    ("consumer", "verifying", "not verifying",
+     ("consumer_rate", "consumer_carrying_rate", "consumer_unverified_rate"),
+     ("verified_over_carrying", "carrying_over_unverified"),
+     ("verified", "carrying", "unverified")),
+)  # fmt: skip
+
+
 def _carrying_split(relay: dict[str, Any], consumer: dict[str, Any]) -> list[str]:
     """Signing's and verifying's costs split in two: our own work, and the signature header's
     bytes, from a third run of each part that carries the header but does not sign or verify."""
-    cpu = "cpu_us_per_event"
     rows = []
-    if "signed_over_carrying" in relay:
-        ours, carrying = relay["relay_rate_median"], relay["relay_carrying_rate_median"]
-        plain = relay["relay_unsigned_rate_median"]
+    for result, (part, doing, not_doing, rate_keys, ratio_keys, modes) in zip(
+        (relay, consumer), _SPLITS, strict=True
+    ):
+        if ratio_keys[0] not in result:
+            continue
+        ours, carrying, plain = (f"{result[key]:,}/s" for key in rate_keys)
+        cpu_ours, cpu_carrying, cpu_plain = (result[f"cpu_us_per_event_{m}"] for m in modes)
         rows += [
-            f"| relay: signing / carrying only | {ours:,}/s / {carrying:,}/s "
-            f"| {relay['signed_over_carrying']} "
-            f"| {relay[f'{cpu}_signed']} / {relay[f'{cpu}_carrying']} µs |",
-            f"| relay: carrying only / not signing | {carrying:,}/s / {plain:,}/s "
-            f"| {relay['carrying_over_unsigned']} "
-            f"| {relay[f'{cpu}_carrying']} / {relay[f'{cpu}_unsigned']} µs |",
-        ]
-    if "verified_over_carrying" in consumer:
-        ours, carrying = consumer["consumer_rate"], consumer["consumer_carrying_rate"]
-        plain = consumer["consumer_unverified_rate"]
-        rows += [
-            f"| consumer: verifying / carrying only | {ours:,}/s / {carrying:,}/s "
-            f"| {consumer['verified_over_carrying']} "
-            f"| {consumer[f'{cpu}_verified']} / {consumer[f'{cpu}_carrying']} µs |",
-            f"| consumer: carrying only / not verifying | {carrying:,}/s / {plain:,}/s "
-            f"| {consumer['carrying_over_unverified']} "
-            f"| {consumer[f'{cpu}_carrying']} / {consumer[f'{cpu}_unverified']} µs |",
+            f"| {part}: {doing} / carrying only | {ours} / {carrying} "
+            f"| {result[ratio_keys[0]]} | {cpu_ours} / {cpu_carrying} µs |",
+            f"| {part}: carrying only / {not_doing} | {carrying} / {plain} "
+            f"| {result[ratio_keys[1]]} | {cpu_carrying} / {cpu_plain} µs |",
         ]
     if not rows:
         return []

@@ -74,12 +74,13 @@ def _ephemeral_range() -> tuple[int, int]:
 
 
 def _bindable(port: int) -> bool:
+    """Whether ``port`` can be bound now: taken by no listener and no connection."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
             return False
-    return not port_open(port)
+    return True
 
 
 def pid_alive(pid_file: Path) -> int | None:
