@@ -227,9 +227,13 @@ def three_node_cluster(first_port: int, folder: Path) -> Iterator[Settings]:
         print(f"  three nodes ready in {time.monotonic() - began:.0f} s", file=sys.stderr)
         access = cluster.access
         base = Settings.from_env()
+        # Replicated as three nodes want, partitioned as asked (CASESYNC_TOPIC_PARTITIONS).
+        replicated = dataclasses.replace(
+            TopicSettings.for_brokers(3), partitions=base.topics.partitions
+        )
         yield dataclasses.replace(
             base, kafka_bootstrap=access.bootstrap, kafka_security=access.security,
-            topics=TopicSettings.for_brokers(3), kafka_overridden=True,
+            topics=replicated, kafka_overridden=True,
         )  # fmt: skip
     finally:
         cluster.stop()

@@ -37,9 +37,17 @@ def redact_url(url: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TopicSettings:
-    """How casesync creates its topics."""
+    """How casesync creates its topics.
 
-    partitions: int = 6
+    One partition per topic by default: a region's inbox takes thousands of events a second on
+    one, far above a county's day, while every partition costs each broker that replicates it
+    and each client one more leader to produce to and fetch from (on three nodes, six
+    partitions per inbox tripled the brokers' requests and more than doubled sync latency).
+    A region that needs more raises ``CASESYNC_TOPIC_PARTITIONS`` before its topics are made:
+    partitions added later move cases to other partitions, and per-case order with them.
+    """
+
+    partitions: int = 1
     replication_factor: int = 1
     min_insync_replicas: int = 1
     retention_ms: int = 30 * 24 * 3600 * 1000  # a month: room to replay a region's history

@@ -22,6 +22,7 @@ export``, applied to a fresh region).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
     from casesync.testing_regions import RegionFactory, TestRegion
     from casesync.testing_trust import TestTrust
 
+# Tests make topics of six partitions, not the one a region gets by default: ordering, lag,
+# rebalances and recordings are then exercised across several partitions of an inbox.
+TEST_TOPICS = TopicSettings(partitions=6)
+
 HOW_TO_GET_INFRA = (
     "run `make up` (local Kafka and PostgreSQL, no Docker needed), start Docker for "
     "testcontainers, or point CASESYNC_KAFKA_BOOTSTRAP and CASESYNC_DATABASE_URL "
@@ -52,7 +57,7 @@ class Services:
     kafka: KafkaAccess
     database_url: str
     provider: Literal["environment", "testcontainers", "local"]
-    topics: TopicSettings = field(default_factory=TopicSettings)  # as the cluster replicates
+    topics: TopicSettings = field(default_factory=lambda: TEST_TOPICS)  # as the cluster replicates
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -92,7 +97,9 @@ def _local_services() -> Iterator[Services]:
     started_kafka = kafka.start()
     started_postgres = postgres.start()
     try:
-        yield Services(kafka.access, postgres.url, "local", TopicSettings.for_brokers(kafka.nodes))
+        replicated = TopicSettings.for_brokers(kafka.nodes)
+        topics = dataclasses.replace(replicated, partitions=TEST_TOPICS.partitions)
+        yield Services(kafka.access, postgres.url, "local", topics)
     finally:
         # Leave running what was running before (e.g. after `make up`); stop what we started.
         if started_kafka:
@@ -114,7 +121,8 @@ def provide_services(settings: Settings | None = None) -> Iterator[Services]:
             )
         check_kafka(settings.kafka)
         check_database(settings.database_url)
-        yield Services(settings.kafka, settings.database_url, "environment", settings.topics)
+        topics = dataclasses.replace(settings.topics, partitions=TEST_TOPICS.partitions)
+        yield Services(settings.kafka, settings.database_url, "environment", topics)
     elif docker_answers():
         with _testcontainers_services() as services:
             yield services

@@ -15,7 +15,8 @@ from kafka.protocol.metadata import MetadataRequest
 
 from casesync.adapters.kafka_clients import new_consumer
 from casesync.adapters.topics import ensure_topics
-from casesync.settings import KafkaAccess, TopicSettings
+from casesync.settings import KafkaAccess
+from casesync.testing import TEST_TOPICS
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +62,7 @@ def test_metadata_refreshes_again_after_a_request_failed_with_a_bare_connection_
     manager.send = send_failing_once
     try:
         topic = unique_name("t.metadata-refresh")
-        ensure_topics(casesync_kafka, TopicSettings(), [topic])
+        ensure_topics(casesync_kafka, TEST_TOPICS, [topic])
         # This call may wait on the request that fails: kafka-python passes the error on.
         with contextlib.suppress(ConnectionResetError):
             _within(20, consumer.topics)

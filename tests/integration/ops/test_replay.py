@@ -65,8 +65,9 @@ def test_export_by_offsets_and_publish_keep_partition_key_headers_and_value(
     everything = tmp_path / "all.avro"
     cli(rudong, "replay", "export", "--topic", _inbox(rudong), "--out", str(everything))
     other = region_factory.__class__(
-        rudong.settings.kafka, region_factory.make_database, unique_name("t") + "."
-    )(RUDONG)
+        rudong.settings.kafka, region_factory.make_database, unique_name("t") + ".",
+        topics=region_factory.topics,  # as many partitions as the recorded topic
+    )(RUDONG)  # fmt: skip
     code, _ = cli(other, "replay", "publish", str(everything), "--topic", _inbox(other))
     assert code == 0
     again = tmp_path / "again.avro"

@@ -17,8 +17,7 @@ from casesync.adapters.postgres import connect
 from casesync.adapters.topics import TopicNames, ensure_topics
 from casesync.domain.events import Applicant
 from casesync.domain.vocabulary import ApplicantKind, EventType, HandlingMode
-from casesync.settings import TopicSettings
-from casesync.testing import Services
+from casesync.testing import TEST_TOPICS, Services
 from casesync.testing_trust import TestTrust
 from consumers.schema import migrate_region
 from producers.app import build_recorder, record_committed
@@ -126,6 +125,6 @@ def source_region(
     finally:
         conn.close()
     names = TopicNames(unique_name("t") + ".")
-    ensure_topics(casesync_services.kafka, TopicSettings(), [names.inbox(TONGXIANG)],
+    ensure_topics(casesync_services.kafka, TEST_TOPICS, [names.inbox(TONGXIANG)],
                   compacted=[names.schemas])  # fmt: skip
     return SourceRegion(url, names, casesync_services, build_recorder(RUDONG), casesync_trust)

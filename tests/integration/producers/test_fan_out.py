@@ -16,7 +16,8 @@ from casesync.adapters.kafka_clients import new_admin, new_consumer
 from casesync.adapters.topics import ensure_topics, existing_topics
 from casesync.domain.loading import shipped_catalogue
 from casesync.domain.vocabulary import EventType, HandlingMode
-from casesync.settings import Settings, TopicSettings
+from casesync.settings import Settings
+from casesync.testing import TEST_TOPICS
 from producers.app import build_relay
 from producers.changes import CaseChange
 from producers.relay import RelayConfig
@@ -71,7 +72,7 @@ def test_a_case_shared_with_tongxiang_only_reaches_tongxiang_s_inbox_and_no_othe
     Tongxiang alone lands in Tongxiang's inbox only, while a national case lands in all 27
     other regions' inboxes."""
     catalogue = shipped_catalogue()
-    provision_topics(source_region.services.kafka, TopicSettings(), catalogue,
+    provision_topics(source_region.services.kafka, TEST_TOPICS, catalogue,
                      source_region.names, date.today())  # fmt: skip
     now = datetime.now(UTC)
     source_region.record([
@@ -102,7 +103,7 @@ def test_a_row_is_published_only_once_every_target_inbox_acknowledged_it(
     once Suzhou's inbox accepts it, the row is published and both inboxes hold it."""
     kafka, names = source_region.services.kafka, source_region.names
     suzhou_inbox = names.inbox(SUZHOU)
-    ensure_topics(kafka, TopicSettings(), [suzhou_inbox])
+    ensure_topics(kafka, TEST_TOPICS, [suzhou_inbox])
     admin = new_admin(kafka)
     try:
         _set_max_message_bytes(admin, suzhou_inbox, "64")
