@@ -41,8 +41,8 @@ class TopicSettings:
 
     One partition per topic by default: a region's inbox takes thousands of events a second on
     one, far above a county's day, while every partition costs each broker that replicates it
-    and each client one more leader to produce to and fetch from (on three nodes, six
-    partitions per inbox tripled the brokers' requests and more than doubled sync latency).
+    and each client one more leader to produce to and fetch from (on three local nodes, six
+    partitions per inbox more than doubled the p99 sync latency at 1,000 events/s).
     A region that needs more raises ``CASESYNC_TOPIC_PARTITIONS`` before its topics are made:
     partitions added later move cases to other partitions, and per-case order with them.
     """
