@@ -89,5 +89,6 @@ bench-consumer: up ## consumer apply rate beside its limits and a naive consumer
 bench-e2e: up ## end-to-end throughput and sync latency, on the local broker and a three-node cluster beside it
 	@cd benchmarks && ../$(PY) bench_e2e.py --cluster --json ../bench-results/e2e.json
 
-clean: down ## stop services; remove run data, build output and compiled modules (keeps the jar cache)
+clean: down ## stop services; remove run data (kept outside the clone too), build output and compiled modules (keeps the jar cache)
+	@if [ -x $(PY) ]; then $(PY) -m infra clean; fi
 	rm -rf .run build casesync/contract/_native/gen_* casesync/trust/_native/hashing_*

@@ -17,7 +17,8 @@ from casesync.settings import Settings
 from infra.errors import InfraError
 from infra.kafka.inspect import read_cluster
 from infra.kafka.launcher import KafkaLauncher, pinned_version
-from infra.postgres.launcher import PostgresLauncher
+from infra.paths import run_dir
+from infra.postgres.launcher import PostgresLauncher, forget_outside_clusters
 
 
 def up(settings: Settings) -> None:
@@ -65,6 +66,14 @@ def down(settings: Settings) -> None:
     if not settings.database_overridden:
         stopped = PostgresLauncher().stop()
         print("PostgreSQL stopped" if stopped else "PostgreSQL was not running")
+
+
+def clean(settings: Settings) -> None:
+    """Before the run folder is deleted: delete what it keeps elsewhere (PostgreSQL clusters
+    placed outside a clone the server's account cannot reach)."""
+    del settings  # the run folder alone says what to delete
+    for folder in forget_outside_clusters(run_dir()):
+        print(f"PostgreSQL data deleted: {folder}")
 
 
 def status(settings: Settings) -> None:
@@ -124,11 +133,11 @@ def _cluster_status(kafka: KafkaLauncher) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra", description=__doc__)
-    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument("action", choices=["up", "down", "status", "clean"])
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-        {"up": up, "down": down, "status": status}[args.action](settings)
+        {"up": up, "down": down, "status": status, "clean": clean}[args.action](settings)
     except (CasesyncError, InfraError) as e:
         print(f"casesync infra: {e}", file=sys.stderr)
         return 2

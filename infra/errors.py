@@ -31,3 +31,7 @@ class TopologyMismatch(InfraError):
 
 class BadSetting(InfraError):
     """A ``CASESYNC_*`` variable of the launchers has a value they cannot use."""
+
+
+class StillRunning(InfraError):
+    """A service still runs from a folder that was asked to be deleted; stop it first."""

@@ -8,8 +8,8 @@ PostgreSQL refuses to run as root, so when we are root the cluster belongs to th
 
 When that account cannot reach the run folder (a clone under ``/root``, mode 0700), the cluster's
 folder is ``/var/lib/casesync/<hash of the run folder>`` instead and ``<run>/postgres`` is a
-symbolic link to it; deleting the run folder (``make clean``) orphans it and the next ``initdb``
-replaces it.
+symbolic link to it; ``make clean`` deletes it with the run folder (``forget_outside_clusters``),
+and one orphaned otherwise is replaced by the next ``initdb`` from the same run folder.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.errors import MissingPrerequisite, PortBusy, ServiceStartFailed
+from infra.errors import MissingPrerequisite, PortBusy, ServiceStartFailed, StillRunning
 from infra.paths import local_postgres_port, pid_alive, port_open, run_dir
 
 SUPERUSER = "casesync"
@@ -199,9 +199,31 @@ class PostgresLauncher:
         return done.stdout
 
 
-def outside_home(run: Path) -> Path:
+def forget_outside_clusters(run: Path, root: Path = OUTSIDE_RUN_DIR) -> list[Path]:
+    """Delete the clusters kept outside ``run`` and the run folders within it (the test, drill
+    and benchmark stacks), before ``make clean`` deletes ``run``: only folders this launcher made
+    (the link's target is ``outside_home`` of the link's run folder), and none whose server
+    still runs. Returns the folders deleted."""
+    deleted: list[Path] = []
+    if not run.is_dir():
+        return deleted
+    for folder, dirs, _ in os.walk(run):  # links to folders are listed, never entered
+        link = Path(folder) / "postgres"
+        if "postgres" not in dirs or not link.is_symlink():
+            continue
+        target = Path(os.readlink(link))
+        if target != outside_home(Path(folder), root) or not target.is_dir():
+            continue
+        if pid_alive(target / "data" / "postmaster.pid") is not None:
+            raise StillRunning(f"a PostgreSQL still runs from {target}; stop it before cleaning")
+        shutil.rmtree(target)
+        deleted.append(target)
+    return deleted
+
+
+def outside_home(run: Path, root: Path = OUTSIDE_RUN_DIR) -> Path:
     """The cluster's folder outside ``run``: one per run folder, the same on every start."""
-    return OUTSIDE_RUN_DIR / hashlib.sha256(str(run.resolve()).encode()).hexdigest()[:16]
+    return root / hashlib.sha256(str(run.resolve()).encode()).hexdigest()[:16]
 
 
 def _server_account_prefix() -> list[str]:
