@@ -1,5 +1,6 @@
-"""Three repairs to kafka-python 3.0.12: a client's cluster metadata kept fresh after a node dies,
-and a consumer's group join finished once it has begun.
+"""Four repairs to kafka-python 3.0.12: a client's cluster metadata kept fresh after a node dies,
+a consumer's group join finished once it has begun, and a producer's sender woken once, not per
+record.
 
 What went wrong (``make test-cluster``, a node SIGKILLed under traffic, TLS to the brokers):
   1. The client opens a connection to the dying node. Its socket is reset before the TLS wrap,
@@ -20,11 +21,20 @@ What went wrong on a busy three-node cluster (a consumer with nothing assigned f
      awaits the join again. Its SyncGroup result is dropped, and the member stays REBALANCING,
      without partitions or heartbeats. Java's client asks "rejoin needed *or pending*"
      (KAFKA-9815).
-``install()`` wraps the three methods, leaving kafka-python's code untouched: a bare ``OSError``
-while building a transport becomes the ``KafkaConnectionError`` the library handles, a metadata
-loop that fails anyway is logged and started again, and ``need_rejoin`` also says True while a
-join begun is unfinished. kafka-python's master has the same code (checked August and December
-2026); remove each wrapper once it is fixed there.
+What cost a producer CPU with every record once its batches queue up:
+  4. ``KafkaProducer.send`` wakes the sender whenever a partition holds more than one batch, and
+     ``NetworkSelector.wakeup`` writes a byte to its wakeup socket each time: a system call per
+     record, and a sender thread woken per record to take the GIL from the sending thread. Big
+     records fill batches sooner, so the relay's signed records hit it and unsigned ones did not
+     (0.26-0.95 wakeups a record against none; 4-6 us of system time a record). Java's selector
+     writes its wakeup once until the selector has woken.
+``install()`` wraps the first three methods, leaving kafka-python's code untouched: a bare
+``OSError`` while building a transport becomes the ``KafkaConnectionError`` the library handles,
+a metadata loop that fails anyway is logged and started again, and ``need_rejoin`` also says True
+while a join begun is unfinished. It replaces ``wakeup`` by one that writes only when no earlier
+byte waits unread, and wraps ``_process_events`` to note that the byte was read. kafka-python's
+master has the same code (checked August and December 2026); remove each repair once it is
+fixed there.
 """
 
 from __future__ import annotations
@@ -37,10 +47,13 @@ from kafka.cluster import ClusterMetadata
 from kafka.coordinator.consumer import ConsumerCoordinator
 from kafka.errors import KafkaConnectionError, KafkaError
 from kafka.net.manager import KafkaConnectionManager
+from kafka.net.selector import NetworkSelector
 
 log = structlog.get_logger(__name__)
 
 _INSTALLED = "_casesync_fix"  # marks a wrapped method, so installing twice wraps once
+# Set on a selector from its wakeup's write until its loop has read the wakeup socket.
+_WAKEUP_PENDING = "_casesync_wakeup_pending"
 
 
 def connection_errors_typed(
@@ -102,13 +115,47 @@ def pending_join_awaited(need_rejoin: Callable[[Any], bool]) -> Callable[[Any], 
     return rejoin_needed_or_pending
 
 
+def coalesced_wakeup(selector: Any) -> None:
+    """``NetworkSelector.wakeup`` that writes its byte only when none waits unread: the loop
+    wakes for the first and then looks at everything done before it reads the socket."""
+    if getattr(selector, _WAKEUP_PENDING, False):
+        return
+    setattr(selector, _WAKEUP_PENDING, True)
+    try:
+        selector._wakeup_w.send(b"\x00")
+    except BlockingIOError:
+        pass  # the socket is full of unread bytes: the loop wakes anyway
+    except OSError:
+        setattr(selector, _WAKEUP_PENDING, False)  # closed or being rebuilt: nothing was written
+
+
+def wakeup_read_noted(
+    process_events: Callable[[Any, list[Any]], None],
+) -> Callable[[Any, list[Any]], None]:
+    """``process_events`` (``_process_events``, which reads the wakeup socket) that lets the next
+    wakeup write again once the socket was read. Cleared after the read, before the loop runs
+    its tasks: a wakeup in between is not written, and the tasks it asked for run now anyway."""
+
+    def process(selector: Any, event_list: list[Any]) -> None:
+        woken = any(key.fileobj is selector._wakeup_r for key, _ in event_list)
+        process_events(selector, event_list)
+        if woken:
+            setattr(selector, _WAKEUP_PENDING, False)
+
+    setattr(process, _INSTALLED, True)
+    return process
+
+
+setattr(coalesced_wakeup, _INSTALLED, True)
+
+
 def _retry_backoff(cluster: Any) -> Awaitable[Any]:
     # kafka-python's own pause between failed metadata requests, on the client's IO loop.
     return cluster._manager._net.sleep(cluster.config["retry_backoff_ms"] / 1000)  # type: ignore[no-any-return]
 
 
 def install() -> None:
-    """Wrap kafka-python's three methods (idempotent); call before building a client."""
+    """Put the four repairs in place (idempotent); call before building a client."""
     if not getattr(KafkaConnectionManager._build_transport, _INSTALLED, False):
         KafkaConnectionManager._build_transport = connection_errors_typed(
             KafkaConnectionManager._build_transport
@@ -119,15 +166,20 @@ def install() -> None:
         )
     if not getattr(ConsumerCoordinator.need_rejoin, _INSTALLED, False):
         ConsumerCoordinator.need_rejoin = pending_join_awaited(ConsumerCoordinator.need_rejoin)
+    if not getattr(NetworkSelector._process_events, _INSTALLED, False):
+        NetworkSelector._process_events = wakeup_read_noted(NetworkSelector._process_events)
+    NetworkSelector.wakeup = coalesced_wakeup
 
 
 def installed() -> bool:
-    """Whether the three repairs are in place."""
+    """Whether the four repairs are in place."""
     return all(
         getattr(method, _INSTALLED, False)
         for method in (
             KafkaConnectionManager._build_transport,
             ClusterMetadata._refresh_loop,
             ConsumerCoordinator.need_rejoin,
+            NetworkSelector._process_events,
+            NetworkSelector.wakeup,
         )
     )

@@ -1,10 +1,12 @@
 """The repairs to kafka-python: a node that dies while we connect is a typed connection failure,
-a metadata refresh loop that fails is started again until its client closes, and a group join
-once begun is awaited until it finishes."""
+a metadata refresh loop that fails is started again until its client closes, a group join
+once begun is awaited until it finishes, and a selector's wakeups are written once until read."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,6 +15,7 @@ from kafka.cluster import ClusterMetadata
 from kafka.coordinator.consumer import ConsumerCoordinator
 from kafka.errors import KafkaConnectionError, NodeNotReadyError
 from kafka.net.manager import KafkaConnectionManager
+from kafka.net.selector import NetworkSelector
 from structlog.testing import capture_logs
 
 from casesync.adapters import kafka_python_fixes
@@ -132,3 +135,55 @@ def test_every_client_module_installs_the_repairs_once() -> None:
         ClusterMetadata._refresh_loop,
         ConsumerCoordinator.need_rejoin,
     ) == methods
+
+
+def _unread_wakeup_bytes(selector: NetworkSelector) -> int:
+    try:
+        return len(selector._wakeup_r.recv(1024, socket.MSG_PEEK))
+    except BlockingIOError:
+        return 0
+
+
+def test_wakeups_before_a_read_write_one_byte_and_the_next_after_it_writes_again() -> None:
+    """A thousand wakeups (a producer's sends while its batches queue) write one byte; once the
+    loop has read it, the next wakeup writes again."""
+    kafka_python_fixes.install()
+    selector = NetworkSelector()
+    try:
+        for _ in range(1000):
+            selector.wakeup()
+        assert _unread_wakeup_bytes(selector) == 1
+        selector.poll(timeout_ms=0)
+        assert _unread_wakeup_bytes(selector) == 0
+        selector.wakeup()
+        assert _unread_wakeup_bytes(selector) == 1
+    finally:
+        selector.close()
+
+
+def test_a_loop_blocked_in_poll_returns_after_every_wakeup() -> None:
+    """No wakeup is lost: 300 times, a poll waiting up to 60 s returns once another thread wakes
+    it, whether or not wakeups arrive while the loop is still reading the last one."""
+    kafka_python_fixes.install()
+    selector = NetworkSelector()
+    returned = threading.Semaphore(0)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            selector.poll(timeout_ms=60_000)
+            returned.release()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        for round_ in range(300):
+            selector.wakeup()
+            if round_ % 3 == 0:
+                selector.wakeup()  # a second one, perhaps while the loop reads the first
+            assert returned.acquire(timeout=30), f"poll not woken in round {round_}"
+    finally:
+        stop.set()
+        selector.wakeup()
+        thread.join(30)
+        selector.close()
