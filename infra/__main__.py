@@ -1,4 +1,5 @@
-"""``python -m infra up|down|status``: start, stop and show the local Kafka and PostgreSQL.
+"""``python -m infra up|down|status|clean``: start, stop and show the local Kafka and PostgreSQL;
+``clean`` deletes what the run folder keeps outside it (before ``make clean`` deletes the folder).
 
 When ``CASESYNC_KAFKA_BOOTSTRAP`` or ``CASESYNC_DATABASE_URL`` is set, that service is used as it
 is: nothing local is started for it, ``up`` only checks that it answers.
