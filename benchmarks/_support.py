@@ -228,12 +228,9 @@ def three_node_cluster(first_port: int, folder: Path) -> Iterator[Settings]:
         access = cluster.access
         base = Settings.from_env()
         # Replicated as three nodes want, partitioned as asked (CASESYNC_TOPIC_PARTITIONS).
-        replicated = dataclasses.replace(
-            TopicSettings.for_brokers(3), partitions=base.topics.partitions
-        )
         yield dataclasses.replace(
             base, kafka_bootstrap=access.bootstrap, kafka_security=access.security,
-            topics=replicated, kafka_overridden=True,
+            topics=base.topics.replicated_for(3), kafka_overridden=True,
         )  # fmt: skip
     finally:
         cluster.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,15 @@ class TopicSettings:
         brokers on (a write survives one lost broker and is refused rather than kept once)."""
         replication = min(brokers, 3)
         return cls(replication_factor=replication, min_insync_replicas=2 if replication >= 3 else 1)
+
+    def replicated_for(self, brokers: int) -> TopicSettings:
+        """These settings with the replication ``for_brokers(brokers)`` gives, partitions kept."""
+        copies = TopicSettings.for_brokers(brokers)
+        return dataclasses.replace(
+            self,
+            replication_factor=copies.replication_factor,
+            min_insync_replicas=copies.min_insync_replicas,
+        )
 
 
 @dataclass(frozen=True, slots=True)

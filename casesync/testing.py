@@ -97,9 +97,7 @@ def _local_services() -> Iterator[Services]:
     started_kafka = kafka.start()
     started_postgres = postgres.start()
     try:
-        replicated = TopicSettings.for_brokers(kafka.nodes)
-        topics = dataclasses.replace(replicated, partitions=TEST_TOPICS.partitions)
-        yield Services(kafka.access, postgres.url, "local", topics)
+        yield Services(kafka.access, postgres.url, "local", TEST_TOPICS.replicated_for(kafka.nodes))
     finally:
         # Leave running what was running before (e.g. after `make up`); stop what we started.
         if started_kafka:

@@ -129,6 +129,9 @@ def coalesced_wakeup(selector: Any) -> None:
         setattr(selector, _WAKEUP_PENDING, False)  # closed or being rebuilt: nothing was written
 
 
+setattr(coalesced_wakeup, _INSTALLED, True)
+
+
 def wakeup_read_noted(
     process_events: Callable[[Any, list[Any]], None],
 ) -> Callable[[Any, list[Any]], None]:
@@ -144,9 +147,6 @@ def wakeup_read_noted(
 
     setattr(process, _INSTALLED, True)
     return process
-
-
-setattr(coalesced_wakeup, _INSTALLED, True)
 
 
 def _retry_backoff(cluster: Any) -> Awaitable[Any]:

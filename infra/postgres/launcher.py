@@ -153,13 +153,11 @@ class PostgresLauncher:
         if self.link.exists():
             shutil.rmtree(self.link)  # holds no data: an earlier start failed to initdb in it
         outside = outside_home(run)
-        if outside.exists():
-            if pid_alive(outside / "data" / "postmaster.pid") is not None:
-                raise ServiceStartFailed(
-                    f"a PostgreSQL still runs from {outside}, whose run folder {run} was "
-                    "deleted; stop it before starting another"
-                )
-            shutil.rmtree(outside)  # its run folder was deleted (`make clean`)
+        if outside.exists():  # its run folder was deleted without `make clean`
+            _delete_stopped(outside, ServiceStartFailed(
+                f"a PostgreSQL still runs from {outside}, whose run folder {run} was "
+                "deleted; stop it before starting another"
+            ))  # fmt: skip
         outside.mkdir(parents=True, mode=0o700)
         self.link.symlink_to(outside, target_is_directory=True)
 
@@ -207,18 +205,26 @@ def forget_outside_clusters(run: Path, root: Path = OUTSIDE_RUN_DIR) -> list[Pat
     deleted: list[Path] = []
     if not run.is_dir():
         return deleted
-    for folder, dirs, _ in os.walk(run):  # links to folders are listed, never entered
-        link = Path(folder) / "postgres"
-        if "postgres" not in dirs or not link.is_symlink():
+    # A stack's run folder sits right inside ``run``; nothing deeper (Kafka's data) is looked at.
+    for folder in [run, *(child for child in run.iterdir() if child.is_dir())]:
+        link = folder / "postgres"
+        if not link.is_symlink():
             continue
         target = Path(os.readlink(link))
-        if target != outside_home(Path(folder), root) or not target.is_dir():
+        if target != outside_home(folder, root) or not target.is_dir():
             continue
-        if pid_alive(target / "data" / "postmaster.pid") is not None:
-            raise StillRunning(f"a PostgreSQL still runs from {target}; stop it before cleaning")
-        shutil.rmtree(target)
+        _delete_stopped(target, StillRunning(
+            f"a PostgreSQL still runs from {target}; stop it before cleaning"
+        ))  # fmt: skip
         deleted.append(target)
     return deleted
+
+
+def _delete_stopped(home: Path, running: Exception) -> None:
+    """Delete a cluster's folder ``home``; ``running`` is raised instead while its server runs."""
+    if pid_alive(home / "data" / "postmaster.pid") is not None:
+        raise running
+    shutil.rmtree(home)
 
 
 def outside_home(run: Path, root: Path = OUTSIDE_RUN_DIR) -> Path:

@@ -13,6 +13,7 @@ from casesync.settings import (
     KafkaAccess,
     KafkaSecurity,
     Settings,
+    TopicSettings,
     redact_url,
 )
 
@@ -170,3 +171,13 @@ def test_a_secured_client_without_a_password_is_a_config_error_naming_the_variab
     assert client_args(KafkaAccess("k:9092", KafkaSecurity.plaintext()))["security_protocol"] == (
         "PLAINTEXT"
     )
+
+
+def test_topics_replicated_for_a_cluster_keep_their_partitions_and_take_its_replication() -> None:
+    """Six-partition topics on three brokers stay six partitions, with three copies, two in
+    sync; on one broker, one copy."""
+    six = TopicSettings(partitions=6)
+    assert six.replicated_for(3) == TopicSettings(
+        partitions=6, replication_factor=3, min_insync_replicas=2
+    )
+    assert six.replicated_for(1) == six
