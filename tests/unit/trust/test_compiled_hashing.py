@@ -172,6 +172,27 @@ def test_a_batch_mate_with_a_broken_path_and_a_repeated_header_gets_python_s_ver
     assert compiled == python == [None, "BadSignature"]
 
 
+def test_a_batch_mate_whose_path_is_forged_where_it_joins_a_verified_neighbour_is_refused(
+    federation: Federation,
+) -> None:
+    """The compiled check stops folding where a record's path joins the one proved before it
+    only if the rest of its path is that one's: a sibling forged at, below or above the join,
+    in order or backwards, is refused as in Python, and the intact records still pass."""
+    records = received(record_facts(16), federation)
+    forged = []
+    for probe in (records[1], records[6], records[9]):
+        key, value, headers = probe
+        signature = headers[-1][1]
+        for step in range(4):  # a tree of 16: four siblings, leaf to root
+            at = len(signature) - (4 - step) * 32
+            forged.append((key, value, (*headers[:-1], (SIGNATURE, flipped(signature, at)))))
+    for order in (records, records[::-1], records[::3] + records[1::3] + records[2::3]):
+        mixed = [r for pair in zip(order, forged[: len(order)], strict=False) for r in pair]
+        compiled, python = both_ways(federation, mixed + order)
+        assert compiled == python
+        assert [v for v in compiled if v is not None] == ["BadSignature"] * len(forged)
+
+
 def test_the_compiled_check_leaves_headers_it_cannot_hold_on_to_for_python(
     federation: Federation,
 ) -> None:
