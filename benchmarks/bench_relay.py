@@ -85,7 +85,9 @@ def raw_rate(
     settings: Settings, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
 ) -> float:
     topic = fresh_topic(settings, "raw")
-    producer = kafka_producer(settings.kafka, remember_partitions=False)
+    producer = kafka_producer(
+        settings.kafka, linger_ms=settings.relay_linger_ms, remember_partitions=False
+    )
     producer.send(topic, key=b"warm-up", value=b"x").get(timeout=30)
     started = time.perf_counter()
     for key, value, headers in messages:
@@ -149,7 +151,8 @@ def relay_rate(
             finished.set()
 
     relay = Relay(
-        REGION, OutboxStore(url), lambda: kafka_producer(settings.kafka),
+        REGION, OutboxStore(url),
+        lambda: kafka_producer(settings.kafka, linger_ms=settings.relay_linger_ms),
         {s.fingerprint: s for s in load_versions()}, lambda schema: None,
         Inboxes(names, lambda: existing_topics(settings.kafka)), on_published=on_published,
         signer=signer,

@@ -27,6 +27,7 @@ from typing import Any
 
 from _support import machine
 
+from casesync.settings import Settings
 from casesync.trust.native import load_settle, load_signed_tree
 
 HERE = Path(__file__).resolve().parent
@@ -198,7 +199,8 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         "cores. More throughput needs less work per event or more cores.",
         "- Sync latency: relays sleep on `LISTEN` and wake on the outbox trigger's `NOTIFY`; "
         "mirror batches commit without waiting for their WAL flush. What is left is the "
-        "recorder's own commit, the producer's 5 ms linger, one consumer transaction and "
+        f"recorder's own commit, the producer's {Settings.from_env().relay_linger_ms} ms linger "
+        "(`CASESYNC_RELAY_LINGER_MS`), one consumer transaction and "
         "scheduling on busy cores. Each phase starts after a `CHECKPOINT`, and traffic starts "
         "once both relays lead and both consumers hold their partitions.",
         f"- Codec: both directions run code generated per schema pair and compiled with Cython "

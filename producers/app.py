@@ -21,7 +21,7 @@ from casesync.domain.holidays import shipped_calendar
 from casesync.domain.loading import shipped_catalogue
 from casesync.errors import ConfigError
 from casesync.metrics import Metrics
-from casesync.settings import KafkaAccess, Settings
+from casesync.settings import DEFAULT_RELAY_LINGER_MS, KafkaAccess, Settings
 from casesync.trust.keys import load_signing_key, region_key_files
 from producers.changes import CaseChange
 from producers.encoding import encode_pending
@@ -96,9 +96,14 @@ def build_codec() -> CaseEventCodec:
 
 
 def kafka_producer(
-    kafka: KafkaAccess, *, delivery_timeout_s: float = 120.0, remember_partitions: bool = True
+    kafka: KafkaAccess,
+    *,
+    delivery_timeout_s: float = 120.0,
+    linger_ms: int = DEFAULT_RELAY_LINGER_MS,
+    remember_partitions: bool = True,
 ) -> KafkaProducer:
-    """The relay's producer: idempotent, acks=all, batched for throughput.
+    """The relay's producer: idempotent, acks=all, batched for throughput; a batch that is not
+    full waits ``linger_ms`` for more records (``Settings.relay_linger_ms``).
 
     ``remember_partitions=False`` leaves kafka-python's own partitioner (for baselines).
     """
@@ -106,7 +111,7 @@ def kafka_producer(
         kafka,
         acks="all",
         enable_idempotence=True,
-        linger_ms=5,
+        linger_ms=linger_ms,
         batch_size=256 * 1024,
         max_in_flight_requests_per_connection=5,
         # Rides out a broker restart without failing sends; past it the relay rebuilds the
@@ -137,13 +142,15 @@ def build_relay(
     names = TopicNames(settings.topic_prefix)
     schema_source = KafkaSchemaSource(settings.kafka, names.schemas)
     schemas: dict[bytes, RegisteredSchema] = {s.fingerprint: s for s in load_versions()}
-    delivery_timeout_s = settings.kafka_delivery_timeout_s
+    delivery_timeout_s, linger_ms = settings.kafka_delivery_timeout_s, settings.relay_linger_ms
     codec, catalogue = build_codec(), shipped_catalogue()
     batch_size = (config or RelayConfig()).batch_size
     return Relay(
         region,
         OutboxStore(settings.region_database_url(region)),
-        lambda: kafka_producer(settings.kafka, delivery_timeout_s=delivery_timeout_s),
+        lambda: kafka_producer(
+            settings.kafka, delivery_timeout_s=delivery_timeout_s, linger_ms=linger_ms
+        ),
         schemas,
         lambda schema: schema_source.publish(schema.fingerprint_hex, schema.schema_json),
         Inboxes(names, lambda: existing_topics(settings.kafka), principal=_principal(settings)),

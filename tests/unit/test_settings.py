@@ -42,6 +42,13 @@ def test_overrides_are_taken_and_flagged() -> None:
     assert settings.database_overridden
 
 
+def test_the_relay_lingers_20_ms_unless_told_otherwise_and_zero_is_allowed() -> None:
+    """CASESYNC_RELAY_LINGER_MS sets the relay's linger; 0 sends every batch at once."""
+    assert Settings.from_env({}).relay_linger_ms == 20
+    assert Settings.from_env({"CASESYNC_RELAY_LINGER_MS": "0"}).relay_linger_ms == 0
+    assert Settings.from_env({"CASESYNC_RELAY_LINGER_MS": " 50 "}).relay_linger_ms == 50
+
+
 def test_password_never_appears_in_repr_or_redacted_url() -> None:
     """A database password is masked wherever settings are shown."""
     settings = Settings.from_env({"CASESYNC_DATABASE_URL": "postgresql://u:s3cret@db:5432/x"})
@@ -56,6 +63,8 @@ def test_password_never_appears_in_repr_or_redacted_url() -> None:
         ("CASESYNC_DATABASE_URL", "mysql://db/x"),
         ("CASESYNC_TOPIC_PARTITIONS", "six"),
         ("CASESYNC_TOPIC_REPLICATION_FACTOR", "0"),
+        ("CASESYNC_RELAY_LINGER_MS", "-1"),
+        ("CASESYNC_RELAY_LINGER_MS", "5ms"),
     ],
 )
 def test_malformed_setting_is_a_config_error_naming_the_variable(name: str, value: str) -> None:
