@@ -34,8 +34,8 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "bench-results"
 STEPS = (
     ("codec", ["bench_codec.py"]),
-    ("relay", ["bench_relay.py", "--events", "100000", "--rounds", "3"]),
-    ("consumer", ["bench_consumer.py", "--events", "100000", "--rounds", "3"]),
+    ("relay", ["bench_relay.py", "--events", "100000", "--rounds", "5"]),
+    ("consumer", ["bench_consumer.py", "--events", "100000", "--rounds", "5"]),
     (
         "e2e",
         [
