@@ -364,7 +364,11 @@ def main() -> int:
     parser.add_argument("--json")
     args = parser.parse_args()
     base = Settings.from_env()
-    results: dict[str, Any] = {**measure(base, args, args.unsigned), "machine": machine()}
+    results: dict[str, Any] = {
+        **measure(base, args, args.unsigned),
+        "relay_linger_ms": base.relay_linger_ms,  # what the regions' relays ran with
+        "machine": machine(),
+    }
     if args.cluster:
         first_port = args.cluster_port or local_kafka_port() + 10
         print(f"three-node cluster on ports {first_port}-{first_port + 5} ...", file=sys.stderr)

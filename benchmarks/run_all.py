@@ -27,7 +27,7 @@ from typing import Any
 
 from _support import machine
 
-from casesync.settings import Settings
+from casesync.settings import DEFAULT_RELAY_LINGER_MS
 from casesync.trust.native import load_settle, load_signed_tree
 
 HERE = Path(__file__).resolve().parent
@@ -87,6 +87,7 @@ def render(r: dict[str, dict[str, Any]]) -> str:
     }
     relay, consumer, e2e = r["relay"], r["consumer"], r["e2e"]
     tp, lat = e2e["throughput"], e2e["latency"]
+    linger = e2e.get("relay_linger_ms", DEFAULT_RELAY_LINGER_MS)  # absent from older results
     m = consumer.get("machine") or machine()  # the machine of the run, also with --render-only
     lines = [
         "# casesync benchmarks",
@@ -199,8 +200,8 @@ def render(r: dict[str, dict[str, Any]]) -> str:
         "cores. More throughput needs less work per event or more cores.",
         "- Sync latency: relays sleep on `LISTEN` and wake on the outbox trigger's `NOTIFY`; "
         "mirror batches commit without waiting for their WAL flush. What is left is the "
-        f"recorder's own commit, the producer's {Settings.from_env().relay_linger_ms} ms linger "
-        "(`CASESYNC_RELAY_LINGER_MS`), one consumer transaction and "
+        f"recorder's own commit, the producer's {linger} ms linger (`CASESYNC_RELAY_LINGER_MS`), "
+        "one consumer transaction and "
         "scheduling on busy cores. Each phase starts after a `CHECKPOINT`, and traffic starts "
         "once both relays lead and both consumers hold their partitions.",
         f"- Codec: both directions run code generated per schema pair and compiled with Cython "
