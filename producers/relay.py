@@ -9,12 +9,12 @@ Steps of one cycle (``Relay._cycle``):
      With nothing to fetch, the leader waits on its connection for the outbox trigger's
      notification (or a quarter second) instead of polling; after a fetch that emptied the
      outbox it fetches again only once a notification has come (or that quarter second);
-  3. sign the batch (one signature per hash tree of up to 256 of its records, each carrying
-     its path: ``casesync.trust``), then send each row as one record to the inbox of each of its
-     target regions with the idempotent producer (acks=all, key = case id, so each case keeps
-     its order in every inbox); rows for an inbox the cluster lacks stay in the outbox (with
-     every later row of their cases) and are fetched again as stragglers; a row with no
-     target is sent nowhere. Up to ``max_batches_in_flight`` batches are on the wire at once;
+  3. sign the batch (one signature per hash tree of up to 256 of its records for one inbox, each
+     carrying its path: ``casesync.trust``), then send each row as one record to the inbox of each
+     of its target regions with the idempotent producer (acks=all, key = case id, so each case keeps
+     its order in every inbox); rows for an inbox the cluster lacks stay in the outbox (with every
+     later row of their cases) and are fetched again as stragglers; a row with no target is sent
+     nowhere. Up to ``max_batches_in_flight`` batches are on the wire at once;
   4. when a batch is fully acknowledged (every record of every row), hand it to the marker,
      which marks its rows published in the background — never before the acknowledgement.
 A crash between 3 and 4 republishes those rows, to every inbox again: the only source of
@@ -367,16 +367,25 @@ class Relay:
         """Add the batch's signature headers to its records; False (rows kept in the outbox,
         fetched again) when no key may sign now."""
         assert self._signer is not None
+        # One inbox's records under trees of their own: a region reads only sizes and sibling
+        # hashes of records addressed to it, never how many went to other regions.
+        by_inbox: dict[str, list[_Record]] = {}
+        for record in records:
+            by_inbox.setdefault(record[0], []).append(record)
         try:
-            signatures = self._signer.sign([record[4] for record in records])  # type: ignore[misc]
+            signed = [
+                (mates, self._signer.sign([r[4] for r in mates]))  # type: ignore[misc]
+                for mates in by_inbox.values()
+            ]
         except CannotSign as e:
             self._high, self._drained = 0, False  # fetch again from the lowest unpublished row
             self._prefetcher.discard()
             self._outage_sign(f"cannot sign: {e}")
             time.sleep(self.config.pause_after_failure_s)
             return False
-        for record, signature in zip(records, signatures, strict=True):
-            record[3].append(signature)
+        for mates, signatures in signed:
+            for record, signature in zip(mates, signatures, strict=True):
+                record[3].append(signature)
         return True
 
     def _routable(self, rows: list[OutboxRow]) -> list[OutboxRow]:

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType
+from kafka.consumer.fetcher import ConsumerRecord
 
 from casesync.access.provisioning import provision_topics
 from casesync.adapters.kafka_clients import new_admin, new_consumer
@@ -18,6 +19,7 @@ from casesync.domain.loading import shipped_catalogue
 from casesync.domain.vocabulary import EventType, HandlingMode
 from casesync.settings import Settings
 from casesync.testing import TEST_TOPICS
+from casesync.trust.headers import read_signature
 from producers.app import build_relay
 from producers.changes import CaseChange
 from producers.relay import RelayConfig
@@ -42,12 +44,12 @@ def _settings(region: SourceRegion) -> Settings:
     )
 
 
-def _keys_by_inbox(region: SourceRegion) -> dict[str, list[str]]:
-    """Every record key of every inbox under the test's prefix, by inbox region."""
+def _records_by_inbox(region: SourceRegion) -> dict[str, list[ConsumerRecord]]:
+    """Every record of every inbox under the test's prefix, by inbox region."""
     kafka, inbox_prefix = region.services.kafka, region.names.inbox("")
     inboxes = sorted(t for t in existing_topics(kafka) if t.startswith(inbox_prefix))
     consumer = new_consumer(kafka, enable_auto_commit=False)
-    keys: dict[str, list[str]] = defaultdict(list)
+    found: dict[str, list[ConsumerRecord]] = defaultdict(list)
     try:
         partitions = [
             TopicPartition(topic, p)
@@ -59,10 +61,37 @@ def _keys_by_inbox(region: SourceRegion) -> dict[str, list[str]]:
         end = consumer.end_offsets(partitions)
         while any(consumer.position(tp) < end[tp] for tp in partitions):
             for tp, records in consumer.poll(timeout_ms=1000).items():
-                keys[tp.topic.removeprefix(inbox_prefix)].extend(r.key.decode() for r in records)
+                found[tp.topic.removeprefix(inbox_prefix)].extend(records)
     finally:
         consumer.close()
-    return {inbox: keys.get(inbox, []) for inbox in (t.removeprefix(inbox_prefix) for t in inboxes)}
+    regions = (t.removeprefix(inbox_prefix) for t in inboxes)
+    return {inbox: found.get(inbox, []) for inbox in regions}
+
+
+def _keys_by_inbox(region: SourceRegion) -> dict[str, list[str]]:
+    """Every record key of every inbox under the test's prefix, by inbox region."""
+    return {
+        inbox: [r.key.decode() for r in records]
+        for inbox, records in _records_by_inbox(region).items()
+    }
+
+
+def _record_private_and_national_cases(region: SourceRegion) -> None:
+    """Every inbox the agreements imply, then two changes of a case Rudong shares with
+    Tongxiang alone and one of a national case, relayed."""
+    provision_topics(region.services.kafka, TEST_TOPICS, shipped_catalogue(), region.names,
+                     date.today())  # fmt: skip
+    now = datetime.now(UTC)
+    region.record([
+        CaseChange("RD-PRIVATE", EventType.CASE_SUBMITTED, 0, now,
+                   item_code=RUDONG_TONGXIANG_ONLY, handling_mode=HandlingMode.FULLY_ONLINE,
+                   applicant=new_case("x").applicant),
+        CaseChange("RD-PRIVATE", EventType.CASE_ACCEPTED, 1, now),
+        CaseChange("RD-NATIONAL", EventType.CASE_SUBMITTED, 0, now,
+                   item_code=new_case("x").item_code, handling_mode=HandlingMode.FULLY_ONLINE,
+                   applicant=new_case("x").applicant),
+    ])  # fmt: skip
+    assert build_relay(_settings(region), RUDONG).run(until_idle=1.0).published == 3
 
 
 def test_a_case_shared_with_tongxiang_only_reaches_tongxiang_s_inbox_and_no_other(
@@ -72,19 +101,7 @@ def test_a_case_shared_with_tongxiang_only_reaches_tongxiang_s_inbox_and_no_othe
     Tongxiang alone lands in Tongxiang's inbox only, while a national case lands in all 27
     other regions' inboxes."""
     catalogue = shipped_catalogue()
-    provision_topics(source_region.services.kafka, TEST_TOPICS, catalogue,
-                     source_region.names, date.today())  # fmt: skip
-    now = datetime.now(UTC)
-    source_region.record([
-        CaseChange("RD-PRIVATE", EventType.CASE_SUBMITTED, 0, now,
-                   item_code=RUDONG_TONGXIANG_ONLY, handling_mode=HandlingMode.FULLY_ONLINE,
-                   applicant=new_case("x").applicant),
-        CaseChange("RD-PRIVATE", EventType.CASE_ACCEPTED, 1, now),
-        CaseChange("RD-NATIONAL", EventType.CASE_SUBMITTED, 0, now,
-                   item_code=new_case("x").item_code, handling_mode=HandlingMode.FULLY_ONLINE,
-                   applicant=new_case("x").applicant),
-    ])  # fmt: skip
-    assert build_relay(_settings(source_region), RUDONG).run(until_idle=1.0).published == 3
+    _record_private_and_national_cases(source_region)
 
     keys = _keys_by_inbox(source_region)
     assert len(keys) == len(catalogue.regions)  # every region's inbox was read
@@ -93,6 +110,28 @@ def test_a_case_shared_with_tongxiang_only_reaches_tongxiang_s_inbox_and_no_othe
     assert private == {TONGXIANG}
     assert keys[TONGXIANG].count("RD-PRIVATE") == 2
     assert national == set(catalogue.regions) - {RUDONG}
+
+
+def test_each_inbox_s_records_are_signed_under_trees_of_their_own(
+    source_region: SourceRegion,
+) -> None:
+    """A relay batch bound for 27 inboxes signs each inbox's records under trees that hold no
+    record of another inbox: Tongxiang's three records share one tree of three, every other
+    inbox's record is a tree of one, and no two inboxes share a signed root."""
+    _record_private_and_national_cases(source_region)
+
+    trees: dict[bytes, str] = {}  # signed batch part -> the inbox it was read from
+    sizes: dict[str, set[int]] = {}
+    for inbox, records in _records_by_inbox(source_region).items():
+        claims = [read_signature(r.headers) for r in records]
+        for claim in claims:
+            assert claim is not None, f"an unsigned record in {inbox}'s inbox"
+            mates = [c for c in claims if c is not None and c.batch == claim.batch]
+            assert claim.tree_size == len(mates), "a tree holds records of another inbox"
+            assert trees.setdefault(claim.batch, inbox) == inbox, "two inboxes share a tree"
+            sizes.setdefault(inbox, set()).add(claim.tree_size)
+    assert sizes.pop(TONGXIANG) == {3}
+    assert set(map(frozenset, sizes.values())) == {frozenset({1})}
 
 
 def test_a_row_is_published_only_once_every_target_inbox_acknowledged_it(
