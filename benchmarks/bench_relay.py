@@ -51,6 +51,7 @@ from casesync.contract.schemas import load_versions
 from casesync.settings import Settings, TopicSettings
 from casesync.trust.federation import LocalFederation
 from casesync.trust.headers import Header
+from casesync.trust.tree import LeafFields
 from casesync.tuning import tune_for_throughput
 from producers.app import kafka_producer, relay_signer
 from producers.outbox_store import OutboxStore
@@ -101,7 +102,7 @@ def raw_rate(
 class CarryingOnly:
     """Stands in for the relay's signer: a batch of n records gets the headers a real signer
     gave a batch of n before (same sizes, hence same bytes on the wire), with no hashing or
-    signing. The relay still joins each record's leaf, as it does when it signs."""
+    signing. The relay still gathers each record's leaf fields, as it does when it signs."""
 
     def __init__(self, signer: RelaySigner) -> None:
         self._signer = signer
@@ -110,7 +111,7 @@ class CarryingOnly:
     def check_ready(self) -> None:
         self._signer.check_ready()
 
-    def sign(self, leaves: Sequence[bytes]) -> list[Header]:
+    def sign(self, leaves: Sequence[LeafFields]) -> list[Header]:
         headers = self._by_size.get(len(leaves))
         if headers is None:
             headers = self._by_size[len(leaves)] = self._signer.sign(list(leaves))

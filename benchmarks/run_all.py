@@ -296,10 +296,10 @@ def _carrying_split(relay: dict[str, Any], consumer: dict[str, Any]) -> list[str
     return [
         "Where the cost goes, from a third run of each part in the same rounds that carries the "
         "signature header without signing or verifying it: the relay gives each record a "
-        "stand-in header of the same size (it still joins the leaves), the consumer reads the "
-        "signed records with verification off. The first ratio of each part is what casesync's "
-        "trees, signatures and checks cost; the second, what kafka-python and the broker pay "
-        "to carry the header's bytes.",
+        "stand-in header of the same size (it still gathers the leaves' fields), the consumer "
+        "reads the signed records with verification off. The first ratio of each part is what "
+        "casesync's trees, signatures and checks cost; the second, what kafka-python and the "
+        "broker pay to carry the header's bytes.",
         "",
         "| runs compared | rates | ratio | process CPU per event |",
         "|---|---|---|---|",

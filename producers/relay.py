@@ -47,7 +47,7 @@ from casesync.adapters.postgres import Connection, is_retriable
 from casesync.contract.schemas import RegisteredSchema
 from casesync.errors import ConfigError, Unreachable
 from casesync.metrics import Metrics
-from casesync.trust.tree import encoded_leaf
+from casesync.trust.tree import LeafFields
 from producers.encoding import EncodeResult
 from producers.errors import CannotSign, ProducerWedged
 from producers.marker import Marker
@@ -60,9 +60,9 @@ from producers.signing import RelaySigner
 log = structlog.get_logger(__name__)
 
 
-# A record to send: target region, key, value, headers, and when signing the leaf its signature
-# covers (``encoded_leaf``).
-_Record = tuple[str, bytes, memoryview, list[tuple[str, bytes]], bytes | None]
+# A record to send: target region, key, value, headers, and when signing the fields of the leaf
+# its signature covers.
+_Record = tuple[str, bytes, memoryview, list[tuple[str, bytes]], LeafFields | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,10 +353,9 @@ class Relay:
             )  # fmt: skip
             for target in targets:
                 target_h = targets_h.get(target) or self._target_header(target)
-                # The payload stays a memoryview: the leaf joins its bytes without a copy.
-                leaf = (
-                    encoded_leaf(region[1], target_h[1], key, payload, fingerprint, event_id_h[1],
-                                 type_h[1])
+                # The leaf's fields, hashed as they are (the payload a memoryview, no copy).
+                leaf: LeafFields | None = (
+                    (region[1], target_h[1], key, payload, fingerprint, event_id_h[1], type_h[1])
                     if signing else None
                 )  # fmt: skip
                 records.append((target, key, payload, [*common, target_h], leaf))

@@ -15,6 +15,7 @@ from casesync.trust.errors import NoTrustedManifest
 from casesync.trust.headers import Header
 from casesync.trust.keys import SigningKey, choose_signing_key
 from casesync.trust.signing import sign_leaves
+from casesync.trust.tree import LeafFields
 from producers.errors import CannotSign
 
 
@@ -41,9 +42,9 @@ class RelaySigner:
         except CannotSign as e:
             raise ConfigError(f"relay of {self.region} cannot sign: {e}") from None
 
-    def sign(self, leaves: Sequence[bytes]) -> list[Header]:
-        """The ``signature`` headers of the records whose leaves (``encoded_leaf``) are
-        ``leaves``; CannotSign (retriable) when no key may sign now."""
+    def sign(self, leaves: Sequence[LeafFields]) -> list[Header]:
+        """The ``signature`` headers of the records whose leaves' fields are ``leaves``;
+        CannotSign (retriable) when no key may sign now."""
         now = self._clock()
         return sign_leaves(leaves, self._key(now), now)
 

@@ -4,7 +4,9 @@
 the consumer. Built by ``python -m casesync.trust._native`` (``make setup``); used when present.
 
 ``signed_tree`` gives a tree's signature headers as ``casesync.trust.signing`` makes them:
-``build_joined_tree`` over SHA-256 leaf hashes, then ``signature_headers``.
+``build_joined_tree`` over SHA-256 leaf hashes, then ``signature_headers``. It hashes each leaf
+straight from the record's fields, never joining them into a leaf first (the join alone cost
+the relay about half a microsecond a record in Python).
 
 ``settle`` proves batch-mates, a run of records at a time: a record whose leaf, hashed with
 SHA-256 from its own key, value and headers, folds along its whole path to the root whose
@@ -18,6 +20,7 @@ compared with the rest of that path: in a tree of 256 read in order, about two h
 instead of eight (1.3 µs a record instead of 1.9, measured on this machine's records).
 """
 
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
@@ -314,11 +317,48 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
     return n
 
 
+cdef int _hash_leaf(tuple fields, unsigned char *digest) except -1:
+    """SHA-256 of ``encoded_leaf(*fields)``: the leaf laid out in ``_leaf``, hashed at once."""
+    cdef Py_buffer views[7]
+    cdef bint held[7]
+    cdef Py_ssize_t k, size = PyBytes_GET_SIZE(_LEAF_PREFIX) + 28
+    cdef unsigned char *out
+    cdef object field
+    for k in range(7):
+        held[k] = False
+    try:
+        for k in range(7):
+            field = fields[k]
+            if field is None and (k == 2 or k == 3):  # an absent key or value
+                views[k].buf, views[k].len = NULL, -1
+                continue
+            if type(field) is bytes:
+                views[k].buf, views[k].len = PyBytes_AS_STRING(field), PyBytes_GET_SIZE(field)
+            else:  # a memoryview or bytearray; TypeError for anything without bytes
+                PyObject_GetBuffer(field, &views[k], PyBUF_SIMPLE)
+                held[k] = True
+            size += views[k].len
+        _reserve(size)
+        out = _put(_leaf, _LEAF_PREFIX)
+        for k in range(7):
+            out = _put_length(out, 0xFFFFFFFF if views[k].len < 0 else views[k].len)
+        for k in range(7):
+            if views[k].len > 0:
+                memcpy(out, views[k].buf, views[k].len)
+                out += views[k].len
+        _sha256(_leaf, size, digest)
+    finally:
+        for k in range(7):
+            if held[k]:
+                PyBuffer_Release(&views[k])
+    return 0
+
+
 def signed_tree(list leaves not None, object batch_part_for, str header_name not None):
-    """Each record's signature header for a SHA-256 tree over ``leaves`` (``leaf_bytes`` of
-    each record, exactly ``bytes``; at least one): ``(header_name, batch part + leaf index +
-    path)``, where ``batch_part_for(root)`` signs the root and gives the batch part. The tree
-    and paths are ``build_joined_tree``'s, the header values ``signature_headers``'."""
+    """Each record's signature header for a SHA-256 tree over ``leaves`` (each record's
+    ``LeafFields``, a tuple; at least one): ``(header_name, batch part + leaf index + path)``,
+    where ``batch_part_for(root)`` signs the root and gives the batch part. The tree and paths
+    are ``build_joined_tree``'s, the header values ``signature_headers``'."""
     cdef Py_ssize_t n = len(leaves), total = 0, count, level, index, at, depth, steps, size
     cdef Py_ssize_t batch_size, index_size
     cdef Py_ssize_t starts[MAX_DEPTH + 2]
@@ -333,8 +373,8 @@ def signed_tree(list leaves not None, object batch_part_for, str header_name not
     if n == 0:
         raise ValueError("a tree needs at least one leaf")
     for leaf in leaves:
-        if type(leaf) is not bytes:
-            raise TypeError("leaves must be bytes")
+        if type(leaf) is not tuple or len(<tuple>leaf) != 7:
+            raise TypeError("each leaf must be a tuple of its 7 fields")
     # Level sizes: pairs are hashed, a level's last node without a sibling moves up as it is.
     count, depth = n, 0
     while True:
@@ -351,8 +391,7 @@ def signed_tree(list leaves not None, object batch_part_for, str header_name not
         raise MemoryError()
     try:
         for index in range(n):
-            _sha256(<const unsigned char *>PyBytes_AS_STRING(leaves[index]),
-                    PyBytes_GET_SIZE(leaves[index]), nodes + index * WIDTH)
+            _hash_leaf(<tuple>leaves[index], nodes + index * WIDTH)
         pair[0] = 1
         for level in range(depth):
             for index in range(counts[level + 1]):

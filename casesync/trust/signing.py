@@ -9,7 +9,13 @@ from typing import Protocol
 from casesync.trust.headers import SIGNATURE, Header, batch_part, signature_headers, statement
 from casesync.trust.native import load_signed_tree
 from casesync.trust.suites import ED25519, suite_named
-from casesync.trust.tree import RecordFacts, build_joined_tree, leaf_bytes
+from casesync.trust.tree import (
+    LeafFields,
+    RecordFacts,
+    build_joined_tree,
+    encoded_leaf,
+    leaf_fields,
+)
 
 
 class Signer(Protocol):
@@ -40,24 +46,24 @@ def epoch_ms(moment: datetime) -> int:
 
 def sign_batch(facts: Sequence[RecordFacts], signer: Signer, now: datetime) -> list[Header]:
     """Sign ``facts`` (at least one) at ``now``; each record's ``signature`` header, in order."""
-    return sign_leaves([leaf_bytes(f) for f in facts], signer, now)
+    return sign_leaves([leaf_fields(f) for f in facts], signer, now)
 
 
 def sign_leaves(
-    leaves: Sequence[bytes],
+    leaves: Sequence[LeafFields],
     signer: Signer,
     now: datetime,
     leaves_per_tree: int = LEAVES_PER_TREE,
 ) -> list[Header]:
-    """``sign_batch`` of the records whose leaves (``leaf_bytes``) are ``leaves``: a tree, and
-    one signature, for each run of ``leaves_per_tree`` of them."""
+    """``sign_batch`` of the records whose leaves' fields are ``leaves``: a tree, and one
+    signature, for each run of ``leaves_per_tree`` of them."""
     headers: list[Header] = []
     for start in range(0, len(leaves), leaves_per_tree):
         headers += _sign_tree(leaves[start : start + leaves_per_tree], signer, now)
     return headers
 
 
-def _sign_tree(leaves: Sequence[bytes], signer: Signer, now: datetime) -> list[Header]:
+def _sign_tree(leaves: Sequence[LeafFields], signer: Signer, now: datetime) -> list[Header]:
     """1. hash each leaf; 2. build the tree; 3. sign the statement over its root once;
     4. give each record the batch's shared part and its own index and path."""
     suite, key_id = signer.suite.encode(), signer.key_id.encode()
@@ -71,5 +77,7 @@ def _sign_tree(leaves: Sequence[bytes], signer: Signer, now: datetime) -> list[H
     if _SIGNED_TREE is not None and signer.suite == ED25519:  # the same headers, compiled
         return _SIGNED_TREE(list(leaves), batch_part_for, SIGNATURE)
     hasher = suite_named(signer.suite).new_hash
-    root, paths = build_joined_tree([hasher(leaf).digest() for leaf in leaves], hasher)
+    root, paths = build_joined_tree(
+        [hasher(encoded_leaf(*leaf)).digest() for leaf in leaves], hasher
+    )
     return signature_headers(batch_part_for(root), paths)

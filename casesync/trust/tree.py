@@ -38,11 +38,20 @@ class RecordFacts(NamedTuple):
     event_type: str
 
 
+# ``RecordFacts`` with the text fields encoded (UTF-8): what the relay holds for every record
+# anyway, and what is signed (``encoded_leaf`` joins them into the leaf).
+LeafFields = tuple[bytes, bytes, bytes | None, bytes | memoryview | None, bytes, bytes, bytes]
+
+
+def leaf_fields(facts: RecordFacts) -> LeafFields:
+    """The fields of a record's leaf, text encoded."""
+    return (facts.source_region.encode(), facts.target_region.encode(), facts.key, facts.value,
+            facts.fingerprint, facts.event_id.encode(), facts.event_type.encode())  # fmt: skip
+
+
 def leaf_bytes(facts: RecordFacts) -> bytes:
     """The canonical bytes of a record's leaf (before hashing)."""
-    return encoded_leaf(facts.source_region.encode(), facts.target_region.encode(), facts.key,
-                        facts.value, facts.fingerprint, facts.event_id.encode(),
-                        facts.event_type.encode())  # fmt: skip
+    return encoded_leaf(*leaf_fields(facts))
 
 
 def encoded_leaf(

@@ -11,6 +11,7 @@ import pytest
 from casesync.trust import native, signing
 from casesync.trust.headers import SIGNATURE
 from casesync.trust.signing import sign_batch
+from casesync.trust.tree import leaf_fields
 from casesync.trust.verify import Verifier
 
 from .conftest import NOW, RUDONG, SUZHOU, TONGXIANG, Federation, record_facts
@@ -208,9 +209,40 @@ def test_the_compiled_check_leaves_headers_it_cannot_hold_on_to_for_python(
         settle(odd, 2, TONGXIANG.encode(), {}, None, None, 0)
 
 
+def test_compiled_signing_hashes_memoryviews_and_absent_keys_and_values_as_python_joins_them(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leaf fields as the relay holds them (the value a memoryview of the outbox row) and as a
+    record may have them (no key, no value) get the same headers compiled and in Python."""
+    fields = [leaf_fields(f) for f in record_facts(4)]
+    fields[0] = (*fields[0][:3], memoryview(bytes(fields[0][3] or b"")), *fields[0][4:])
+    fields[1] = (*fields[1][:2], None, *fields[1][3:])
+    fields[2] = (*fields[2][:3], None, *fields[2][4:])
+    fields[3] = (*fields[3][:3], memoryview(b""), *fields[3][4:])
+    key = federation.keys[RUDONG]
+    compiled = signing.sign_leaves(fields, key, NOW)
+    monkeypatch.setattr(signing, "_SIGNED_TREE", None)
+    assert compiled == signing.sign_leaves(fields, key, NOW)
+
+
+def test_the_compiled_tree_refuses_leaves_that_are_not_their_fields() -> None:
+    """A joined leaf, a short tuple or a text field missing is a TypeError, never a header."""
+    signed_tree = native.load_signed_tree()
+    assert signed_tree is not None
+    whole = leaf_fields(record_facts(1)[0])
+    for leaves in (
+        [b"leaf"],
+        [whole[:6]],
+        [(None, *whole[1:])],
+        [(*whole[:4], "text", *whole[5:])],
+    ):
+        with pytest.raises(TypeError):
+            signed_tree(leaves, lambda root: b"batch", SIGNATURE)  # type: ignore[arg-type]
+
+
 def test_the_compiled_tree_refuses_a_batch_part_that_is_not_bytes() -> None:
     """A signer callback returning something else is a TypeError, never headers made of it."""
     signed_tree = native.load_signed_tree()
     assert signed_tree is not None
     with pytest.raises(TypeError):
-        signed_tree([b"leaf"], lambda root: None, SIGNATURE)
+        signed_tree([leaf_fields(record_facts(1)[0])], lambda root: None, SIGNATURE)  # type: ignore[arg-type,return-value]
