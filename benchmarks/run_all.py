@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -34,8 +35,8 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "bench-results"
 STEPS = (
     ("codec", ["bench_codec.py"]),
-    ("relay", ["bench_relay.py", "--events", "100000", "--rounds", "5"]),
-    ("consumer", ["bench_consumer.py", "--events", "100000", "--rounds", "5"]),
+    ("relay", ["bench_relay.py", "--events", "100000", "--rounds", "7"]),
+    ("consumer", ["bench_consumer.py", "--events", "100000", "--rounds", "7"]),
     (
         "e2e",
         [
@@ -342,8 +343,20 @@ def _signature_figures(
         f"{_carrying_rounds(relay['rounds'].get('relay_carrying'))}; consumer verifying "
         f"{_listed(rounds['verified'])}, not verifying {_listed(rounds['unverified'])}"
         f"{_carrying_rounds(rounds.get('carrying'))}.",
+        "- Each round's own ratio (its two runs back to back, under the machine's load of that "
+        "moment): relay "
+        f"{_paired(relay['rounds']['relay'], relay['rounds']['relay_unsigned'])}; consumer "
+        f"{_paired(rounds['verified'], rounds['unverified'])}. The targets take the ratio of "
+        "the medians, whose two medians may come from different rounds.",
         "",
     ]
+
+
+def _paired(with_: list[int], without: list[int]) -> str:
+    """Each round's ratio of two runs, and their median."""
+    ratios = [a / b for a, b in zip(with_, without, strict=True)]
+    listed = ", ".join(f"{r:.2f}" for r in ratios)
+    return f"{listed} (median {statistics.median(ratios):.3f})"
 
 
 def _hashing_state() -> str:
