@@ -87,6 +87,25 @@ cdef inline unsigned char *_put_length(unsigned char *at, Py_ssize_t n):
     return at + 4
 
 
+cdef Py_ssize_t _lay_out_leaf(const char **data, Py_ssize_t *lengths) except -1:
+    """Lay out in ``_leaf`` the leaf of the seven fields (``data``, ``lengths``; a length of -1
+    is an absent key or value) as casesync.trust.tree.encoded_leaf does; its size."""
+    cdef Py_ssize_t k, size = PyBytes_GET_SIZE(_LEAF_PREFIX) + 28
+    cdef unsigned char *out
+    for k in range(7):
+        if lengths[k] > 0:
+            size += lengths[k]
+    _reserve(size)
+    out = _put(_leaf, _LEAF_PREFIX)
+    for k in range(7):
+        out = _put_length(out, 0xFFFFFFFF if lengths[k] < 0 else lengths[k])
+    for k in range(7):
+        if lengths[k] > 0:
+            memcpy(out, data[k], lengths[k])
+            out += lengths[k]
+    return size
+
+
 cdef struct _Fold:
     # The states of one record's fold, leaf first: node, place (fn, sn as in fold_path) and
     # where in ``raw`` the path still to fold starts.
@@ -126,11 +145,12 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
     cdef long long not_before = 0
     cdef const unsigned char *raw
     cdef const unsigned char *hex_text
+    cdef const char *data[7]
+    cdef Py_ssize_t lengths[7]
     cdef const unsigned char *proof_bytes = NULL
     cdef unsigned char fingerprint[MAX_FINGERPRINT]
     cdef unsigned char node[1 + 2 * WIDTH]
     cdef unsigned char leaf_hash[WIDTH]
-    cdef unsigned char *out
     cdef int high, low, shift
     cdef unsigned char folded[WIDTH]
     cdef _Fold folds[2]
@@ -228,26 +248,14 @@ def settle(list records not None, Py_ssize_t start, bytes target not None, dict 
             fingerprint[at] = high * 16 + low
 
         # The leaf, as casesync.trust.tree.encoded_leaf lays it out, and its hash.
-        size = (PyBytes_GET_SIZE(_LEAF_PREFIX) + 28 + PyBytes_GET_SIZE(source)
-                + PyBytes_GET_SIZE(target) + PyBytes_GET_SIZE(key) + PyBytes_GET_SIZE(value)
-                + fingerprint_size + PyBytes_GET_SIZE(event_id) + PyBytes_GET_SIZE(event_type))
-        _reserve(size)
-        out = _put(_leaf, _LEAF_PREFIX)
-        out = _put_length(out, PyBytes_GET_SIZE(source))
-        out = _put_length(out, PyBytes_GET_SIZE(target))
-        out = _put_length(out, PyBytes_GET_SIZE(key))
-        out = _put_length(out, PyBytes_GET_SIZE(value))
-        out = _put_length(out, fingerprint_size)
-        out = _put_length(out, PyBytes_GET_SIZE(event_id))
-        out = _put_length(out, PyBytes_GET_SIZE(event_type))
-        out = _put(out, source)
-        out = _put(out, target)
-        out = _put(out, key)
-        out = _put(out, value)
-        memcpy(out, fingerprint, fingerprint_size)
-        out += fingerprint_size
-        out = _put(out, event_id)
-        out = _put(out, event_type)
+        data[0], lengths[0] = PyBytes_AS_STRING(source), PyBytes_GET_SIZE(source)
+        data[1], lengths[1] = PyBytes_AS_STRING(target), PyBytes_GET_SIZE(target)
+        data[2], lengths[2] = PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key)
+        data[3], lengths[3] = PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)
+        data[4], lengths[4] = <const char *>fingerprint, fingerprint_size
+        data[5], lengths[5] = PyBytes_AS_STRING(event_id), PyBytes_GET_SIZE(event_id)
+        data[6], lengths[6] = PyBytes_AS_STRING(event_type), PyBytes_GET_SIZE(event_type)
+        size = _lay_out_leaf(data, lengths)
         _sha256(_leaf, size, leaf_hash)
         # Fold the path (casesync.trust.tree.fold_path) and compare with the root whose
         # signature held for this batch part: no Python object per record. Each state of the
@@ -321,8 +329,9 @@ cdef int _hash_leaf(tuple fields, unsigned char *digest) except -1:
     """SHA-256 of ``encoded_leaf(*fields)``: the leaf laid out in ``_leaf``, hashed at once."""
     cdef Py_buffer views[7]
     cdef bint held[7]
-    cdef Py_ssize_t k, size = PyBytes_GET_SIZE(_LEAF_PREFIX) + 28
-    cdef unsigned char *out
+    cdef const char *data[7]
+    cdef Py_ssize_t lengths[7]
+    cdef Py_ssize_t k
     cdef object field
     for k in range(7):
         held[k] = False
@@ -330,23 +339,14 @@ cdef int _hash_leaf(tuple fields, unsigned char *digest) except -1:
         for k in range(7):
             field = fields[k]
             if field is None and (k == 2 or k == 3):  # an absent key or value
-                views[k].buf, views[k].len = NULL, -1
-                continue
-            if type(field) is bytes:
-                views[k].buf, views[k].len = PyBytes_AS_STRING(field), PyBytes_GET_SIZE(field)
+                data[k], lengths[k] = NULL, -1
+            elif type(field) is bytes:
+                data[k], lengths[k] = PyBytes_AS_STRING(field), PyBytes_GET_SIZE(field)
             else:  # a memoryview or bytearray; TypeError for anything without bytes
                 PyObject_GetBuffer(field, &views[k], PyBUF_SIMPLE)
                 held[k] = True
-            size += views[k].len
-        _reserve(size)
-        out = _put(_leaf, _LEAF_PREFIX)
-        for k in range(7):
-            out = _put_length(out, 0xFFFFFFFF if views[k].len < 0 else views[k].len)
-        for k in range(7):
-            if views[k].len > 0:
-                memcpy(out, views[k].buf, views[k].len)
-                out += views[k].len
-        _sha256(_leaf, size, digest)
+                data[k], lengths[k] = <const char *>views[k].buf, views[k].len
+        _sha256(_leaf, _lay_out_leaf(data, lengths), digest)
     finally:
         for k in range(7):
             if held[k]:
