@@ -246,3 +246,42 @@ def test_the_compiled_tree_refuses_a_batch_part_that_is_not_bytes() -> None:
     assert signed_tree is not None
     with pytest.raises(TypeError):
         signed_tree([leaf_fields(record_facts(1)[0])], lambda root: None, SIGNATURE)  # type: ignore[arg-type,return-value]
+
+
+def test_records_read_in_chunks_get_the_python_verdicts_wherever_a_forged_one_falls(
+    federation: Federation,
+) -> None:
+    """The compiled check reads and hashes a few hundred records at a time: forged records at
+    the first and last place of a chunk and deep in a later one are refused as in Python, and
+    every intact record before and after them passes."""
+    records = received(record_facts(900), federation)
+    forged_at = [0, 255, 256, 511, 700, 899]
+    mixed = list(records)
+    for at in forged_at:
+        key, value, headers = mixed[at]
+        mixed[at] = (key, value + b"!", headers)
+    compiled, python = both_ways(federation, mixed)
+    assert compiled == python
+    assert [i for i, v in enumerate(compiled) if v is not None] == forged_at
+
+
+def test_records_whose_headers_are_lists_get_the_python_verdicts(federation: Federation) -> None:
+    """Headers held in a list (which may change, so they are hashed with the GIL held) are
+    proved the same way, over more than one chunk, a forged copy refused."""
+    records = [(k, v, list(h)) for k, v, h in received(record_facts(600), federation)]
+    forged = (records[300][0], records[300][1] + b"!", records[300][2])
+    compiled, python = both_ways(federation, [*records[:400], forged, *records[400:]])
+    assert compiled == python
+    assert [i for i, v in enumerate(compiled) if v is not None] == [400]
+
+
+def test_a_header_named_outside_ascii_is_left_to_python_with_the_same_verdict(
+    federation: Federation,
+) -> None:
+    """A record carrying an extra header whose name is not ASCII is decided in Python, and
+    verifies there as it would without the compiled check."""
+    records = received(record_facts(40), federation)
+    key, value, headers = records[20]
+    records[20] = (key, value, (("título", b"x"), *headers))
+    compiled, python = both_ways(federation, records)
+    assert compiled == python == [None] * 40
