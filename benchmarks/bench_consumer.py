@@ -9,7 +9,8 @@ without, measured in the same run.
    the headers the relay writes: once unsigned, once signed as the relay signs (one signature per
    256 records, a local federation's key of 如东).
 2. Limits, each over the same events:
-   raw  - kafka-python consumes the whole unsigned topic and decodes every value with the codec;
+   raw  - kafka-python consumes the whole unsigned topic and decodes every value with the codec
+          (and the signed one too: what the signature header's bytes cost kafka-python alone);
    COPY - the rows the consumer writes (one history row per event, one mirror row per case)
           are bulk-COPYed into fresh tables, in one transaction, from memory.
 3. consumer - 桐乡's ``RegionConsumer`` (one process) applies a topic into a fresh region
@@ -317,6 +318,8 @@ def main() -> int:
                     trust.keys[SOURCE])  # fmt: skip
     print("raw consume+decode ...", file=sys.stderr)
     raw = raw_rate(plain, topic, count)
+    # The same, reading the signed topic: what the header's bytes cost kafka-python alone.
+    raw_carrying = raw_rate(signed, TopicNames(signed.topic_prefix).inbox(PARTNER), count)
     print("bulk COPY ...", file=sys.stderr)
     copy = copy_rate(plain, source, count)
     modes = ("unverified", "verified", "carrying")
@@ -343,6 +346,8 @@ def main() -> int:
     result = {
         "events": count,
         "raw_consume_decode_rate": round(raw),
+        "raw_carrying_consume_decode_rate": round(raw_carrying),
+        "raw_carrying_over_raw": round(raw_carrying / raw, 3),
         "bulk_copy_rate": round(copy),
         "consumer_rate": round(applied),
         "consumer_unverified_rate": round(unverified),
@@ -374,7 +379,8 @@ def main() -> int:
         f"per event: verified {cpu_verified:.1f} µs, unverified {cpu_unverified:.1f} µs, "
         f"carrying {result['cpu_us_per_event_carrying']} µs\ncarrying (signed topic, not "
         f"verified) {carrying:,.0f}/s: verified/carrying {result['verified_over_carrying']}, "
-        f"carrying/unverified {result['carrying_over_unverified']}"
+        f"carrying/unverified {result['carrying_over_unverified']}\nraw consume+decode of the "
+        f"signed topic {raw_carrying:,.0f}/s: raw carrying/raw {result['raw_carrying_over_raw']}"
     )
     write_json(args.json, result)
     return 0

@@ -317,8 +317,28 @@ def _carrying_split(relay: dict[str, Any], consumer: dict[str, Any]) -> list[str
         "| runs compared | rates | ratio | process CPU per event |",
         "|---|---|---|---|",
         *rows,
+        *_raw_carrying(relay, consumer),
         "",
     ]
+
+
+def _raw_carrying(relay: dict[str, Any], consumer: dict[str, Any]) -> list[str]:
+    """kafka-python alone, with and without the signature header (runs that measured it)."""
+    rows = []
+    if "raw_carrying_over_raw" in relay:
+        rows.append(
+            f"| raw kafka-python produce, no casesync code: carrying / not "
+            f"| {relay['raw_carrying_rate_median']:,}/s / {relay['raw_produce_rate_median']:,}/s "
+            f"| {relay['raw_carrying_over_raw']} | — |"
+        )
+    if "raw_carrying_over_raw" in consumer:
+        rows.append(
+            f"| raw kafka-python consume and decode, no casesync code (one run each): carrying "
+            f"/ not | {consumer['raw_carrying_consume_decode_rate']:,}/s "
+            f"/ {consumer['raw_consume_decode_rate']:,}/s | {consumer['raw_carrying_over_raw']} "
+            f"| — |"
+        )
+    return rows
 
 
 def _signature_figures(
