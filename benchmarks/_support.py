@@ -32,6 +32,10 @@ from casesync.adapters.topics import delete_topics_with_prefix, ensure_topics
 from casesync.domain.loading import shipped_catalogue
 from casesync.settings import KafkaAccess, Settings, TopicSettings, redact_url
 from casesync.trust.federation import LocalFederation
+from casesync.trust.headers import Header
+from casesync.trust.keys import SigningKey
+from casesync.trust.signing import sign_batch
+from casesync.trust.tree import RecordFacts
 from consumers.schema import migrate_region
 from producers.app import build_recorder, record_in_batches
 from producers.simulation import Simulation
@@ -199,6 +203,18 @@ def local_federation(label: str, regions: Iterable[str]) -> LocalFederation:
     folder = Path(tempfile.mkdtemp(prefix=f"casesync-bench-{label}-"))
     atexit.register(shutil.rmtree, folder, True)
     return LocalFederation.create(folder, regions)
+
+
+RELAY_BATCH = 5000  # records the relay reads and signs together (in trees of up to 256)
+
+
+def relay_signatures(facts: Sequence[RecordFacts], key: SigningKey) -> list[Header]:
+    """The signature header the relay gives each record of ``facts``, in order: signed by
+    ``key`` in the relay's batches of ``RELAY_BATCH``."""
+    headers: list[Header] = []
+    for start in range(0, len(facts), RELAY_BATCH):
+        headers.extend(sign_batch(facts[start : start + RELAY_BATCH], key, datetime.now(UTC)))
+    return headers
 
 
 def median(values: Sequence[float]) -> float:

@@ -35,7 +35,6 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from _support import (
@@ -47,6 +46,7 @@ from _support import (
     machine,
     median,
     record_changes,
+    relay_signatures,
     scratch_topics,
     write_json,
 )
@@ -60,14 +60,12 @@ from casesync.settings import Settings, TopicSettings
 from casesync.snapshots import canonical, snapshot_to_json
 from casesync.trust.federation import LocalFederation
 from casesync.trust.keys import SigningKey
-from casesync.trust.signing import sign_batch
 from casesync.trust.tree import RecordFacts
 from casesync.tuning import tune_for_consuming, tune_for_throughput
 from consumers.applier import BatchApplier, Triaged
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
 
 SOURCE, PARTNER = "320623", "330483"
-SIGNED_BATCH = 5000  # the relay's batch size (sign_batch signs it in trees of 256 records)
 
 Outgoing = tuple[bytes, bytes, list[tuple[str, bytes]], RecordFacts]
 
@@ -94,18 +92,16 @@ def outgoing(url: str) -> list[Outgoing]:
 
 
 def publish(settings: Settings, records: list[Outgoing], topic: str, key: SigningKey | None) -> int:
-    """Send ``records`` to ``topic``, signed by ``key`` per relay batch when given; the mean
+    """Send ``records`` to ``topic``, signed by ``key`` as the relay signs when given; the mean
     bytes per record its signature headers take."""
     producer = new_producer(settings.kafka, acks="all", linger_ms=5, batch_size=512 * 1024)
+    signatures = relay_signatures([r[3] for r in records], key) if key else None
     added = 0
-    for start in range(0, len(records), SIGNED_BATCH):
-        batch = records[start : start + SIGNED_BATCH]
-        signatures = sign_batch([r[3] for r in batch], key, datetime.now(UTC)) if key else None
-        for n, (record_key, value, headers, _) in enumerate(batch):
-            if signatures is not None:
-                headers = [*headers, signatures[n]]
-                added += header_bytes([signatures[n]])
-            producer.send(topic, key=record_key, value=value, headers=headers)
+    for n, (record_key, value, headers, _) in enumerate(records):
+        if signatures is not None:
+            headers = [*headers, signatures[n]]
+            added += header_bytes([signatures[n]])
+        producer.send(topic, key=record_key, value=value, headers=headers)
     producer.flush()
     producer.close()
     return round(added / len(records))

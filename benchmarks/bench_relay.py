@@ -33,7 +33,6 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from _intake import prepare_intake, record_over_http, record_through_sql, simulated_changes
@@ -44,6 +43,7 @@ from _support import (
     machine,
     median,
     record_changes,
+    relay_signatures,
     scratch_topics,
     write_json,
 )
@@ -55,7 +55,6 @@ from casesync.settings import Settings, TopicSettings
 from casesync.trust.federation import LocalFederation
 from casesync.trust.headers import Header
 from casesync.trust.keys import SigningKey
-from casesync.trust.signing import sign_batch
 from casesync.trust.tree import LeafFields, RecordFacts
 from casesync.tuning import tune_for_throughput
 from producers.app import kafka_producer, relay_signer
@@ -90,24 +89,19 @@ def load_outbox(url: str) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
 def signed_messages(
     messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]], key: SigningKey
 ) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
-    """``messages`` each with the signature header the relay gives it (its batches of 5,000,
-    in trees of 256)."""
-    signed: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
-    for start in range(0, len(messages), 5000):
-        batch = messages[start : start + 5000]
-        facts = []
-        for record_key, value, headers in batch:
-            named = dict(headers)
-            facts.append(RecordFacts(
-                REGION, PARTNER, record_key, value, value[2:10],
-                named["event_id"].decode(), named["event_type"].decode(),
-            ))  # fmt: skip
-        signatures = sign_batch(facts, key, datetime.now(UTC))
-        signed.extend(
-            (record_key, value, [*headers, signature])
-            for (record_key, value, headers), signature in zip(batch, signatures, strict=True)
-        )
-    return signed
+    """``messages`` each with the signature header the relay gives it."""
+    facts = []
+    for record_key, value, headers in messages:
+        named = dict(headers)
+        facts.append(RecordFacts(
+            REGION, PARTNER, record_key, value, value[2:10],
+            named["event_id"].decode(), named["event_type"].decode(),
+        ))  # fmt: skip
+    signatures = relay_signatures(facts, key)
+    return [
+        (record_key, value, [*headers, signature])
+        for (record_key, value, headers), signature in zip(messages, signatures, strict=True)
+    ]
 
 
 def raw_rate(
