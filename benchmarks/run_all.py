@@ -250,18 +250,28 @@ def _signature_targets(relay: dict[str, Any], consumer: dict[str, Any]) -> list[
     """Target rows of signing and verification beside their absence (runs that measured it)."""
     rows = []
     if "signed_over_unsigned" in relay:
-        ratio = relay["relay_rate_median"] / relay["relay_unsigned_rate_median"]
+        ratio = _signing_ratio(relay)
         rows.append(
             f"| relay signing vs not signing | {_near(ratio, 0.9)} | ≥ 0.9 "
             f"| {verdict(ratio, 0.9)} |"
         )
     if "verified_over_unverified" in consumer:
-        ratio = consumer["consumer_rate"] / consumer["consumer_unverified_rate"]
+        ratio = _verifying_ratio(consumer)
         rows.append(
             f"| consumer verifying vs not verifying | {_near(ratio, 0.9)} | ≥ 0.9 "
             f"| {verdict(ratio, 0.9)} |"
         )
     return rows
+
+
+def _signing_ratio(relay: dict[str, Any]) -> float:
+    """The relay's rate signing over not signing: the ratio of the two medians as measured."""
+    return float(relay["relay_rate_median"] / relay["relay_unsigned_rate_median"])
+
+
+def _verifying_ratio(consumer: dict[str, Any]) -> float:
+    """The consumer's rate verifying over not verifying, as measured."""
+    return float(consumer["consumer_rate"] / consumer["consumer_unverified_rate"])
 
 
 def _near(ratio: float, target: float) -> str:
@@ -359,11 +369,11 @@ def _signature_figures(
         "|---|---|---|---|---|",
         f"| relay, signing | {relay['relay_rate_median']:,}/s "
         f"| {relay['relay_unsigned_rate_median']:,}/s "
-        f"| {_near(relay['relay_rate_median'] / relay['relay_unsigned_rate_median'], 0.9)} "
+        f"| {_near(_signing_ratio(relay), 0.9)} "
         f"| {relay[f'{cpu}_signed']} / {relay[f'{cpu}_unsigned']} µs |",
         f"| consumer, verifying | {consumer['consumer_rate']:,}/s "
         f"| {consumer['consumer_unverified_rate']:,}/s "
-        f"| {_near(consumer['consumer_rate'] / consumer['consumer_unverified_rate'], 0.9)} "
+        f"| {_near(_verifying_ratio(consumer), 0.9)} "
         f"| {consumer[f'{cpu}_verified']} / {consumer[f'{cpu}_unverified']} µs |",
         *_e2e_signature_row(e2e_throughput),
         "",

@@ -17,7 +17,7 @@ batch not seen yet, a path that does not reach the root) stops the run at that r
 Python decides it; so this never accepts what the Python checks refuse. A record's path is
 folded until it joins the path of the record proved before it (kept in C, see ``_Fold``), then
 compared with the rest of that path: in a tree of 256 read in order, about two hashes a record
-instead of eight (1.3 µs a record instead of 1.9, measured on this machine's records).
+instead of eight.
 
 ``settle`` reads the records through borrowed pointers and compares header names by their
 text: it writes nothing to them (no reference count, no cached hash), so their memory stays
@@ -33,7 +33,7 @@ from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdlib cimport free, realloc
-from libc.string cimport memcmp, memcpy
+from libc.string cimport memcmp, memcpy, strlen
 
 cdef extern from "Python.h":
     # Borrowed references, as plain pointers: reading a record writes nothing to it (no
@@ -80,17 +80,18 @@ DEF MAX_FINGERPRINT = 64  # bytes
 DEF MAX_HEADERS = 32  # a record with more goes to Python
 DEF CHUNK = 256  # records settle reads before it hashes them without the GIL
 
-# The leaf prefix for C, used without the GIL.
-cdef const char *_PREFIX_BYTES = b"\x00casesync-record-v1"
-DEF PREFIX_SIZE = 19
-assert len(LEAF_PREFIX) == PREFIX_SIZE
+# The leaf prefix for C, used without the GIL (the bytes object lives as long as the module).
+cdef bytes _PREFIX = LEAF_PREFIX
+cdef const char *_PREFIX_BYTES = _PREFIX
+cdef Py_ssize_t _PREFIX_SIZE = len(_PREFIX)
 # The headers a batch-mate needs, each exactly once, by slot (0-4), then the former layout's
 # (its records go to Python, which refuses them with their reason).
 cdef const char *_NAMES[10]
 _NAMES[:] = [b"signature", b"source_region", b"event_id", b"event_type", b"fingerprint",
              b"sig_suite", b"sig_key", b"sig_time", b"sig_root", b"sig_path"]
 cdef Py_ssize_t _NAME_SIZES[10]
-_NAME_SIZES[:] = [9, 13, 8, 10, 11, 9, 7, 8, 8, 8]
+for _k in range(10):
+    _NAME_SIZES[_k] = strlen(_NAMES[_k])
 DEF SLOTS = 5
 DEF NOT_OURS = -1
 DEF FOR_PYTHON = -2
@@ -132,7 +133,7 @@ cdef Py_ssize_t _lay_out(unsigned char **buffer, Py_ssize_t *capacity, const cha
     """Lay out in ``buffer`` (grown as needed) the leaf of the seven fields (``data``,
     ``lengths``; a length of -1 is an absent key or value) as casesync.trust.tree.encoded_leaf
     does; its size, -1 when out of memory."""
-    cdef Py_ssize_t k, size = PREFIX_SIZE + 28
+    cdef Py_ssize_t k, size = _PREFIX_SIZE + 28
     cdef unsigned char *out
     for k in range(7):
         if lengths[k] > 0:
@@ -143,8 +144,8 @@ cdef Py_ssize_t _lay_out(unsigned char **buffer, Py_ssize_t *capacity, const cha
             return -1
         buffer[0], capacity[0] = out, size
     out = buffer[0]
-    memcpy(out, _PREFIX_BYTES, PREFIX_SIZE)
-    out += PREFIX_SIZE
+    memcpy(out, _PREFIX_BYTES, _PREFIX_SIZE)
+    out += _PREFIX_SIZE
     for k in range(7):
         out = _put_length(out, 0xFFFFFFFF if lengths[k] < 0 else lengths[k])
     for k in range(7):
