@@ -341,6 +341,15 @@ def _raw_carrying(relay: dict[str, Any], consumer: dict[str, Any]) -> list[str]:
             f"| {relay['raw_carrying_rate_median']:,}/s / {relay['raw_produce_rate_median']:,}/s "
             f"| {relay['raw_carrying_over_raw']} | — |"
         )
+    if "raw_one_byte_over_raw" in relay:
+        rows += [
+            f"| raw kafka-python produce: a one-byte stand-in header / not "
+            f"| {relay['raw_one_byte_rate_median']:,}/s / {relay['raw_produce_rate_median']:,}/s "
+            f"| {relay['raw_one_byte_over_raw']} | — |",
+            f"| raw kafka-python produce: carrying / a one-byte stand-in header "
+            f"| {relay['raw_carrying_rate_median']:,}/s / {relay['raw_one_byte_rate_median']:,}/s "
+            f"| {relay['raw_carrying_over_one_byte']} | — |",
+        ]
     if "raw_carrying_over_raw" in consumer:
         rows.append(
             f"| raw kafka-python consume and decode, no casesync code (one run each): carrying "
