@@ -57,7 +57,8 @@ from casesync.settings import Settings, TopicSettings
 from casesync.trust.federation import LocalFederation
 from casesync.trust.headers import SIGNATURE, Header
 from casesync.trust.keys import SigningKey
-from casesync.trust.tree import LeafFields, RecordFacts
+from casesync.trust.records import facts_from_record
+from casesync.trust.tree import LeafFields
 from casesync.tuning import tune_for_throughput
 from producers.app import kafka_producer, relay_signer
 from producers.outbox_store import OutboxStore
@@ -92,13 +93,7 @@ def signed_messages(
     messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]], key: SigningKey
 ) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
     """``messages`` each with the signature header the relay gives it."""
-    facts = []
-    for record_key, value, headers in messages:
-        named = dict(headers)
-        facts.append(RecordFacts(
-            REGION, PARTNER, record_key, value, value[2:10],
-            named["event_id"].decode(), named["event_type"].decode(),
-        ))  # fmt: skip
+    facts = [facts_from_record(k, v, headers, PARTNER) for k, v, headers in messages]
     signatures = relay_signatures(facts, key)
     return [
         (record_key, value, [*headers, signature])
@@ -239,9 +234,10 @@ def main() -> int:
         "raw": messages, "raw_carrying": carried,
         "raw_one_byte": [(k, v, [*h, (SIGNATURE, b"\x01")]) for k, v, h in messages],
     }  # fmt: skip
-    parts = ("raw", "signed", "unsigned", "carrying", "raw_carrying", "raw_one_byte")
+    relay_parts = ("signed", "unsigned", "carrying")
+    parts = ("raw", *relay_parts, "raw_carrying", "raw_one_byte")
     rates: dict[str, list[float]] = {part: [] for part in parts}
-    cpu: dict[str, list[float]] = {part: [] for part in parts[1:4]}  # the relay's, µs an event
+    cpu: dict[str, list[float]] = {part: [] for part in relay_parts}  # the relay's, µs an event
     for n in range(args.rounds):
         for part in parts if n % 2 == 0 else parts[::-1]:
             if part in raw_messages:
