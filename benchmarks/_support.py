@@ -34,6 +34,7 @@ from casesync.settings import KafkaAccess, Settings, TopicSettings, redact_url
 from casesync.trust.federation import LocalFederation
 from casesync.trust.headers import Header
 from casesync.trust.keys import SigningKey
+from casesync.trust.records import facts_from_record
 from casesync.trust.signing import sign_batch
 from casesync.trust.tree import RecordFacts
 from consumers.schema import migrate_region
@@ -203,6 +204,37 @@ def local_federation(label: str, regions: Iterable[str]) -> LocalFederation:
     folder = Path(tempfile.mkdtemp(prefix=f"casesync-bench-{label}-"))
     atexit.register(shutil.rmtree, folder, True)
     return LocalFederation.create(folder, regions)
+
+
+# A record as the relay sends it: key, value, routing headers.
+Message = tuple[bytes, bytes, list[tuple[str, bytes]]]
+
+
+def outbox_messages(url: str, source: str, target: str) -> list[Message]:
+    """The outbox of ``source``'s database at ``url``, as the relay sends it to ``target``: each
+    row's key, payload and the relay's routing headers, in outbox order."""
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT case_id, event_id::text, event_type, payload FROM outbox ORDER BY id"
+            )
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    return [
+        (case_id.encode(), bytes(payload), [
+            ("event_id", event_id.encode()), ("event_type", event_type.encode()),
+            ("fingerprint", bytes(payload[2:10]).hex().encode()),
+            ("source_region", source.encode()), ("target_region", target.encode()),
+        ])
+        for case_id, event_id, event_type, payload in rows
+    ]  # fmt: skip
+
+
+def signed_facts(messages: Sequence[Message], target: str) -> list[RecordFacts]:
+    """What a signature covers of each of ``messages``, sent to ``target``'s inbox."""
+    return [facts_from_record(key, value, headers, target) for key, value, headers in messages]
 
 
 RELAY_BATCH = 5000  # records the relay reads and signs together (in trees of up to 256)

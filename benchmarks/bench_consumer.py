@@ -38,6 +38,7 @@ import uuid
 from typing import Any
 
 from _support import (
+    Message,
     cpu_per_event,
     cpu_times,
     fresh_region_database,
@@ -45,9 +46,11 @@ from _support import (
     local_federation,
     machine,
     median,
+    outbox_messages,
     record_changes,
     relay_signatures,
     scratch_topics,
+    signed_facts,
     write_json,
 )
 from kafka import TopicPartition
@@ -60,44 +63,20 @@ from casesync.settings import Settings, TopicSettings
 from casesync.snapshots import canonical, snapshot_to_json
 from casesync.trust.federation import LocalFederation
 from casesync.trust.keys import SigningKey
-from casesync.trust.tree import RecordFacts
 from casesync.tuning import tune_for_consuming, tune_for_throughput
 from consumers.applier import BatchApplier, Triaged
 from consumers.compose import ConsumerOptions, build_consumer, plan_consumer
 
 SOURCE, PARTNER = "320623", "330483"
 
-Outgoing = tuple[bytes, bytes, list[tuple[str, bytes]], RecordFacts]
 
-
-def outgoing(url: str) -> list[Outgoing]:
-    """The outbox's records as the relay sends them to the partner: key, value, the relay's
-    headers and the facts a signature covers."""
-    conn = connect(url)
-    with transaction(conn) as cur:
-        cur.execute("SELECT case_id, event_id::text, event_type, payload FROM outbox ORDER BY id")
-        rows = cur.fetchall()
-    conn.close()
-    records = []
-    for case_id, event_id, event_type, payload in rows:
-        key, value, fingerprint = case_id.encode(), bytes(payload), bytes(payload[2:10])
-        headers = [
-            ("event_id", event_id.encode()), ("event_type", event_type.encode()),
-            ("fingerprint", fingerprint.hex().encode()), ("source_region", SOURCE.encode()),
-            ("target_region", PARTNER.encode()),
-        ]  # fmt: skip
-        facts = RecordFacts(SOURCE, PARTNER, key, value, fingerprint, event_id, event_type)
-        records.append((key, value, headers, facts))
-    return records
-
-
-def publish(settings: Settings, records: list[Outgoing], topic: str, key: SigningKey | None) -> int:
+def publish(settings: Settings, records: list[Message], topic: str, key: SigningKey | None) -> int:
     """Send ``records`` to ``topic``, signed by ``key`` as the relay signs when given; the mean
     bytes per record its signature headers take."""
     producer = new_producer(settings.kafka, acks="all", linger_ms=5, batch_size=512 * 1024)
-    signatures = relay_signatures([r[3] for r in records], key) if key else None
+    signatures = relay_signatures(signed_facts(records, PARTNER), key) if key else None
     added = 0
-    for n, (record_key, value, headers, _) in enumerate(records):
+    for n, (record_key, value, headers) in enumerate(records):
         if signatures is not None:
             headers = [*headers, signatures[n]]
             added += header_bytes([signatures[n]])
@@ -307,7 +286,7 @@ def main() -> int:
         source, SOURCE, args.events, cases=args.events // 4 + 1, seed=11, partners=[PARTNER],
         batch_size=2000,
     )  # fmt: skip
-    records = outgoing(source)
+    records = outbox_messages(source, SOURCE, PARTNER)
     count = len(records)
     publish(plain, records, topic, None)
     added = publish(signed, records, TopicNames(signed.topic_prefix).inbox(PARTNER),

@@ -39,14 +39,17 @@ from typing import Any
 
 from _intake import prepare_intake, record_over_http, record_through_sql, simulated_changes
 from _support import (
+    Message,
     fresh_region_database,
     fresh_topic,
     local_federation,
     machine,
     median,
+    outbox_messages,
     record_changes,
     relay_signatures,
     scratch_topics,
+    signed_facts,
     write_json,
 )
 
@@ -57,7 +60,6 @@ from casesync.settings import Settings, TopicSettings
 from casesync.trust.federation import LocalFederation
 from casesync.trust.headers import SIGNATURE, Header
 from casesync.trust.keys import SigningKey
-from casesync.trust.records import facts_from_record
 from casesync.trust.tree import LeafFields
 from casesync.tuning import tune_for_throughput
 from producers.app import kafka_producer, relay_signer
@@ -69,41 +71,16 @@ from producers.signing import RelaySigner
 REGION, PARTNER = "320623", "330483"
 
 
-def load_outbox(url: str) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
-    conn = connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT case_id, event_id::text, event_type, payload FROM outbox ORDER BY id"
-            )
-            region = REGION.encode()
-            return [
-                (case_id.encode(), bytes(payload), [
-                    ("event_id", event_id.encode()), ("event_type", event_type.encode()),
-                    ("fingerprint", bytes(payload[2:10]).hex().encode()),
-                    ("source_region", region), ("target_region", PARTNER.encode()),
-                ])
-                for case_id, event_id, event_type, payload in cur.fetchall()
-            ]  # fmt: skip
-    finally:
-        conn.close()
-
-
-def signed_messages(
-    messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]], key: SigningKey
-) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+def signed_messages(messages: list[Message], key: SigningKey) -> list[Message]:
     """``messages`` each with the signature header the relay gives it."""
-    facts = [facts_from_record(k, v, headers, PARTNER) for k, v, headers in messages]
-    signatures = relay_signatures(facts, key)
+    signatures = relay_signatures(signed_facts(messages, PARTNER), key)
     return [
         (record_key, value, [*headers, signature])
         for (record_key, value, headers), signature in zip(messages, signatures, strict=True)
     ]
 
 
-def raw_rate(
-    settings: Settings, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
-) -> float:
+def raw_rate(settings: Settings, messages: list[Message]) -> float:
     topic = fresh_topic(settings, "raw")
     producer = kafka_producer(
         settings.kafka, linger_ms=settings.relay_linger_ms, remember_partitions=False
@@ -226,7 +203,7 @@ def main() -> int:
         url, REGION, args.events, cases=args.events // 5 + 1, seed=7, partners=[PARTNER]
     )
     recording = recording_rates(settings, args.events, args.http_events)
-    messages = load_outbox(url)
+    messages = outbox_messages(url, REGION, PARTNER)
     trust = local_federation("relay", [REGION, PARTNER])
     carried = signed_messages(messages, trust.keys[REGION])
     # Raw sends: as stored, with the relay's signature header, with a one-byte stand-in for it.
