@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -185,6 +185,27 @@ def cpu_per_event(
 ) -> dict[str, float]:
     """Microseconds of CPU per event between two ``cpu_times``, by who."""
     return {who: round((after[who] - before[who]) / events * 1e6, 1) for who in before}
+
+
+class Stopwatch:
+    """Wraps a stage of a part (the relay's signer, the consumer's verify step) and sums the
+    time spent inside it: ``seconds`` of wall clock, ``cpu_seconds`` of the calling thread's CPU.
+    Its share of the part's elapsed time is what the stage costs the part, measured in the same
+    run as the part's rate (no second run to compare with, so none of the machine's drift
+    between runs)."""
+
+    def __init__(self, stage: Callable[..., Any]) -> None:
+        self._stage = stage
+        self.seconds = 0.0
+        self.cpu_seconds = 0.0
+
+    def __call__(self, *args: Any) -> Any:
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return self._stage(*args)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.cpu_seconds += time.thread_time() - cpu
 
 
 def header_bytes(headers: Iterable[tuple[str, bytes]]) -> int:

@@ -20,7 +20,9 @@ without, measured in the same run.
    ``--rounds`` rounds, each running three, in alternating order: verifying the signed topic
    (as deployed), not verifying the unsigned one (``CASESYNC_SIGNING=off``), and carrying: not
    verifying the signed topic, so that verified/carrying is what verification costs and
-   carrying/unverified what reading the signature headers' bytes costs; medians.
+   carrying/unverified what reading the signature headers' bytes costs; medians. In the
+   verifying runs, the time spent inside the verify step and its share of the consumer's time:
+   verification's own cost, with no second run whose load on the machine differs.
 4. naive - one message, one INSERT of each row, one commit per event, over the first
    ``--naive`` events (its rate does not depend on how many).
 Targets: consumer >= 0.6 x min(raw, COPY), >= 20 x naive; verifying >= 0.9 x not verifying.
@@ -39,6 +41,7 @@ from typing import Any
 
 from _support import (
     Message,
+    Stopwatch,
     cpu_per_event,
     cpu_times,
     fresh_region_database,
@@ -166,12 +169,15 @@ def consumer_rate(
     cpu: list[dict[str, float]] = []  # at the first batch, and when the last one committed
     written = 0
     triage, apply = BatchApplier.triage, BatchApplier.apply_triaged
+    inside = Stopwatch(lambda records: None)  # the verify step, once the first batch comes
 
     def timed_triage(self: BatchApplier, *args: Any) -> Any:
+        nonlocal inside
         if not times:
             verify = getattr(self._triage, "_verify", None)
             if verify is not None:  # the manifest's first read is start-up, not apply rate
                 verify._anchor.start()
+                inside = self._triage._verify = Stopwatch(verify)
             cpu.append(cpu_times())
             times.append(time.perf_counter())
         return triage(self, *args)
@@ -194,13 +200,18 @@ def consumer_rate(
     BatchApplier.triage, BatchApplier.apply_triaged = triage, apply  # type: ignore[method-assign]
     stats = consumer.stats
     assert stats.records == count, (stats, count)
+    elapsed = times[1] - times[0]
     details = {
         "transactions": stats.batches,
         "applied": stats.applied,
         # CPU per event while it applied: where the time goes, and why the cores run out.
         "cpu_us_per_event": cpu_per_event(cpu[0], cpu[1], count),
+        # Inside the verify step (0 when not verifying), in the same run as the rate.
+        "verify_us_per_event": inside.seconds / count * 1e6,
+        "verify_cpu_us_per_event": inside.cpu_seconds / count * 1e6,
+        "verify_share": inside.seconds / elapsed,
     }
-    return count / (times[1] - times[0]), details
+    return count / elapsed, details
 
 
 def naive_rate(settings: Settings, topic: str, limit: int) -> float:
@@ -300,6 +311,7 @@ def main() -> int:
     modes = ("unverified", "verified", "carrying")
     rates: dict[str, list[float]] = {mode: [] for mode in modes}
     cpu: dict[str, list[float]] = {mode: [] for mode in modes}  # the process's, per event
+    inside: list[dict[str, Any]] = []  # the verifying runs' details: time in the verify step
     details: dict[str, dict[str, Any]] = {}
     for n in range(args.rounds):
         for mode in modes if n % 2 == 0 else modes[::-1]:
@@ -311,6 +323,8 @@ def main() -> int:
                                                     count, None)  # fmt: skip
             rates[mode].append(rate)
             cpu[mode].append(details[mode]["cpu_us_per_event"]["this"])
+            if mode == "verified":
+                inside.append(details[mode])
     applied, unverified, carrying = (
         median(rates[m]) for m in ("verified", "unverified", "carrying")
     )
@@ -337,6 +351,12 @@ def main() -> int:
         # The consumer process's own CPU per event (medians): less swayed by a busy machine.
         "cpu_us_per_event_verified": round(cpu_verified, 1),
         "cpu_us_per_event_unverified": round(cpu_unverified, 1),
+        # Inside the verify step while verifying, in the same runs as the rate: what
+        # verification takes of the consumer's time with no second run to compare.
+        "verify_us_per_event": round(median([d["verify_us_per_event"] for d in inside]), 2),
+        "verify_cpu_us_per_event": round(median([d["verify_cpu_us_per_event"] for d in inside]), 2),
+        "verify_share": round(median([d["verify_share"] for d in inside]), 4),
+        "verify_share_rounds": [round(d["verify_share"], 4) for d in inside],
         "naive_rate": round(naive),
         "consumer_over_limit": round(applied / limit, 3),
         "consumer_over_naive": round(applied / naive, 1),
@@ -356,6 +376,9 @@ def main() -> int:
         f"verified) {carrying:,.0f}/s: verified/carrying {result['verified_over_carrying']}, "
         f"carrying/unverified {result['carrying_over_unverified']}\nraw consume+decode of the "
         f"signed topic {raw_carrying:,.0f}/s: raw carrying/raw {result['raw_carrying_over_raw']}"
+        f"\ninside the verify step while verifying: {result['verify_us_per_event']} µs an event "
+        f"({result['verify_cpu_us_per_event']} µs CPU), {result['verify_share']:.1%} of the "
+        "consumer's time"
     )
     write_json(args.json, result)
     return 0

@@ -24,7 +24,10 @@ beside without, in one run.
    costs kafka-python itself, with no casesync code on the way; (f) raw, one byte — as (a),
    each message with a one-byte ``signature`` header, which splits (e) in two: what one more
    header costs kafka-python at all, and what its bytes cost.
-3. Medians of the rounds and their ratios (targets: relay >= 0.8 x raw; signing >= 0.9 x not).
+3. Medians of the rounds and their ratios (targets: relay >= 0.8 x raw; signing >= 0.9 x not),
+   and, from the signing runs themselves, the time spent inside the relay's signer (its trees
+   and signatures) and its share of the relay's time: casesync's own cost of signing, with no
+   second run whose load on the machine differs.
 """
 
 from __future__ import annotations
@@ -35,11 +38,12 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from _intake import prepare_intake, record_over_http, record_through_sql, simulated_changes
 from _support import (
     Message,
+    Stopwatch,
     fresh_region_database,
     fresh_topic,
     local_federation,
@@ -114,6 +118,25 @@ class CarryingOnly:
         return headers
 
 
+class TimedSigner:
+    """The relay's signer with the time spent in ``sign`` (its trees and signatures) summed."""
+
+    def __init__(self, signer: RelaySigner | CarryingOnly) -> None:
+        self._signer = signer
+        self.sign = Stopwatch(signer.sign)
+
+    def check_ready(self) -> None:
+        self._signer.check_ready()
+
+
+class RelayRun(NamedTuple):
+    rate: float  # events a second
+    cpu_us: float  # this process's CPU per event
+    signing_us: float  # wall time inside the signer per event (0 when not signing)
+    signing_cpu_us: float  # the relay thread's CPU inside the signer per event
+    signing_share: float  # time inside the signer over the run's elapsed time
+
+
 def relay_rate(
     settings: Settings,
     url: str,
@@ -121,10 +144,10 @@ def relay_rate(
     trust: LocalFederation | None,
     *,
     carrying_only: bool = False,
-) -> tuple[float, float]:
+) -> RelayRun:
     """The relay's rate draining the whole outbox: signing with ``trust``'s keys, or (None)
-    with signing off, or with ``carrying_only`` the stand-in headers of ``CarryingOnly``; and
-    this process's CPU per event meanwhile (µs)."""
+    with signing off, or with ``carrying_only`` the stand-in headers of ``CarryingOnly``; this
+    process's CPU per event meanwhile, and the time spent inside the signer."""
     conn = connect(url)
     with transaction(conn) as cur:
         cur.execute("UPDATE outbox SET published_at = NULL")
@@ -139,6 +162,8 @@ def relay_rate(
     signer: Any = relay_signer(trust.apply_to(settings), REGION) if trust is not None else None
     if carrying_only:
         signer = CarryingOnly(signer)
+    if signer is not None:
+        signer = TimedSigner(signer)
     finished = threading.Event()
     published = [0]
 
@@ -162,7 +187,10 @@ def relay_rate(
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     stop.set()
     thread.join()
-    return count / elapsed, cpu / count * 1e6
+    timed: Stopwatch | None = signer.sign if signer is not None else None
+    signing_s, signing_cpu_s = (timed.seconds, timed.cpu_seconds) if timed else (0.0, 0.0)
+    return RelayRun(count / elapsed, cpu / count * 1e6, signing_s / count * 1e6,
+                    signing_cpu_s / count * 1e6, signing_s / elapsed)  # fmt: skip
 
 
 def recording_rates(settings: Settings, events: int, http_events: int) -> dict[str, Any]:
@@ -215,17 +243,20 @@ def main() -> int:
     parts = ("raw", *relay_parts, "raw_carrying", "raw_one_byte")
     rates: dict[str, list[float]] = {part: [] for part in parts}
     cpu: dict[str, list[float]] = {part: [] for part in relay_parts}  # the relay's, µs an event
+    inside: list[RelayRun] = []  # the signing part's runs: the time spent inside its signer
     for n in range(args.rounds):
         for part in parts if n % 2 == 0 else parts[::-1]:
             if part in raw_messages:
                 rates[part].append(raw_rate(settings, raw_messages[part]))
             else:
                 signing = None if part == "unsigned" else trust
-                rate, used = relay_rate(
+                run = relay_rate(
                     settings, url, len(messages), signing, carrying_only=part == "carrying"
                 )
-                rates[part].append(rate)
-                cpu[part].append(used)
+                rates[part].append(run.rate)
+                cpu[part].append(run.cpu_us)
+                if part == "signed":
+                    inside.append(run)
         print(f"round {n + 1}: " + "  ".join(f"{p} {rates[p][-1]:,.0f}/s" for p in rates),
               file=sys.stderr)  # fmt: skip
     raw, relayed, unsigned, carrying, raw_carrying, raw_one_byte = (median(rates[p]) for p in parts)
@@ -262,6 +293,12 @@ def main() -> int:
         "cpu_us_per_event_signed": round(median(cpu["signed"]), 1),
         "cpu_us_per_event_unsigned": round(median(cpu["unsigned"]), 1),
         "cpu_us_per_event_carrying": round(median(cpu["carrying"]), 1),
+        # Inside the signer while the relay signed (trees and signatures), in the same runs as
+        # its rate: what signing takes of the relay's time with no second run to compare.
+        "signing_us_per_event": round(median([r.signing_us for r in inside]), 2),
+        "signing_cpu_us_per_event": round(median([r.signing_cpu_us for r in inside]), 2),
+        "signing_share": round(median([r.signing_share for r in inside]), 4),
+        "signing_share_rounds": [round(r.signing_share, 4) for r in inside],
         "machine": machine(),
     }
     print(f"| events | raw kafka-python | relay | relay unsigned | relay/raw | signed/unsigned |\n"
@@ -278,7 +315,10 @@ def main() -> int:
           f"raw kafka-python carrying the header {result['raw_carrying_rate_median']:,}/s: "
           f"raw carrying/raw {result['raw_carrying_over_raw']} (a one-byte stand-in/raw "
           f"{result['raw_one_byte_over_raw']}, carrying/one-byte "
-          f"{result['raw_carrying_over_one_byte']})")  # fmt: skip
+          f"{result['raw_carrying_over_one_byte']})\n"
+          f"inside the signer while signing: {result['signing_us_per_event']} µs an event "
+          f"({result['signing_cpu_us_per_event']} µs CPU), "
+          f"{result['signing_share']:.1%} of the relay's time")  # fmt: skip
     print(f"recording: Python {result['record_rate']:,}/s, SQL record_change "
           f"{result['sql_record_rate']:,}/s (then encoding {result['sql_encode_rate']:,}/s), "
           f"HTTP {result.get('http_record_rate', '-')}/s")  # fmt: skip

@@ -387,6 +387,7 @@ def _signature_figures(
         *_e2e_signature_row(e2e_throughput),
         "",
         *_carrying_split(relay, consumer),
+        *_stage_shares(relay, consumer),
         f"- Bytes added per record: **{consumer['signature_bytes_per_record']}** (the "
         "`signature` header: its name, the batch part of about 100 bytes, the record's index "
         "and its path of 32 bytes per level of a tree of 256 records (8 levels), and Kafka's "
@@ -403,6 +404,29 @@ def _signature_figures(
         "the medians, whose two medians may come from different rounds.",
         "",
     ]
+
+
+def _stage_shares(relay: dict[str, Any], consumer: dict[str, Any]) -> list[str]:
+    """casesync's own signing and verifying, timed inside their stages in the runs above."""
+    if "signing_share" not in relay or "verify_share" not in consumer:
+        return []
+    return [
+        "- Inside casesync's own stages, timed in the same runs as the rates (so no drift of the "
+        "machine between two runs enters them): the relay's signer (its trees and signatures) "
+        f"took {relay['signing_us_per_event']} µs an event, {relay['signing_cpu_us_per_event']} "
+        f"µs of it CPU, **{relay['signing_share']:.1%}** of the relay's time (rounds "
+        f"{_percents(relay['signing_share_rounds'])}); the consumer's verify step "
+        f"{consumer['verify_us_per_event']} µs an event, {consumer['verify_cpu_us_per_event']} "
+        f"µs of it CPU, **{consumer['verify_share']:.1%}** of the consumer's time (rounds "
+        f"{_percents(consumer['verify_share_rounds'])}). Without them the parts would gain at "
+        "most that share: casesync's own work keeps the relay at "
+        f"{1 - relay['signing_share']:.3f} and the consumer at "
+        f"{1 - consumer['verify_share']:.3f} of what they would do carrying the header alone.",
+    ]
+
+
+def _percents(shares: list[float]) -> str:
+    return ", ".join(f"{share:.1%}" for share in shares)
 
 
 def _paired(with_: list[int], without: list[int]) -> str:
