@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from casesync.adapters.postgres import connect, drop_database, ensure_database
 from casesync.adapters.topics import delete_topics_with_prefix, ensure_topics
@@ -206,6 +206,33 @@ class Stopwatch:
         finally:
             self.seconds += time.perf_counter() - started
             self.cpu_seconds += time.thread_time() - cpu
+
+    def per_event(self, events: int, elapsed: float) -> StageTime:
+        """The time inside the stage over a run of ``events`` that took ``elapsed`` seconds."""
+        return StageTime(self.seconds / events * 1e6, self.cpu_seconds / events * 1e6,
+                         self.seconds / elapsed)  # fmt: skip
+
+
+class StageTime(NamedTuple):
+    """A stage's time in one run: wall and CPU µs an event, and its share of the run's time."""
+
+    us_per_event: float
+    cpu_us_per_event: float
+    share: float
+
+
+NOT_TIMED = StageTime(0.0, 0.0, 0.0)  # a run without the stage
+
+
+def stage_figures(stage: str, runs: Sequence[StageTime]) -> dict[str, Any]:
+    """A benchmark's figures for ``stage`` over the runs that timed it: medians, and each run's
+    share."""
+    return {
+        f"{stage}_us_per_event": round(median([r.us_per_event for r in runs]), 2),
+        f"{stage}_cpu_us_per_event": round(median([r.cpu_us_per_event for r in runs]), 2),
+        f"{stage}_share": round(median([r.share for r in runs]), 4),
+        f"{stage}_share_rounds": [round(r.share, 4) for r in runs],
+    }
 
 
 def header_bytes(headers: Iterable[tuple[str, bytes]]) -> int:

@@ -40,7 +40,9 @@ import uuid
 from typing import Any
 
 from _support import (
+    NOT_TIMED,
     Message,
+    StageTime,
     Stopwatch,
     cpu_per_event,
     cpu_times,
@@ -54,6 +56,7 @@ from _support import (
     relay_signatures,
     scratch_topics,
     signed_facts,
+    stage_figures,
     write_json,
 )
 from kafka import TopicPartition
@@ -152,9 +155,9 @@ def copy_rate(settings: Settings, source_url: str, count: int) -> float:
 
 def consumer_rate(
     settings: Settings, count: int, trust: LocalFederation | None
-) -> tuple[float, dict[str, Any]]:
+) -> tuple[float, dict[str, Any], StageTime]:
     """The consumer's apply rate over ``settings``' inbox: verifying with ``trust``'s manifest,
-    or (None) with signing off."""
+    or (None) with signing off; its details, and the time inside its verify step."""
     url = fresh_region_database(settings, "consumer")
     local = Settings(
         kafka_bootstrap=settings.kafka_bootstrap, kafka_security=settings.kafka_security,
@@ -169,7 +172,7 @@ def consumer_rate(
     cpu: list[dict[str, float]] = []  # at the first batch, and when the last one committed
     written = 0
     triage, apply = BatchApplier.triage, BatchApplier.apply_triaged
-    inside = Stopwatch(lambda records: None)  # the verify step, once the first batch comes
+    inside: Stopwatch | None = None  # the verify step, once the first batch comes
 
     def timed_triage(self: BatchApplier, *args: Any) -> Any:
         nonlocal inside
@@ -206,12 +209,9 @@ def consumer_rate(
         "applied": stats.applied,
         # CPU per event while it applied: where the time goes, and why the cores run out.
         "cpu_us_per_event": cpu_per_event(cpu[0], cpu[1], count),
-        # Inside the verify step (0 when not verifying), in the same run as the rate.
-        "verify_us_per_event": inside.seconds / count * 1e6,
-        "verify_cpu_us_per_event": inside.cpu_seconds / count * 1e6,
-        "verify_share": inside.seconds / elapsed,
     }
-    return count / elapsed, details
+    verifying = inside.per_event(count, elapsed) if inside is not None else NOT_TIMED
+    return count / elapsed, details, verifying
 
 
 def naive_rate(settings: Settings, topic: str, limit: int) -> float:
@@ -311,20 +311,19 @@ def main() -> int:
     modes = ("unverified", "verified", "carrying")
     rates: dict[str, list[float]] = {mode: [] for mode in modes}
     cpu: dict[str, list[float]] = {mode: [] for mode in modes}  # the process's, per event
-    inside: list[dict[str, Any]] = []  # the verifying runs' details: time in the verify step
+    verifying: list[StageTime] = []  # the verifying runs': the time inside the verify step
     details: dict[str, dict[str, Any]] = {}
     for n in range(args.rounds):
         for mode in modes if n % 2 == 0 else modes[::-1]:
             print(f"consumer, {mode}, round {n + 1} ...", file=sys.stderr)
             if mode == "verified":
-                rate, details[mode] = consumer_rate(signed, count, trust)
+                rate, details[mode], timed = consumer_rate(signed, count, trust)
+                verifying.append(timed)
             else:
-                rate, details[mode] = consumer_rate(plain if mode == "unverified" else signed,
-                                                    count, None)  # fmt: skip
+                rate, details[mode], _ = consumer_rate(plain if mode == "unverified" else signed,
+                                                       count, None)  # fmt: skip
             rates[mode].append(rate)
             cpu[mode].append(details[mode]["cpu_us_per_event"]["this"])
-            if mode == "verified":
-                inside.append(details[mode])
     applied, unverified, carrying = (
         median(rates[m]) for m in ("verified", "unverified", "carrying")
     )
@@ -353,10 +352,7 @@ def main() -> int:
         "cpu_us_per_event_unverified": round(cpu_unverified, 1),
         # Inside the verify step while verifying, in the same runs as the rate: what
         # verification takes of the consumer's time with no second run to compare.
-        "verify_us_per_event": round(median([d["verify_us_per_event"] for d in inside]), 2),
-        "verify_cpu_us_per_event": round(median([d["verify_cpu_us_per_event"] for d in inside]), 2),
-        "verify_share": round(median([d["verify_share"] for d in inside]), 4),
-        "verify_share_rounds": [round(d["verify_share"], 4) for d in inside],
+        **stage_figures("verify", verifying),
         "naive_rate": round(naive),
         "consumer_over_limit": round(applied / limit, 3),
         "consumer_over_naive": round(applied / naive, 1),

@@ -42,7 +42,9 @@ from typing import Any, NamedTuple
 
 from _intake import prepare_intake, record_over_http, record_through_sql, simulated_changes
 from _support import (
+    NOT_TIMED,
     Message,
+    StageTime,
     Stopwatch,
     fresh_region_database,
     fresh_topic,
@@ -54,6 +56,7 @@ from _support import (
     relay_signatures,
     scratch_topics,
     signed_facts,
+    stage_figures,
     write_json,
 )
 
@@ -132,9 +135,7 @@ class TimedSigner:
 class RelayRun(NamedTuple):
     rate: float  # events a second
     cpu_us: float  # this process's CPU per event
-    signing_us: float  # wall time inside the signer per event (0 when not signing)
-    signing_cpu_us: float  # the relay thread's CPU inside the signer per event
-    signing_share: float  # time inside the signer over the run's elapsed time
+    signing: StageTime  # inside the signer (NOT_TIMED when not signing)
 
 
 def relay_rate(
@@ -187,10 +188,8 @@ def relay_rate(
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     stop.set()
     thread.join()
-    timed: Stopwatch | None = signer.sign if signer is not None else None
-    signing_s, signing_cpu_s = (timed.seconds, timed.cpu_seconds) if timed else (0.0, 0.0)
-    return RelayRun(count / elapsed, cpu / count * 1e6, signing_s / count * 1e6,
-                    signing_cpu_s / count * 1e6, signing_s / elapsed)  # fmt: skip
+    signing = signer.sign.per_event(count, elapsed) if signer is not None else NOT_TIMED
+    return RelayRun(count / elapsed, cpu / count * 1e6, signing)
 
 
 def recording_rates(settings: Settings, events: int, http_events: int) -> dict[str, Any]:
@@ -243,7 +242,7 @@ def main() -> int:
     parts = ("raw", *relay_parts, "raw_carrying", "raw_one_byte")
     rates: dict[str, list[float]] = {part: [] for part in parts}
     cpu: dict[str, list[float]] = {part: [] for part in relay_parts}  # the relay's, µs an event
-    inside: list[RelayRun] = []  # the signing part's runs: the time spent inside its signer
+    signer_times: list[StageTime] = []  # the signing part's runs: the time inside its signer
     for n in range(args.rounds):
         for part in parts if n % 2 == 0 else parts[::-1]:
             if part in raw_messages:
@@ -256,7 +255,7 @@ def main() -> int:
                 rates[part].append(run.rate)
                 cpu[part].append(run.cpu_us)
                 if part == "signed":
-                    inside.append(run)
+                    signer_times.append(run.signing)
         print(f"round {n + 1}: " + "  ".join(f"{p} {rates[p][-1]:,.0f}/s" for p in rates),
               file=sys.stderr)  # fmt: skip
     raw, relayed, unsigned, carrying, raw_carrying, raw_one_byte = (median(rates[p]) for p in parts)
@@ -295,10 +294,7 @@ def main() -> int:
         "cpu_us_per_event_carrying": round(median(cpu["carrying"]), 1),
         # Inside the signer while the relay signed (trees and signatures), in the same runs as
         # its rate: what signing takes of the relay's time with no second run to compare.
-        "signing_us_per_event": round(median([r.signing_us for r in inside]), 2),
-        "signing_cpu_us_per_event": round(median([r.signing_cpu_us for r in inside]), 2),
-        "signing_share": round(median([r.signing_share for r in inside]), 4),
-        "signing_share_rounds": [round(r.signing_share, 4) for r in inside],
+        **stage_figures("signing", signer_times),
         "machine": machine(),
     }
     print(f"| events | raw kafka-python | relay | relay unsigned | relay/raw | signed/unsigned |\n"
